@@ -1,0 +1,149 @@
+//! The plain, resolved configuration of one run: what `cli.rs` makes of the
+//! command line, with every terminal-dependent choice already decided.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+
+/// Everything a run needs to know, decided once before anything starts.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where URLs come from, in the order given.
+    pub inputs: Vec<InputSpec>,
+    /// Number of worker tasks, and so the most checks in flight at once.
+    pub workers: usize,
+    /// HTTP method of every check.
+    pub method: Method,
+    /// Redirect hops to follow before failing; 0 reports the redirect itself.
+    pub max_redirects: u32,
+    /// Hard deadline for one whole check: connect, redirects, headers and body.
+    pub timeout: Duration,
+    /// Deadline for establishing one TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Final statuses that count as a pass.
+    pub expect_status: StatusSet,
+    /// Extra request headers (`-H`), sent to the URL's own origin only.
+    pub headers: HeaderMap,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+    /// Accept any TLS certificate (`-k`).
+    pub insecure: bool,
+    /// Extra trusted CA certificates, PEM (`--cacert`).
+    pub cacert: Option<PathBuf>,
+    /// How results are written to stdout.
+    pub format: Format,
+    /// Colour results on stdout.
+    pub color_stdout: bool,
+    /// Colour the summary and warnings on stderr.
+    pub color_stderr: bool,
+    /// Results go to a terminal (the progress bar steps aside for them).
+    pub stdout_is_terminal: bool,
+    /// Show a live progress bar on stderr.
+    pub progress: bool,
+    /// Print the summary on stderr at the end.
+    pub summary: bool,
+    /// Write only failed checks to stdout (the summary still counts all).
+    pub only_failures: bool,
+    /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
+    pub shutdown_timeout: Duration,
+}
+
+impl Config {
+    /// Capacity of the bounded queue between the input reader and the workers:
+    /// enough to keep every worker busy, small enough that input is streamed.
+    pub fn queue_capacity(&self) -> usize {
+        self.workers.saturating_mul(2).max(1)
+    }
+}
+
+/// One INPUT argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputSpec {
+    /// A URL given on the command line.
+    Url(String),
+    /// A file of URLs, one per line.
+    File(PathBuf),
+    /// Standard input (`-`, or no INPUT with a piped stdin).
+    Stdin,
+}
+
+/// The HTTP method of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+}
+
+impl Method {
+    pub fn as_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Head => reqwest::Method::HEAD,
+        }
+    }
+}
+
+/// Output format of the results on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Jsonl,
+    Csv,
+}
+
+/// A set of HTTP status codes, written like `200-299,301,404`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSet {
+    ranges: Vec<(u16, u16)>,
+}
+
+impl StatusSet {
+    /// Build from inclusive ranges; callers validate them (see `cli::parse_status_set`).
+    pub fn from_ranges(ranges: Vec<(u16, u16)>) -> Self {
+        StatusSet { ranges }
+    }
+
+    pub fn contains(&self, status: u16) -> bool {
+        self.ranges
+            .iter()
+            .any(|&(lo, hi)| (lo..=hi).contains(&status))
+    }
+}
+
+impl Default for StatusSet {
+    fn default() -> Self {
+        StatusSet::from_ranges(vec![(200, 299)])
+    }
+}
+
+impl fmt::Display for StatusSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, &(lo, hi)) in self.ranges.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            if lo == hi {
+                write!(f, "{lo}")?;
+            } else {
+                write!(f, "{lo}-{hi}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_set_contains_and_displays() {
+        let set = StatusSet::from_ranges(vec![(200, 299), (301, 301), (404, 404)]);
+        assert!(set.contains(200) && set.contains(299) && set.contains(301));
+        assert!(!set.contains(300) && !set.contains(500));
+        assert_eq!(set.to_string(), "200-299,301,404");
+        assert_eq!(StatusSet::default().to_string(), "200-299");
+    }
+}

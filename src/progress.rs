@@ -1,0 +1,71 @@
+//! The live progress bar on stderr: shown only on a terminal and not with
+//! `--quiet`; with a known total when every input is a regular file.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A handle to the bar; cheap to clone, a no-op when hidden.
+#[derive(Clone)]
+pub struct Progress {
+    bar: ProgressBar,
+    /// Results go to the same terminal: hide the bar while writing them.
+    shares_terminal: bool,
+}
+
+impl Progress {
+    pub fn new(visible: bool, stdout_is_terminal: bool) -> Self {
+        let bar = if visible {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
+            bar.set_style(Self::style(false));
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        Progress {
+            bar,
+            shares_terminal: visible && stdout_is_terminal,
+        }
+    }
+
+    fn style(known_total: bool) -> ProgressStyle {
+        let template = if known_total {
+            "{spinner:.cyan} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} {per_sec} eta {eta} {msg}"
+        } else {
+            "{spinner:.cyan} [{elapsed_precise}] {pos} checked {per_sec} {msg}"
+        };
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+    }
+
+    /// The number of URLs, once known.
+    pub fn set_total(&self, total: u64) {
+        self.bar.set_length(total);
+        self.bar.set_style(Self::style(true));
+    }
+
+    /// Count finished checks; `failed` is the running number of failures.
+    pub fn advance(&self, by: u64, failed: u64) {
+        self.bar.inc(by);
+        if failed > 0 {
+            self.bar.set_message(format!("{failed} failed"));
+        }
+    }
+
+    pub fn set_message(&self, message: String) {
+        self.bar.set_message(message);
+    }
+
+    /// Run `write` with the bar out of the way, so it never garbles results.
+    pub fn around<R>(&self, write: impl FnOnce() -> R) -> R {
+        if self.shares_terminal {
+            self.bar.suspend(write)
+        } else {
+            write()
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,87 @@
+//! `--format csv`: the fields of `results::Record`, a header row, RFC 4180
+//! quoting, and control characters escaped.
+
+use std::io::{self, Write};
+
+use super::Reporter;
+use crate::results::{CheckResult, Record};
+use crate::sanitize::escape_control;
+
+pub struct Csv<W: Write> {
+    out: csv::Writer<W>,
+}
+
+impl<W: Write> Csv<W> {
+    pub fn new(out: W) -> Self {
+        Csv {
+            out: csv::Writer::from_writer(out),
+        }
+    }
+}
+
+impl<W: Write + Send> Reporter for Csv<W> {
+    fn report(&mut self, result: &CheckResult) -> io::Result<()> {
+        let record = result.record();
+        let url = escape_control(record.url);
+        let error = record.error.map(escape_control);
+        let final_url = record.final_url.map(escape_control);
+        let source = escape_control(record.source);
+        let safe = Record {
+            url: &url,
+            error: error.as_deref(),
+            final_url: final_url.as_deref(),
+            source: &source,
+            ..record
+        };
+        self.out.serialize(safe).map_err(io::Error::other)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reporters::samples;
+
+    fn render(results: &[CheckResult]) -> String {
+        let mut reporter = Csv::new(Vec::new());
+        for r in results {
+            reporter.report(r).unwrap();
+        }
+        String::from_utf8(reporter.out.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn header_then_one_row_per_result() {
+        let text = render(&[samples::passed(), samples::failed()]);
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some("url,ok,status,error_kind,error,elapsed_ms,final_url,redirects,source,line")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("https://a.test/,true,200,,,12,https://a.test/home,1,urls.txt,3")
+        );
+        assert_eq!(
+            lines.next(),
+            Some(
+                "https://u:***@a.test/\\u{1b}[31mx,false,404,status,\"status 404, expected 200-299\",1500,https://u:***@a.test/\\u{1b}[31mx,0,arg,"
+            )
+        );
+        assert!(!text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn quotes_per_rfc_4180() {
+        let mut result = samples::passed();
+        result.url = "https://a.test/?q=\"x\",y".into();
+        let text = render(&[result]);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[0], "https://a.test/?q=\"x\",y");
+    }
+}

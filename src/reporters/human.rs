@@ -1,0 +1,180 @@
+//! `--format human`: one readable line per result, coloured when asked, with
+//! every untrusted string escaped.
+//!
+//! ```text
+//! ok    200    12 ms  https://a.test/ -> https://a.test/home (1 redirect)
+//! FAIL  404   1.50 s  https://a.test/x  status 404, expected 200-299
+//! FAIL  ---     0 ms  example.com  invalid_input: missing scheme; did you mean https://example.com? (urls.txt:4)
+//! ```
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use console::Style;
+
+use super::Reporter;
+use crate::results::{CheckResult, FailureKind, Source};
+use crate::sanitize::escape_control;
+
+pub struct Human<W> {
+    out: W,
+    styles: Styles,
+}
+
+struct Styles {
+    ok: Style,
+    fail: Style,
+    dim: Style,
+    reason: Style,
+}
+
+impl Styles {
+    fn new(color: bool) -> Self {
+        let style = |s: Style| s.force_styling(color);
+        Styles {
+            ok: style(Style::new().green()),
+            fail: style(Style::new().red().bold()),
+            dim: style(Style::new().dim()),
+            reason: style(Style::new().red()),
+        }
+    }
+}
+
+impl<W: Write> Human<W> {
+    pub fn new(out: W, color: bool) -> Self {
+        Human {
+            out,
+            styles: Styles::new(color),
+        }
+    }
+}
+
+impl<W: Write + Send> Reporter for Human<W> {
+    fn report(&mut self, result: &CheckResult) -> io::Result<()> {
+        let line = format_line(result, &self.styles);
+        self.out.write_all(line.as_bytes())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+fn format_line(result: &CheckResult, styles: &Styles) -> String {
+    let verdict = if result.ok() {
+        styles.ok.apply_to("ok  ")
+    } else {
+        styles.fail.apply_to("FAIL")
+    };
+    let status = result
+        .status
+        .map_or_else(|| "---".to_string(), |s| s.to_string());
+    let mut line = format!(
+        "{verdict}  {status:>3}  {}  {}",
+        styles
+            .dim
+            .apply_to(format!("{:>7}", format_elapsed(result.elapsed))),
+        escape_control(&result.url)
+    );
+    if result.redirects > 0
+        && let Some(final_url) = &result.final_url
+    {
+        let hops = if result.redirects == 1 {
+            "redirect"
+        } else {
+            "redirects"
+        };
+        line.push_str(&format!(
+            " -> {} {}",
+            escape_control(final_url),
+            styles
+                .dim
+                .apply_to(format!("({} {hops})", result.redirects))
+        ));
+    }
+    if let Some(failure) = &result.failure {
+        let reason = if failure.kind == FailureKind::Status {
+            escape_control(&failure.message).into_owned()
+        } else {
+            format!("{}: {}", failure.kind, escape_control(&failure.message))
+        };
+        line.push_str(&format!("  {}", styles.reason.apply_to(reason)));
+        if result.origin.source != Source::Arg {
+            let origin = escape_control(&result.origin.to_string()).into_owned();
+            line.push_str(&format!(" {}", styles.dim.apply_to(format!("({origin})"))));
+        }
+    }
+    line.push('\n');
+    line
+}
+
+/// `12 ms`, `1.50 s`, `95 s`: short, and readable at a glance.
+pub fn format_elapsed(elapsed: Duration) -> String {
+    let ms = elapsed.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 60_000 {
+        format!("{:.2} s", elapsed.as_secs_f64())
+    } else {
+        format!("{:.0} s", elapsed.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reporters::samples;
+    use crate::results::{Failure, Origin};
+
+    fn plain(result: &CheckResult) -> String {
+        format_line(result, &Styles::new(false))
+    }
+
+    #[test]
+    fn passed_line_shows_status_time_and_redirect() {
+        assert_eq!(
+            plain(&samples::passed()),
+            "ok    200    12 ms  https://a.test/ -> https://a.test/home (1 redirect)\n"
+        );
+    }
+
+    #[test]
+    fn failed_line_shows_the_reason_and_escapes_controls() {
+        let line = plain(&samples::failed());
+        assert_eq!(
+            line,
+            "FAIL  404   1.50 s  https://u:***@a.test/\\u{1b}[31mx  status 404, expected 200-299\n"
+        );
+    }
+
+    #[test]
+    fn invalid_input_names_its_file_and_line() {
+        let result = CheckResult::unchecked(
+            "example.com".into(),
+            Origin {
+                source: Source::File("urls.txt".into()),
+                line: Some(4),
+            },
+            Failure::new(FailureKind::InvalidInput, "missing scheme"),
+        );
+        assert_eq!(
+            plain(&result),
+            "FAIL  ---     0 ms  example.com  invalid_input: missing scheme (urls.txt:4)\n"
+        );
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let coloured = format_line(&samples::failed(), &Styles::new(true));
+        assert!(coloured.contains("\u{1b}[31"));
+        assert!(!plain(&samples::failed()).contains("\u{1b}["));
+    }
+
+    #[test]
+    fn elapsed_is_short() {
+        assert_eq!(format_elapsed(Duration::from_micros(400)), "0 ms");
+        assert_eq!(format_elapsed(Duration::from_millis(999)), "999 ms");
+        assert_eq!(format_elapsed(Duration::from_millis(1500)), "1.50 s");
+        assert_eq!(format_elapsed(Duration::from_secs(95)), "95 s");
+    }
+}

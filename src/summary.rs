@@ -1,0 +1,281 @@
+//! The summary on stderr: counts by outcome and failure kind, latency
+//! percentiles, wall time and rate, a recap of failures so that a long list
+//! does not drown them, and what a stop left unchecked. Memory stays fixed
+//! however long the list: latencies go into a histogram, and the recap keeps
+//! only the first few failures.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use console::Style;
+use hdrhistogram::Histogram;
+
+use crate::reporters::format_elapsed;
+use crate::results::{CheckResult, FailureKind, Origin};
+use crate::sanitize::escape_control;
+
+/// Failures listed again at the end of the summary.
+const RECAP_LIMIT: usize = 20;
+/// Below this many results every failure is still on screen: no recap.
+const RECAP_MIN_RESULTS: u64 = 10;
+
+/// Running counts over every result, whether or not it was printed.
+pub struct Stats {
+    pub total: u64,
+    pub passed: u64,
+    pub failed: u64,
+    by_kind: [u64; FailureKind::ALL.len()],
+    latency_us: Histogram<u64>,
+    recap: Vec<CheckResult>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            total: 0,
+            passed: 0,
+            failed: 0,
+            by_kind: [0; FailureKind::ALL.len()],
+            // Three significant digits, growing as needed: a few KiB at most.
+            latency_us: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfigs is valid")),
+            recap: Vec::new(),
+        }
+    }
+}
+
+impl Stats {
+    pub fn add(&mut self, result: &CheckResult) {
+        self.total += 1;
+        match &result.failure {
+            None => self.passed += 1,
+            Some(failure) => {
+                self.failed += 1;
+                self.by_kind[failure.kind as usize] += 1;
+                if self.recap.len() < RECAP_LIMIT {
+                    self.recap.push(result.clone());
+                }
+            }
+        }
+        let was_requested = !matches!(
+            result.failure.as_ref().map(|f| f.kind),
+            Some(FailureKind::InvalidInput | FailureKind::Interrupted)
+        );
+        if was_requested {
+            let us = u64::try_from(result.elapsed.as_micros()).unwrap_or(u64::MAX);
+            let _ = self.latency_us.record(us.max(1));
+        }
+    }
+
+    pub fn count(&self, kind: FailureKind) -> u64 {
+        self.by_kind[kind as usize]
+    }
+
+    fn latency(&self, quantile: f64) -> Duration {
+        Duration::from_micros(self.latency_us.value_at_quantile(quantile))
+    }
+}
+
+/// What else the summary reports about the run.
+pub struct RunFacts {
+    pub wall: Duration,
+    /// The signal's name, when the run was stopped by one.
+    pub stopped_by: Option<&'static str>,
+    /// The last URL line read, when reading stopped early.
+    pub stopped_reading_after: Option<Origin>,
+    /// Checks cut off at the shutdown timeout.
+    pub aborted: usize,
+}
+
+/// Write the summary.
+pub fn write_summary<W: Write>(
+    out: &mut W,
+    stats: &Stats,
+    facts: &RunFacts,
+    color: bool,
+) -> io::Result<()> {
+    let bold = Style::new().bold().force_styling(color);
+    let green = Style::new().green().force_styling(color);
+    let red = Style::new().red().bold().force_styling(color);
+    let dim = Style::new().dim().force_styling(color);
+
+    if stats.failed > 0 && stats.total >= RECAP_MIN_RESULTS {
+        writeln!(out, "\n{}", bold.apply_to("Failures:"))?;
+        for result in &stats.recap {
+            write_recap_line(out, result, &dim)?;
+        }
+        let more = stats.failed - stats.recap.len() as u64;
+        if more > 0 {
+            writeln!(
+                out,
+                "  … and {more} more (see the results above, or use --only-failures)"
+            )?;
+        }
+    }
+
+    let rate = stats.total as f64 / facts.wall.as_secs_f64().max(1e-3);
+    let plural = if stats.total == 1 { "URL" } else { "URLs" };
+    writeln!(
+        out,
+        "\n{} {} {plural} in {} ({rate:.1}/s): {}, {}",
+        bold.apply_to("Summary:"),
+        stats.total,
+        format_elapsed(facts.wall),
+        green.apply_to(format!("{} ok", stats.passed)),
+        if stats.failed > 0 {
+            red.apply_to(format!("{} failed", stats.failed))
+        } else {
+            dim.apply_to("0 failed".to_string())
+        }
+    )?;
+    let kinds: Vec<String> = FailureKind::ALL
+        .iter()
+        .filter(|&&k| stats.count(k) > 0)
+        .map(|&k| format!("{k} {}", stats.count(k)))
+        .collect();
+    if !kinds.is_empty() {
+        writeln!(out, "  failures by kind: {}", kinds.join(", "))?;
+    }
+    if !stats.latency_us.is_empty() {
+        writeln!(
+            out,
+            "  latency: p50 {}, p95 {}, max {}",
+            format_elapsed(stats.latency(0.5)),
+            format_elapsed(stats.latency(0.95)),
+            format_elapsed(Duration::from_micros(stats.latency_us.max()))
+        )?;
+    }
+    if let Some(signal) = facts.stopped_by {
+        let unchecked = stats.count(FailureKind::Interrupted);
+        let after = facts
+            .stopped_reading_after
+            .as_ref()
+            .map_or_else(|| "before any line".to_string(), |o| format!("after {o}"));
+        writeln!(
+            out,
+            "  {}: {unchecked} not checked; stopped reading input {}",
+            red.apply_to(format!("stopped by {signal}")),
+            escape_control(&after)
+        )?;
+        if facts.aborted > 0 {
+            writeln!(
+                out,
+                "  {} checks did not finish within the shutdown timeout",
+                facts.aborted
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_recap_line<W: Write>(out: &mut W, result: &CheckResult, dim: &Style) -> io::Result<()> {
+    let status = result
+        .status
+        .map_or_else(|| "---".into(), |s| s.to_string());
+    let message = result.failure.as_ref().map_or("", |f| f.message.as_str());
+    writeln!(
+        out,
+        "  {status:>3}  {}  {} {}",
+        escape_control(&result.url),
+        escape_control(message),
+        dim.apply_to(format!("({})", escape_control(&result.origin.to_string())))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Failure, Source};
+
+    fn result(ok: bool, ms: u64, line: u64) -> CheckResult {
+        CheckResult {
+            url: format!("https://a.test/{line}"),
+            origin: Origin {
+                source: Source::File("u.txt".into()),
+                line: Some(line),
+            },
+            status: Some(if ok { 200 } else { 500 }),
+            failure: (!ok)
+                .then(|| Failure::new(FailureKind::Status, "status 500, expected 200-299")),
+            elapsed: Duration::from_millis(ms),
+            final_url: None,
+            redirects: 0,
+        }
+    }
+
+    fn render(stats: &Stats, facts: &RunFacts) -> String {
+        let mut out = Vec::new();
+        write_summary(&mut out, stats, facts, false).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn facts() -> RunFacts {
+        RunFacts {
+            wall: Duration::from_secs(2),
+            stopped_by: None,
+            stopped_reading_after: None,
+            aborted: 0,
+        }
+    }
+
+    #[test]
+    fn counts_kinds_and_latency() {
+        let mut stats = Stats::default();
+        for i in 1..=100 {
+            stats.add(&result(i % 10 != 0, i, i));
+        }
+        assert_eq!((stats.total, stats.passed, stats.failed), (100, 90, 10));
+        let text = render(&stats, &facts());
+        assert!(
+            text.contains("Summary: 100 URLs in 2.00 s (50.0/s): 90 ok, 10 failed"),
+            "{text}"
+        );
+        assert!(text.contains("failures by kind: status 10"));
+        assert!(
+            text.contains("latency: p50 50 ms, p95 95 ms, max 100 ms"),
+            "{text}"
+        );
+        assert!(text.contains("Failures:\n  500  https://a.test/10  status 500"));
+    }
+
+    #[test]
+    fn recap_is_bounded() {
+        let mut stats = Stats::default();
+        for i in 1..=1000 {
+            stats.add(&result(false, 1, i));
+        }
+        let text = render(&stats, &facts());
+        assert_eq!(text.matches("  500  ").count(), RECAP_LIMIT);
+        assert!(text.contains("… and 980 more"));
+    }
+
+    #[test]
+    fn a_stop_says_what_was_left_and_where_reading_stopped() {
+        let mut stats = Stats::default();
+        stats.add(&result(true, 5, 1));
+        stats.add(&CheckResult::unchecked(
+            "https://a.test/2".into(),
+            Origin {
+                source: Source::File("u.txt".into()),
+                line: Some(2),
+            },
+            Failure::new(FailureKind::Interrupted, "not checked"),
+        ));
+        let text = render(
+            &stats,
+            &RunFacts {
+                stopped_by: Some("SIGINT"),
+                stopped_reading_after: Some(Origin {
+                    source: Source::File("u.txt".into()),
+                    line: Some(2),
+                }),
+                ..facts()
+            },
+        );
+        assert!(
+            text.contains("stopped by SIGINT: 1 not checked; stopped reading input after u.txt:2"),
+            "{text}"
+        );
+        // Interrupted checks do not count toward latency.
+        assert!(text.contains("max 5 ms"));
+    }
+}
