@@ -54,7 +54,8 @@ pub async fn open_inputs(specs: &[InputSpec]) -> anyhow::Result<Vec<Input>> {
 }
 
 async fn open_file(path: &Path) -> anyhow::Result<tokio::fs::File> {
-    let shown = path.display();
+    // A mistyped URL given as an argument lands here: keep its password out.
+    let shown = crate::target::mask_password(&path.to_string_lossy()).into_owned();
     let file = tokio::fs::File::open(path).await.map_err(|e| {
         let hint = if e.kind() == io::ErrorKind::NotFound && looks_like_host(path) {
             format!("; to check a URL, give its scheme: https://{shown}")
@@ -236,6 +237,11 @@ mod tests {
             .err()
             .unwrap();
         assert!(format!("{err:#}").contains("is a directory"));
+        let err = open_inputs(&[InputSpec::File("u:secret@a.test".into())])
+            .await
+            .err()
+            .unwrap();
+        assert!(!format!("{err:#}").contains("secret"));
         let err = open_inputs(&[InputSpec::File("example.com".into())])
             .await
             .err()

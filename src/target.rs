@@ -95,10 +95,8 @@ pub fn parse_target(text: &str) -> Result<Url, String> {
 /// The text of a URL with its password, if any, shown as `***`. Works on raw
 /// text, so it also covers lines that are not valid URLs.
 pub fn mask_password(text: &str) -> Cow<'_, str> {
-    let Some(scheme_end) = text.find("://") else {
-        return Cow::Borrowed(text);
-    };
-    let authority_start = scheme_end + 3;
+    // Without a scheme (`user:pw@host`), the authority starts the text.
+    let authority_start = text.find("://").map_or(0, |i| i + 3);
     let rest = &text[authority_start..];
     let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..authority_len];
@@ -251,7 +249,8 @@ mod tests {
             mask_password("https://u:p@ss@a.test"),
             "https://u:***@a.test"
         );
-        assert_eq!(mask_password("no scheme u:p@host"), "no scheme u:p@host");
+        assert_eq!(mask_password("u:secret@host/x"), "u:***@host/x");
+        assert_eq!(mask_password("localhost:8080/x"), "localhost:8080/x");
         let url = Url::parse("https://user:secret@a.test/p").unwrap();
         assert_eq!(display_url(&url), "https://user:***@a.test/p");
         assert!(

@@ -1,0 +1,296 @@
+//! The worker pool and the run around it: concurrency bounds, input lines
+//! and their records, exit codes, signals and a closed stdout.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{TestServer, run, url_file, urlcheck};
+
+#[test]
+fn never_more_than_n_in_flight_and_n_workers_really_run_in_parallel() {
+    let server = TestServer::http();
+    let urls: Vec<String> = (0..12)
+        .map(|i| server.url(&format!("/slow/500?n={i}")))
+        .collect();
+    let mut args = vec!["-w", "4", "-f", "jsonl"];
+    args.extend(urls.iter().map(String::as_str));
+    let started = Instant::now();
+    let out = run(&args, None);
+    let elapsed = started.elapsed();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.records().len(), 12);
+    assert_eq!(
+        server.counters.max_in_flight(),
+        4,
+        "exactly --workers checks in flight"
+    );
+    // 12 URLs x 500 ms on 4 workers is 3 rounds: at least 1.5 s, and well
+    // under the 6 s that one at a time would take.
+    assert!(elapsed >= Duration::from_millis(1500), "{elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(6),
+        "not parallel: {elapsed:?}"
+    );
+}
+
+#[test]
+fn one_worker_means_one_at_a_time() {
+    let server = TestServer::http();
+    let urls: Vec<String> = (0..4)
+        .map(|i| server.url(&format!("/slow/50?n={i}")))
+        .collect();
+    let mut args = vec!["-w", "1", "-q"];
+    args.extend(urls.iter().map(String::as_str));
+    assert_eq!(run(&args, None).code, Some(0));
+    assert_eq!(server.counters.max_in_flight(), 1);
+}
+
+#[test]
+fn every_url_line_gives_exactly_one_record_with_its_line_number() {
+    let server = TestServer::http();
+    let (ok, missing) = (server.url("/ok"), server.url("/status/404"));
+    let mut contents = format!(
+        "\u{feff}# header\r\n{ok}\r\n\r\n   # indented comment\n{ok}  # the same again\n\
+         example.com\n{missing}\nftp://x.test/\n"
+    )
+    .into_bytes();
+    contents.extend_from_slice(b"\xff\xfe not utf-8\n");
+    contents.extend_from_slice(format!("{ok}#fragment\n\t \n").as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("urls.txt");
+    std::fs::write(&path, contents).unwrap();
+    let path = path.to_str().unwrap();
+
+    let out = run(&["-f", "jsonl", path], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let mut records = out.records();
+    records.sort_by_key(|r| r["line"].as_u64());
+    let summary: Vec<(u64, &str, Option<&str>)> = records
+        .iter()
+        .map(|r| {
+            assert_eq!(r["source"], path);
+            (
+                r["line"].as_u64().unwrap(),
+                r["url"].as_str().unwrap(),
+                r["error_kind"].as_str(),
+            )
+        })
+        .collect();
+    let fragment = format!("{ok}#fragment");
+    assert_eq!(
+        summary,
+        [
+            (2, ok.as_str(), None),
+            (5, ok.as_str(), None),
+            (6, "example.com", Some("invalid_input")),
+            (7, missing.as_str(), Some("status")),
+            (8, "ftp://x.test/", Some("invalid_input")),
+            (9, "\u{fffd}\u{fffd} not utf-8", Some("invalid_input")),
+            (10, fragment.as_str(), None),
+        ]
+    );
+    assert_eq!(
+        records[2]["error"],
+        "missing scheme; did you mean https://example.com?"
+    );
+    assert!(
+        records[5]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not valid UTF-8")
+    );
+    assert!(out.stderr.contains("7 URLs"), "{}", out.stderr);
+}
+
+#[test]
+fn urls_from_stdin_and_arguments_together() {
+    let server = TestServer::http();
+    let piped = format!(
+        "{}\n# c\n{}\n",
+        server.url("/ok"),
+        server.url("/status/201")
+    );
+    let out = run(
+        &["-f", "jsonl", "-", &server.url("/redirect/1")],
+        Some(&piped),
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let records = out.records();
+    assert_eq!(records.len(), 3);
+    let from_stdin: Vec<u64> = records
+        .iter()
+        .filter(|r| r["source"] == "-")
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(from_stdin.len(), 2);
+    assert!(from_stdin.contains(&1) && from_stdin.contains(&3));
+    // With no INPUT and a piped stdin, stdin is read.
+    let out = run(&["-f", "jsonl"], Some(&piped));
+    assert_eq!(out.code, Some(0));
+    assert_eq!(out.records().len(), 2);
+}
+
+#[test]
+fn unusable_input_exits_2_before_any_check() {
+    let server = TestServer::http();
+    let ok = server.url("/ok");
+    let out = run(&[&ok, "/nonexistent/urls.txt"], None);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr.contains("/nonexistent/urls.txt"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "");
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&[&ok, dir.path().to_str().unwrap()], None);
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("is a directory"), "{}", out.stderr);
+    assert_eq!(server.counters.requests(), 0, "nothing was checked");
+
+    let (_dir, only_comments) = url_file("# nothing here\n\n   \n");
+    let out = run(&[&only_comments], None);
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("no URLs to check"), "{}", out.stderr);
+    let out = run(&[], Some(""));
+    assert_eq!(out.code, Some(2));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["--workers", "0", "http://127.0.0.1/"][..],
+        &["--timeout", "soon", "http://127.0.0.1/"],
+        &["--format", "xml", "http://127.0.0.1/"],
+        &["--no-such-flag"],
+        &["-H", "no colon", "http://127.0.0.1/"],
+    ] {
+        let out = run(args, None);
+        assert_eq!(out.code, Some(2), "{args:?}: {out:?}");
+        assert!(!out.stderr.is_empty());
+    }
+    assert_eq!(run(&["--version"], None).code, Some(0));
+    let help = run(&["--help"], None);
+    assert_eq!(help.code, Some(0));
+    assert!(help.stdout.contains("--workers"));
+}
+
+fn spawn(args: &[&str]) -> Child {
+    urlcheck()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The line number in "stopped reading input after FILE:N".
+fn stopped_after(stderr: &str) -> u64 {
+    let tail = stderr
+        .split("stopped reading input after ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no stop line in {stderr}"));
+    tail.split_whitespace()
+        .next()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn stop_mid_run(signal_name: &str, expected_code: i32) {
+    let server = TestServer::http();
+    let mut lines: Vec<String> = (1..=3).map(|i| server.url(&format!("/ok?{i}"))).collect();
+    lines.extend((4..=40).map(|i| server.url(&format!("/hang?{i}"))));
+    let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
+    let child = spawn(&["-w", "2", "--shutdown-timeout", "1s", "-f", "jsonl", &path]);
+    // Both workers are stuck on hanging URLs once 5 requests have arrived.
+    wait_until("the workers to be busy", || server.counters.requests() >= 5);
+    signal(&child, signal_name);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(expected_code));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let read = stopped_after(&stderr);
+    assert!((5..40).contains(&read), "reading stopped early: {read}");
+    let mut seen: Vec<u64> = records
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=read).collect::<Vec<_>>(),
+        "one record per line read"
+    );
+    for record in &records {
+        let line = record["line"].as_u64().unwrap();
+        if line <= 3 {
+            assert_eq!(record["ok"], true, "finished results are kept: {record}");
+        } else {
+            assert_eq!(record["error_kind"], "interrupted", "{record}");
+        }
+    }
+    assert!(
+        stderr.contains(&format!(
+            "stopped by SIG{signal_name}: {} not checked",
+            read - 3
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sigint_mid_run_exits_130_with_one_record_per_line_read() {
+    stop_mid_run("INT", 130);
+}
+
+#[test]
+fn sigterm_mid_run_exits_143_with_one_record_per_line_read() {
+    stop_mid_run("TERM", 143);
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    let server = TestServer::http();
+    let lines: Vec<String> = (0..3000).map(|i| server.url(&format!("/ok?{i}"))).collect();
+    let (_dir, path) = url_file(&lines.join("\n"));
+    let mut child = spawn(&["-q", "-f", "jsonl", &path]);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with('{'));
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "no error text, no panic"
+    );
+}
