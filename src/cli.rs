@@ -16,7 +16,7 @@ pub const DEFAULT_WORKERS: usize = 32;
 
 /// Check that URLs are up: fast, in parallel, with results a script can read.
 #[derive(Debug, Parser)]
-#[command(name = "urlcheck", version, about, max_term_width = 100)]
+#[command(name = "urlcheck", version, max_term_width = 100)]
 #[command(
     after_help = "Exit codes: 0 all passed, 1 some failed, 2 usage or input error, \
                         130 interrupted (SIGINT), 143 terminated (SIGTERM)."
@@ -56,7 +56,8 @@ pub struct Cli {
     #[arg(long, value_name = "LIST", default_value = "200-299", value_parser = parse_status_set)]
     pub expect_status: StatusSet,
 
-    /// Extra request header, 'Name: value' (repeatable). Not sent to other hosts on redirect.
+    /// Extra request header, 'Name: value' (repeatable). Dropped when a redirect
+    /// leaves the URL's origin (scheme, host and port).
     #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
     pub headers: Vec<(HeaderName, HeaderValue)>,
 

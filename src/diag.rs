@@ -8,3 +8,8 @@ use std::io::Write;
 pub fn error(message: fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "urlcheck: {message}");
 }
+
+/// `urlcheck: warning: <message>`.
+pub fn warning(message: fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "urlcheck: warning: {message}");
+}

@@ -57,6 +57,7 @@ mod tests {
             ExitCode::Terminated,
         ];
         let mut codes: Vec<u8> = all.iter().map(|c| c.code()).collect();
+        codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
     }

@@ -177,12 +177,15 @@ fn job_from_line(source: &Source, raw: RawLine<'_>) -> Option<Job> {
         line: Some(raw.number),
     };
     if raw.is_too_long() {
-        let start = String::from_utf8_lossy(&raw.bytes[..raw.bytes.len().min(60)]);
+        // Mask the whole kept part first: a cut could split a password.
+        let kept = String::from_utf8_lossy(raw.bytes);
+        let masked = target::mask_password(kept.trim_start());
+        let start: String = masked.chars().take(60).collect();
         let message = format!(
             "line is {} bytes long, over the {MAX_LINE_BYTES}-byte limit for a URL",
             raw.len
         );
-        return Some(Job::invalid(&format!("{}…", start.trim()), origin, message));
+        return Some(Job::invalid(&format!("{start}…"), origin, message));
     }
     match std::str::from_utf8(raw.bytes) {
         Ok(text) => match target::strip_line(text) {
@@ -277,6 +280,25 @@ mod tests {
         }
         // Every line read is either queued or recorded, exactly once.
         assert_eq!(report.urls_read as usize, 1 + queued.len() + recorded.len());
+    }
+
+    #[test]
+    fn an_over_long_line_is_reported_short_and_masked() {
+        let mut line = b"https://user:secret@a.test/".to_vec();
+        line.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES * 2));
+        let raw = RawLine {
+            number: 4,
+            bytes: &line[..MAX_LINE_BYTES],
+            len: line.len(),
+        };
+        let job = job_from_line(&Source::Stdin, raw).unwrap();
+        assert!(job.url.starts_with("https://user:***@a.test/xx") && job.url.ends_with('…'));
+        assert!(job.url.chars().count() <= 61);
+        assert!(
+            job.target
+                .unwrap_err()
+                .contains("over the 16384-byte limit")
+        );
     }
 
     #[test]

@@ -166,6 +166,22 @@ impl CheckResult {
     }
 }
 
+impl Record<'_> {
+    /// The field names, in output order (the CSV header).
+    pub const FIELDS: [&'static str; 10] = [
+        "url",
+        "ok",
+        "status",
+        "error_kind",
+        "error",
+        "elapsed_ms",
+        "final_url",
+        "redirects",
+        "source",
+        "line",
+    ];
+}
+
 /// The stable, documented fields of one result, in output order.
 #[derive(Debug, Serialize)]
 pub struct Record<'a> {

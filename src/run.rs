@@ -30,6 +30,11 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let inputs = input::open_inputs(&config.inputs).await?;
     let checker = Arc::new(Checker::new(&config)?);
+    if config.insecure && config.summary {
+        diag::warning(format_args!(
+            "--insecure: TLS certificates are not verified; any server can pose as these hosts"
+        ));
+    }
 
     // `stop` ends the run early: a signal, or stdout gone. The feeder's token
     // is its child, so the run can also stop reading without counting as stopped.
@@ -101,7 +106,8 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
         let facts = RunFacts {
             wall: started.elapsed(),
             stopped_by: signal.map(signals::Signal::name),
-            stopped_reading_after: feed.stopped_early.then_some(feed.last_read).flatten(),
+            last_read: feed.last_read,
+            stopped_reading_early: feed.stopped_early,
             aborted: shutdown.aborted,
         };
         let _ = write_summary(

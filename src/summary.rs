@@ -80,8 +80,10 @@ pub struct RunFacts {
     pub wall: Duration,
     /// The signal's name, when the run was stopped by one.
     pub stopped_by: Option<&'static str>,
-    /// The last URL line read, when reading stopped early.
-    pub stopped_reading_after: Option<Origin>,
+    /// The last URL line read.
+    pub last_read: Option<Origin>,
+    /// Reading stopped before the end of the input.
+    pub stopped_reading_early: bool,
     /// Checks cut off at the shutdown timeout.
     pub aborted: usize,
 }
@@ -146,23 +148,21 @@ pub fn write_summary<W: Write>(
     }
     if let Some(signal) = facts.stopped_by {
         let unchecked = stats.count(FailureKind::Interrupted);
-        let after = facts
-            .stopped_reading_after
-            .as_ref()
-            .map_or_else(|| "before any line".to_string(), |o| format!("after {o}"));
+        let cut_off = match facts.aborted {
+            0 => String::new(),
+            n => format!(" ({n} cut off at the shutdown timeout)"),
+        };
+        let reading = match (&facts.last_read, facts.stopped_reading_early) {
+            (Some(last), true) => format!("stopped reading input after {last}"),
+            (None, true) => "stopped before reading any input".to_string(),
+            (_, false) => "all input had been read".to_string(),
+        };
         writeln!(
             out,
-            "  {}: {unchecked} not checked; stopped reading input {}",
+            "  {}: {unchecked} not checked{cut_off}; {}",
             red.apply_to(format!("stopped by {signal}")),
-            escape_control(&after)
+            escape_control(&reading)
         )?;
-        if facts.aborted > 0 {
-            writeln!(
-                out,
-                "  {} checks did not finish within the shutdown timeout",
-                facts.aborted
-            )?;
-        }
     }
     Ok(())
 }
@@ -212,7 +212,8 @@ mod tests {
         RunFacts {
             wall: Duration::from_secs(2),
             stopped_by: None,
-            stopped_reading_after: None,
+            last_read: None,
+            stopped_reading_early: false,
             aborted: 0,
         }
     }
@@ -264,17 +265,27 @@ mod tests {
             &stats,
             &RunFacts {
                 stopped_by: Some("SIGINT"),
-                stopped_reading_after: Some(Origin {
+                last_read: Some(Origin {
                     source: Source::File("u.txt".into()),
                     line: Some(2),
                 }),
+                stopped_reading_early: true,
+                aborted: 1,
                 ..facts()
             },
         );
         assert!(
-            text.contains("stopped by SIGINT: 1 not checked; stopped reading input after u.txt:2"),
+            text.contains(
+                "stopped by SIGINT: 1 not checked (1 cut off at the shutdown timeout); \
+                 stopped reading input after u.txt:2"
+            ),
             "{text}"
         );
+        let done_reading = RunFacts {
+            stopped_by: Some("SIGTERM"),
+            ..facts()
+        };
+        assert!(render(&stats, &done_reading).contains("1 not checked; all input had been read"));
         // Interrupted checks do not count toward latency.
         assert!(text.contains("max 5 ms"));
     }

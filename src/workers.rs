@@ -113,7 +113,7 @@ impl<C: Check> Pool<C> {
                 .reclaim(Failure::new(
                     FailureKind::Interrupted,
                     format!(
-                        "interrupted: the check did not finish within the {} shutdown timeout",
+                        "the check did not finish within the {} shutdown timeout",
                         humantime::format_duration(grace)
                     ),
                 ))

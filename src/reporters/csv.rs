@@ -9,18 +9,33 @@ use crate::sanitize::escape_control;
 
 pub struct Csv<W: Write> {
     out: csv::Writer<W>,
+    header_written: bool,
 }
 
 impl<W: Write> Csv<W> {
     pub fn new(out: W) -> Self {
         Csv {
-            out: csv::Writer::from_writer(out),
+            // The header is written by hand, so that it is there even when no
+            // row follows (`--only-failures` and nothing failed).
+            out: csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(out),
+            header_written: false,
         }
+    }
+
+    fn write_header(&mut self) -> io::Result<()> {
+        if !self.header_written {
+            self.header_written = true;
+            self.out.write_record(Record::FIELDS)?;
+        }
+        Ok(())
     }
 }
 
 impl<W: Write + Send> Reporter for Csv<W> {
     fn report(&mut self, result: &CheckResult) -> io::Result<()> {
+        self.write_header()?;
         let record = result.record();
         let url = escape_control(record.url);
         let error = record.error.map(escape_control);
@@ -37,6 +52,7 @@ impl<W: Write + Send> Reporter for Csv<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.write_header()?;
         self.out.flush()
     }
 }
@@ -73,6 +89,23 @@ mod tests {
             )
         );
         assert!(!text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn the_header_comes_even_without_rows() {
+        let mut reporter = Csv::new(Vec::new());
+        reporter.flush().unwrap();
+        reporter.flush().unwrap();
+        let text = String::from_utf8(reporter.out.into_inner().unwrap()).unwrap();
+        assert_eq!(text, format!("{}\n", Record::FIELDS.join(",")));
+    }
+
+    #[test]
+    fn the_header_matches_the_serialized_fields() {
+        let mut auto = csv::Writer::from_writer(Vec::new());
+        auto.serialize(samples::passed().record()).unwrap();
+        let text = String::from_utf8(auto.into_inner().unwrap()).unwrap();
+        assert_eq!(text.lines().next().unwrap(), Record::FIELDS.join(","));
     }
 
     #[test]

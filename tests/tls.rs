@@ -1,0 +1,168 @@
+//! TLS: certificates made here with rcgen, served on loopback with
+//! tokio-rustls; `--cacert`, `-k` and the messages for bad certificates.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{TestServer, run};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, date_time_ymd,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::{self, pki_types::PrivateKeyDer, pki_types::PrivatePkcs8KeyDer};
+
+struct Ca {
+    issuer: CertifiedIssuer<'static, KeyPair>,
+    dir: tempfile::TempDir,
+}
+
+impl Ca {
+    fn new() -> Self {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "urlcheck test CA");
+        let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+        Ca {
+            issuer,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The CA certificate as a PEM file, for `--cacert`.
+    fn pem_file(&self) -> String {
+        let path = self.dir.path().join("ca.pem");
+        std::fs::write(&path, self.issuer.pem()).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    /// A server whose leaf certificate names `names` and ends in `expires_year`.
+    fn server(&self, names: &[&str], expires_year: i32) -> TestServer {
+        let mut params =
+            CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        params.not_before = date_time_ymd(2020, 1, 1);
+        params.not_after = date_time_ymd(expires_year, 1, 1);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        serve_tls(cert.der().clone(), key)
+    }
+}
+
+fn serve_tls(cert: rustls::pki_types::CertificateDer<'static>, key: KeyPair) -> TestServer {
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .unwrap();
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+    TestServer::raw(move |socket| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(mut tls) = acceptor.accept(socket).await else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            let _ = tls.read(&mut buf).await;
+            let _ = tls
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+                .await;
+            let _ = tls.shutdown().await;
+        }
+    })
+}
+
+fn https(server: &TestServer) -> String {
+    format!("https://{}/", server.addr)
+}
+
+#[test]
+fn a_certificate_from_a_ca_passed_with_cacert_is_trusted() {
+    let ca = Ca::new();
+    let server = ca.server(&["127.0.0.1"], 2999);
+    let url = https(&server);
+    let out = run(&["-f", "jsonl", "--cacert", &ca.pem_file(), &url], None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.record(&url)["status"], 200);
+
+    let out = run(&["-f", "jsonl", &url], None);
+    assert_eq!(out.code, Some(1));
+    let record = out.record(&url);
+    assert_eq!(record["error_kind"], "tls");
+    assert!(
+        record["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown authority"),
+        "{record}"
+    );
+}
+
+#[test]
+fn expired_and_wrong_name_certificates_fail_with_clear_messages() {
+    let ca = Ca::new();
+    let expired = ca.server(&["127.0.0.1"], 2021);
+    let wrong_name = ca.server(&["other.test"], 2999);
+    let cacert = ca.pem_file();
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--cacert",
+            &cacert,
+            &https(&expired),
+            &https(&wrong_name),
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1));
+    let record = out.record(&https(&expired));
+    assert_eq!(record["error_kind"], "tls");
+    assert_eq!(record["error"], "certificate expired");
+    let record = out.record(&https(&wrong_name));
+    assert_eq!(record["error_kind"], "tls");
+    assert_eq!(
+        record["error"],
+        "certificate is not valid for this host name"
+    );
+}
+
+#[test]
+fn insecure_accepts_a_self_signed_certificate_and_says_so() {
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let server = serve_tls(cert.der().clone(), key);
+    let url = https(&server);
+    let out = run(&["-f", "jsonl", &url], None);
+    assert_eq!(out.record(&url)["error_kind"], "tls");
+    let out = run(&["-f", "jsonl", "-k", &url], None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr.contains("certificates are not verified"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_cacert_file_that_is_not_pem_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ca.pem");
+    std::fs::write(&path, "not a certificate").unwrap();
+    let out = run(
+        &["--cacert", path.to_str().unwrap(), "https://127.0.0.1/"],
+        None,
+    );
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("ca.pem"), "{}", out.stderr);
+}
