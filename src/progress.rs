@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// A handle to the bar; cheap to clone, a no-op when hidden.
 #[derive(Clone)]
@@ -31,11 +31,18 @@ impl Progress {
 
     fn style(known_total: bool) -> ProgressStyle {
         let template = if known_total {
-            "{spinner:.cyan} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} {per_sec} eta {eta} {msg}"
+            "{spinner:.cyan} [{elapsed_precise}] {bar:30.cyan/blue} {pos}/{len} {rate} eta {eta} {msg}"
         } else {
-            "{spinner:.cyan} [{elapsed_precise}] {pos} checked {per_sec} {msg}"
+            "{spinner:.cyan} [{elapsed_precise}] {pos} checked {rate} {msg}"
         };
-        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key(
+                "rate",
+                |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0}/s", state.per_sec());
+                },
+            )
     }
 
     /// The number of URLs, once known.
