@@ -294,3 +294,22 @@ fn a_closed_stdout_ends_the_run_quietly() {
         "no error text, no panic"
     );
 }
+
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    let server = TestServer::http();
+    let lines: Vec<String> = (0..10).map(|i| server.url(&format!("/hang?{i}"))).collect();
+    let (_dir, path) = url_file(&lines.join("\n"));
+    let child = spawn(&["-w", "2", "--shutdown-timeout", "10m", &path]);
+    wait_until("the workers to be busy", || server.counters.requests() >= 2);
+    signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    signal(&child, "INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    // Not the 10 minutes the in-flight checks were allowed.
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SIGINT again: exiting now"), "{stderr}");
+}
