@@ -1,37 +1,56 @@
 //! One check: request the URL, follow redirects by hand (to count hops, catch
-//! loops and keep `-H` headers on their own origin), read the body up to a cap
-//! and judge the final status. Every outcome, good or bad, is a `CheckResult`.
+//! loops and keep `-H` headers on their own origin), read the body up to a
+//! cap, and judge what came back against the expectations. Transient failures
+//! are retried with backoff; with `--wait`, a failing URL is re-checked until
+//! it comes up. Every outcome, good or bad, is a `CheckResult`.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
-use reqwest::header::{HeaderMap, HeaderValue, LOCATION};
+use reqwest::header::{HeaderValue, LOCATION, RETRY_AFTER};
 use reqwest::{Client, Url};
 
 use crate::classify::{Phase, classify};
-use crate::config::{Config, StatusSet};
+use crate::config::{CheckSpec, Config};
+use crate::expect::{self, Fetched};
 use crate::queue::Job;
-use crate::results::{CheckResult, Failure, FailureKind};
+use crate::results::{CertInfo, CheckResult, Failure, FailureKind};
+use crate::stop::Stop;
 use crate::target::{display_url, mask_password};
+use crate::waiting::Waiting;
 use crate::workers::Check;
 
-/// How much of a body is read (and discarded). Enough to catch a server that
-/// breaks mid-body; a larger body is not downloaded to the end.
+/// How much of a body is read: enough to catch a server that breaks
+/// mid-body and to judge body expectations; the rest is not downloaded.
 pub const BODY_READ_LIMIT: usize = 1024 * 1024;
+
+/// The longest `Retry-After` that is honoured; a longer one is cut to this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Checks URLs with one shared HTTP client, so connections are reused.
 pub struct Checker {
     client: Client,
     method: reqwest::Method,
-    headers: HeaderMap,
     max_redirects: u32,
     timeout: Duration,
     connect_timeout: Duration,
-    expect_status: StatusSet,
+    retries: u32,
+    retry_delay: Duration,
+    /// `--wait`: until when failing URLs are re-checked, and how often.
+    wait: Option<(Instant, Duration)>,
+    started: Instant,
+    stop: Arc<Stop>,
+    waiting: Arc<Waiting>,
 }
 
 impl Checker {
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
+    pub fn new(
+        config: &Config,
+        started: Instant,
+        stop: Arc<Stop>,
+        waiting: Arc<Waiting>,
+    ) -> anyhow::Result<Self> {
         // reqwest is built without a bundled crypto provider; install ring.
         // An error only means one is installed already.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -40,6 +59,7 @@ impl Checker {
             .connect_timeout(config.connect_timeout)
             .user_agent(config.user_agent.clone())
             .tls_danger_accept_invalid_certs(config.insecure)
+            .tls_info(true)
             .pool_max_idle_per_host(config.workers);
         if let Some(path) = &config.cacert {
             let pem = std::fs::read(path)
@@ -59,23 +79,104 @@ impl Checker {
         Ok(Checker {
             client,
             method: config.method.as_reqwest(),
-            headers: config.headers.clone(),
             max_redirects: config.max_redirects,
             timeout: config.timeout,
             connect_timeout: config.connect_timeout,
-            expect_status: config.expect_status.clone(),
+            retries: config.retries,
+            retry_delay: config.retry_delay,
+            wait: config.wait.map(|w| (started + w, config.wait_interval)),
+            started,
+            stop,
+            waiting,
         })
     }
 
-    /// Request `trail.url`, following redirects; returns the final status.
+    /// One attempt: a request (and its redirects), judged.
+    async fn attempt(&self, job: &Job, url: &Url) -> Attempt {
+        let started = Instant::now();
+        let mut trail = Trail {
+            url: url.clone(),
+            redirects: 0,
+            status: None,
+            retry_after: None,
+        };
+        let fetched = tokio::time::timeout(self.timeout, self.fetch(&job.spec, &mut trail)).await;
+        let elapsed = started.elapsed();
+        let (failure, cert) = match fetched {
+            Ok(Ok(fetched)) => (
+                expect::judge(&job.spec.expect, &fetched, elapsed),
+                fetched.cert,
+            ),
+            Ok(Err(failure)) => (Some(failure), None),
+            Err(_) => (
+                Some(Failure::new(
+                    FailureKind::Timeout,
+                    format!(
+                        "timed out after {}",
+                        humantime::format_duration(self.timeout)
+                    ),
+                )),
+                None,
+            ),
+        };
+        let failure = failure.map(|f| Failure {
+            message: job.spec.redact(&f.message),
+            ..f
+        });
+        Attempt {
+            result: CheckResult {
+                url: job.url.clone(),
+                origin: job.origin.clone(),
+                status: trail.status,
+                failure,
+                elapsed,
+                final_url: Some(job.spec.redact(&display_url(&trail.url))),
+                redirects: trail.redirects,
+                attempts: 1,
+                cert,
+                up_after: None,
+            },
+            retry_after: trail.retry_after,
+        }
+    }
+
+    /// An attempt, then retries while the failure is transient.
+    async fn attempt_with_retries(&self, job: &Job, url: &Url) -> CheckResult {
+        let mut attempt = self.attempt(job, url).await;
+        let mut attempts = 1;
+        for retry in 0..self.retries {
+            if attempt.result.ok() || !is_transient(&attempt.result) {
+                break;
+            }
+            let delay =
+                backoff(self.retry_delay, retry).max(attempt.retry_after.unwrap_or_default());
+            if !self.pause(delay).await {
+                break;
+            }
+            attempt = self.attempt(job, url).await;
+            attempts += 1;
+        }
+        attempt.result.attempts = attempts;
+        attempt.result
+    }
+
+    /// Sleep, unless the run stops first: then false.
+    async fn pause(&self, delay: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => true,
+            _ = self.stop.stopped() => false,
+        }
+    }
+
+    /// Request `trail.url`, following redirects, and read the body.
     /// `trail` keeps what is known so far, for a check cut off by its deadline.
-    async fn fetch(&self, trail: &mut Trail) -> Result<u16, Failure> {
+    async fn fetch(&self, spec: &CheckSpec, trail: &mut Trail) -> Result<Fetched, Failure> {
         let origin = trail.url.origin();
         let mut visited = vec![trail.url.clone()];
         loop {
             let mut request = self.client.request(self.method.clone(), trail.url.clone());
             if trail.url.origin() == origin {
-                request = request.headers(self.headers.clone());
+                request = request.headers(spec.headers.clone());
             }
             let response = request
                 .send()
@@ -83,6 +184,10 @@ impl Checker {
                 .map_err(|e| classify(&e, Phase::Request, self.connect_timeout))?;
             let status = response.status();
             trail.status = Some(status.as_u16());
+            trail.retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(parse_retry_after);
             let location = response.headers().get(LOCATION);
             if let (true, Some(location)) = (status.is_redirection(), location)
                 && self.max_redirects > 0
@@ -105,23 +210,45 @@ impl Checker {
                 trail.redirects += 1;
                 continue;
             }
-            read_body(
-                response,
-                self.method == reqwest::Method::HEAD,
-                self.connect_timeout,
-            )
-            .await?;
-            return Ok(status.as_u16());
+            let headers = response.headers().clone();
+            let cert = leaf_certificate(&response);
+            let keep = spec.expect.needs_body();
+            let (body, truncated) = self.read_body(response, keep).await?;
+            return Ok(Fetched {
+                status: status.as_u16(),
+                headers,
+                body,
+                truncated,
+                cert,
+            });
         }
     }
 
-    fn judge(&self, status: u16) -> Option<Failure> {
-        (!self.expect_status.contains(status)).then(|| {
-            Failure::new(
-                FailureKind::Status,
-                format!("status {status}, expected {}", self.expect_status),
-            )
-        })
+    /// Read the body up to `BODY_READ_LIMIT`, keeping it only when asked.
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        keep: bool,
+    ) -> Result<(Vec<u8>, bool), Failure> {
+        let mut body = Vec::new();
+        if self.method == reqwest::Method::HEAD {
+            return Ok((body, false));
+        }
+        let mut read = 0usize;
+        while read < BODY_READ_LIMIT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    read += chunk.len();
+                    if keep {
+                        let room = BODY_READ_LIMIT - body.len().min(BODY_READ_LIMIT);
+                        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    }
+                }
+                Ok(None) => return Ok((body, false)),
+                Err(e) => return Err(classify(&e, Phase::Body, self.connect_timeout)),
+            }
+        }
+        Ok((body, true))
     }
 }
 
@@ -134,40 +261,74 @@ impl Check for Checker {
                 return CheckResult::unchecked(job.url.clone(), job.origin.clone(), failure);
             }
         };
-        let started = Instant::now();
-        let mut trail = Trail {
-            url: url.clone(),
-            redirects: 0,
-            status: None,
+        let mut result = self.attempt_with_retries(job, url).await;
+        let Some((until, interval)) = self.wait else {
+            return result;
         };
-        let failure = match tokio::time::timeout(self.timeout, self.fetch(&mut trail)).await {
-            Ok(Ok(status)) => self.judge(status),
-            Ok(Err(failure)) => Some(failure),
-            Err(_) => Some(Failure::new(
-                FailureKind::Timeout,
-                format!(
-                    "timed out after {}",
-                    humantime::format_duration(self.timeout)
-                ),
-            )),
-        };
-        CheckResult {
-            url: job.url.clone(),
-            origin: job.origin.clone(),
-            status: trail.status,
-            failure,
-            elapsed: started.elapsed(),
-            final_url: Some(display_url(&trail.url)),
-            redirects: trail.redirects,
+        // --wait: re-check until it passes or the wait is over.
+        let mut attempts = result.attempts;
+        let _waiting = (!result.ok()).then(|| self.waiting.enter(&job.url));
+        while !result.ok() && Instant::now() + interval <= until {
+            if !self.pause(interval).await {
+                break;
+            }
+            result = self.attempt_with_retries(job, url).await;
+            attempts += result.attempts;
+            if result.ok() {
+                result.up_after = Some(self.started.elapsed());
+            }
         }
+        result.attempts = attempts;
+        result
     }
 }
 
-/// What a check has reached so far.
+/// What an attempt has reached so far.
 struct Trail {
     url: Url,
     redirects: u32,
     status: Option<u16>,
+    retry_after: Option<Duration>,
+}
+
+struct Attempt {
+    result: CheckResult,
+    retry_after: Option<Duration>,
+}
+
+/// Worth another try: the network or the server may do better in a moment.
+fn is_transient(result: &CheckResult) -> bool {
+    let Some(failure) = &result.failure else {
+        return false;
+    };
+    match failure.kind {
+        FailureKind::Dns | FailureKind::Connect | FailureKind::Timeout => true,
+        FailureKind::Protocol => failure.message.starts_with("connection closed"),
+        FailureKind::Status => {
+            matches!(result.status, Some(408 | 429 | 500..=599))
+        }
+        _ => false,
+    }
+}
+
+/// The delay before retry `n` (0-based): `base` doubled each time, with
+/// jitter of ±50% so that many failing checks do not retry in step.
+fn backoff(base: Duration, n: u32) -> Duration {
+    let doubled = base.saturating_mul(2u32.saturating_pow(n.min(16)));
+    doubled.mul_f64(0.5 + fastrand::f64())
+}
+
+/// `Retry-After`: seconds, or an HTTP date; capped at `MAX_RETRY_AFTER`.
+fn parse_retry_after(value: &HeaderValue) -> Option<Duration> {
+    let text = value.to_str().ok()?.trim();
+    let delay = match text.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => httpdate::parse_http_date(text)
+            .ok()?
+            .duration_since(SystemTime::now())
+            .unwrap_or_default(),
+    };
+    Some(delay.min(MAX_RETRY_AFTER))
 }
 
 /// Where a redirect points, resolved against the current URL.
@@ -193,24 +354,10 @@ fn redirect_target(current: &Url, location: &HeaderValue) -> Result<Url, Failure
     Ok(next)
 }
 
-/// Read the body up to `BODY_READ_LIMIT` and discard it.
-async fn read_body(
-    mut response: reqwest::Response,
-    head: bool,
-    connect_timeout: Duration,
-) -> Result<(), Failure> {
-    if head {
-        return Ok(());
-    }
-    let mut read = 0usize;
-    while read < BODY_READ_LIMIT {
-        match response.chunk().await {
-            Ok(Some(chunk)) => read += chunk.len(),
-            Ok(None) => break,
-            Err(e) => return Err(classify(&e, Phase::Body, connect_timeout)),
-        }
-    }
-    Ok(())
+/// The expiry of the server's leaf certificate, for https responses.
+fn leaf_certificate(response: &reqwest::Response) -> Option<CertInfo> {
+    let info = response.extensions().get::<reqwest::tls::TlsInfo>()?;
+    expect::cert_info(info.peer_certificate()?, SystemTime::now())
 }
 
 #[cfg(test)]
@@ -249,5 +396,68 @@ mod tests {
         assert_eq!(err.message, "redirect to unsupported scheme 'ftp:'");
         assert!(target("http://a.test/", "file:///etc/passwd").is_err());
         assert!(target("http://a.test/", "http://[oops/").is_err());
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date_and_is_capped() {
+        let parse = |s: &str| parse_retry_after(&HeaderValue::from_str(s).unwrap());
+        assert_eq!(parse("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse("86400"), Some(MAX_RETRY_AFTER));
+        let soon = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(20));
+        let delay = parse(&soon).unwrap();
+        assert!(delay > Duration::from_secs(15) && delay <= Duration::from_secs(20));
+        assert_eq!(parse("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse("soon"), None);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter() {
+        let base = Duration::from_secs(1);
+        for n in 0..5 {
+            let d = backoff(base, n);
+            let nominal = base * 2u32.pow(n);
+            assert!(d >= nominal / 2 && d <= nominal * 3 / 2, "{n}: {d:?}");
+        }
+        assert!(backoff(base, 1000) > Duration::ZERO);
+    }
+
+    fn failed(kind: FailureKind, status: Option<u16>, message: &str) -> CheckResult {
+        CheckResult {
+            status,
+            ..CheckResult::unchecked(
+                "u".into(),
+                crate::results::Origin {
+                    source: crate::results::Source::Arg,
+                    line: None,
+                },
+                Failure::new(kind, message),
+            )
+        }
+    }
+
+    #[test]
+    fn only_transient_failures_are_retried() {
+        use FailureKind::*;
+        assert!(is_transient(&failed(Connect, None, "connection refused")));
+        assert!(is_transient(&failed(Timeout, None, "timed out")));
+        assert!(is_transient(&failed(Dns, None, "x")));
+        assert!(is_transient(&failed(
+            Protocol,
+            None,
+            "connection closed before a response"
+        )));
+        for code in [408, 429, 500, 502, 503, 504] {
+            assert!(is_transient(&failed(Status, Some(code), "s")), "{code}");
+        }
+        for code in [400, 401, 403, 404, 410] {
+            assert!(!is_transient(&failed(Status, Some(code), "s")), "{code}");
+        }
+        assert!(!is_transient(&failed(Tls, None, "certificate expired")));
+        assert!(!is_transient(&failed(
+            Body,
+            Some(200),
+            "body does not contain"
+        )));
+        assert!(!is_transient(&failed(InvalidInput, None, "x")));
     }
 }

@@ -3,13 +3,19 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{CommandFactory, Parser, ValueEnum};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use regex::Regex;
+use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::config::{Config, Format, InputSpec, Method, StatusSet};
+use crate::config::{
+    CheckSpec, Config, ConfigCheck, Expectations, Format, GithubActions, InputSpec, Method,
+    StatusSet,
+};
+use crate::config_file::{self, FileCheck, FileDefaults, PartialExpectations};
 
 /// Default number of workers; see "Choosing --workers" in the README.
 pub const DEFAULT_WORKERS: usize = 32;
@@ -23,75 +29,149 @@ pub const DEFAULT_WORKERS: usize = 32;
 )]
 pub struct Cli {
     /// URLs (http:// or https://), files with one URL per line, or - for stdin.
-    /// With no INPUT, URLs are read from stdin when it is not a terminal.
+    /// With no INPUT (and no --config), URLs are read from stdin when it is
+    /// not a terminal.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
 
-    /// Number of checks in flight at once.
-    #[arg(short, long, value_name = "N", default_value_t = DEFAULT_WORKERS,
-          value_parser = parse_workers)]
-    pub workers: usize,
+    /// Read defaults and checks from this TOML file (see the README).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
-    /// Output format of the results on stdout.
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Human)]
-    pub format: FormatArg,
+    /// Number of checks in flight at once [default: 32].
+    #[arg(short, long, value_name = "N", value_parser = parse_workers)]
+    pub workers: Option<usize>,
 
-    /// HTTP method of each check.
-    #[arg(short = 'X', long, value_enum, ignore_case = true, default_value_t = MethodArg::Get)]
-    pub method: MethodArg,
+    /// HTTP method of each check [default: get].
+    #[arg(
+        short = 'X',
+        long,
+        value_enum,
+        ignore_case = true,
+        help_heading = "Requests"
+    )]
+    pub method: Option<MethodArg>,
 
-    /// Deadline for a whole check (connect, redirects, headers and body), e.g. 500ms, 10s, 2m.
-    #[arg(short, long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
-    pub timeout: Duration,
+    /// Deadline for one attempt (connect, redirects, headers and body), e.g.
+    /// 500ms, 10s, 2m [default: 10s].
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration,
+          help_heading = "Requests")]
+    pub timeout: Option<Duration>,
 
-    /// Deadline for opening a connection (TCP and TLS).
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
-    pub connect_timeout: Duration,
+    /// Deadline for opening a connection, TCP and TLS [default: 5s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Requests")]
+    pub connect_timeout: Option<Duration>,
 
-    /// Redirects to follow; 0 reports the redirect response itself.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub max_redirects: u32,
-
-    /// Statuses that pass: codes and ranges, e.g. 200-299,301,404.
-    #[arg(long, value_name = "LIST", default_value = "200-299", value_parser = parse_status_set)]
-    pub expect_status: StatusSet,
+    /// Redirects to follow; 0 reports the redirect response itself [default: 10].
+    #[arg(long, value_name = "N", help_heading = "Requests")]
+    pub max_redirects: Option<u32>,
 
     /// Extra request header, 'Name: value' (repeatable). Dropped when a redirect
     /// leaves the URL's origin (scheme, host and port).
-    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header)]
+    #[arg(short = 'H', long = "header", value_name = "HEADER", value_parser = parse_header,
+          help_heading = "Requests")]
     pub headers: Vec<(HeaderName, HeaderValue)>,
 
     /// The User-Agent header [default: urlcheck/VERSION].
-    #[arg(short = 'A', long, value_name = "STRING")]
+    #[arg(short = 'A', long, value_name = "STRING", help_heading = "Requests")]
     pub user_agent: Option<String>,
 
     /// Accept invalid TLS certificates (expired, self-signed, wrong host).
-    #[arg(short = 'k', long)]
+    #[arg(short = 'k', long, help_heading = "Requests")]
     pub insecure: bool,
 
     /// Also trust the CA certificates in this PEM file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Requests")]
     pub cacert: Option<PathBuf>,
 
+    /// Statuses that pass: codes and ranges, e.g. 200-299,301,404 [default: 200-299].
+    #[arg(long, value_name = "LIST", value_parser = parse_status_set,
+          help_heading = "Expectations")]
+    pub expect_status: Option<StatusSet>,
+
+    /// The body must contain this text.
+    #[arg(long, value_name = "TEXT", help_heading = "Expectations")]
+    pub expect_body: Option<String>,
+
+    /// The body must match this regex.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex, help_heading = "Expectations")]
+    pub expect_body_regex: Option<Regex>,
+
+    /// The check fails if the body matches this regex, e.g. 'error|maintenance'.
+    #[arg(long, value_name = "REGEX", value_parser = parse_regex, help_heading = "Expectations")]
+    pub reject_body_regex: Option<Regex>,
+
+    /// A response header must match: 'Name: REGEX' (repeatable).
+    #[arg(long, value_name = "HEADER", value_parser = parse_expect_header,
+          help_heading = "Expectations")]
+    pub expect_header: Vec<(HeaderName, Regex)>,
+
+    /// A slower check fails (kind slow).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+          help_heading = "Expectations")]
+    pub max_latency: Option<Duration>,
+
+    /// An https check fails (kind certificate) when the certificate expires in
+    /// fewer days.
+    #[arg(long, value_name = "DAYS", help_heading = "Expectations")]
+    pub min_cert_days: Option<u32>,
+
+    /// Retry transient failures (dns, connect, timeout, reset, 408, 429, 5xx)
+    /// this many times [default: 0].
+    #[arg(long, value_name = "N", help_heading = "Retries and waiting")]
+    pub retries: Option<u32>,
+
+    /// First retry delay; it doubles each retry, with jitter [default: 1s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+          help_heading = "Retries and waiting")]
+    pub retry_delay: Option<Duration>,
+
+    /// A deploy is coming up: re-check failing URLs until all pass or this
+    /// much time has passed.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+          help_heading = "Retries and waiting")]
+    pub wait: Option<Duration>,
+
+    /// How often --wait re-checks a failing URL [default: 2s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+          help_heading = "Retries and waiting")]
+    pub wait_interval: Option<Duration>,
+
+    /// The whole run never takes longer; checks cut off fail as interrupted.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+          help_heading = "Retries and waiting")]
+    pub deadline: Option<Duration>,
+
+    /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration,
+          help_heading = "Retries and waiting")]
+    pub shutdown_timeout: Duration,
+
+    /// Output format of the results on stdout.
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Human, help_heading = "Output")]
+    pub format: FormatArg,
+
+    /// Also write a report to a file, e.g. junit:report.xml, markdown:summary.md
+    /// (repeatable).
+    #[arg(long, value_name = "FORMAT:PATH", value_parser = parse_report, help_heading = "Output")]
+    pub report: Vec<(Format, PathBuf)>,
+
     /// Colour the output: auto means a terminal, NO_COLOR unset and TERM not dumb.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto,
+          help_heading = "Output")]
     pub color: ColorArg,
 
     /// Write only failed checks to stdout.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub only_failures: bool,
 
     /// No progress bar and no summary: only results and errors.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
 
     /// No progress bar (the summary is still printed).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub no_progress: bool,
-
-    /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
-    pub shutdown_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,6 +182,22 @@ pub enum FormatArg {
     Jsonl,
     /// Comma-separated values with a header row.
     Csv,
+    /// A JUnit XML report, written at the end.
+    Junit,
+    /// A Markdown summary (e.g. for a GitHub job summary), written at the end.
+    Markdown,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Human => Format::Human,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Junit => Format::Junit,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -126,16 +222,24 @@ pub struct Environment {
     pub stderr_is_terminal: bool,
     pub no_color: bool,
     pub dumb_term: bool,
+    /// `GITHUB_ACTIONS=true`, with `GITHUB_STEP_SUMMARY` if set.
+    pub github: Option<GithubActions>,
 }
 
 impl Environment {
     pub fn detect() -> Self {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
         Environment {
             stdin_is_terminal: std::io::stdin().is_terminal(),
             stdout_is_terminal: std::io::stdout().is_terminal(),
             stderr_is_terminal: std::io::stderr().is_terminal(),
-            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-            dumb_term: std::env::var_os("TERM").is_some_and(|v| v == "dumb"),
+            no_color: var("NO_COLOR").is_some(),
+            dumb_term: var("TERM").is_some_and(|v| v == "dumb"),
+            github: var("GITHUB_ACTIONS")
+                .is_some_and(|v| v == "true")
+                .then(|| GithubActions {
+                    step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+                }),
         }
     }
 }
@@ -145,11 +249,12 @@ impl Environment {
 pub fn parse() -> anyhow::Result<Config> {
     let cli = Cli::parse();
     let env = Environment::detect();
-    if cli.inputs.is_empty() && env.stdin_is_terminal {
+    if cli.inputs.is_empty() && cli.config.is_none() && env.stdin_is_terminal {
         Cli::command()
             .error(
                 clap::error::ErrorKind::MissingRequiredArgument,
-                "no INPUT given and stdin is a terminal: pass URLs, a file of URLs, or pipe them in",
+                "no INPUT given and stdin is a terminal: pass URLs, a file of URLs, \
+                 a --config file, or pipe URLs in",
             )
             .exit();
     }
@@ -157,52 +262,115 @@ pub fn parse() -> anyhow::Result<Config> {
 }
 
 impl Cli {
-    /// Resolve the parsed flags against the environment.
+    /// Resolve the parsed flags against the config file and the environment.
+    /// Flags win over the file's `[defaults]`; a check's own keys win over both.
     pub fn into_config(self, env: &Environment) -> anyhow::Result<Config> {
         let color_allowed = |is_terminal: bool| match self.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
             ColorArg::Auto => is_terminal && !env.no_color && !env.dumb_term,
         };
-        let mut headers = HeaderMap::new();
+        let file = match &self.config {
+            Some(path) => Some(config_file::load(path, &|name| std::env::var(name).ok())?),
+            None => None,
+        };
+        let defaults = file.as_ref().map(|f| &f.defaults);
+        let from_file = |pick: fn(&FileDefaults) -> Option<Duration>| defaults.and_then(pick);
+
+        let mut headers = defaults.map(|d| d.headers.clone()).unwrap_or_default();
+        for name in self.headers.iter().map(|(name, _)| name) {
+            headers.remove(name);
+        }
         for (name, value) in self.headers {
             headers.append(name, value);
         }
-        let inputs = if self.inputs.is_empty() {
-            vec![InputSpec::Stdin]
-        } else {
-            self.inputs.iter().map(|s| classify_input(s)).collect()
+        let flag_expect = PartialExpectations {
+            status: self.expect_status,
+            body_contains: self.expect_body,
+            body_regex: self.expect_body_regex,
+            body_reject: self.reject_body_regex,
+            headers: self.expect_header,
+            max_latency: self.max_latency,
+            min_cert_days: self.min_cert_days,
         };
+        let file_expect = defaults.map(|d| d.expect.clone()).unwrap_or_default();
+        let expect = flag_expect.over(&file_expect.over(&Expectations::default()));
+        let spec = Arc::new(CheckSpec {
+            expect,
+            headers: headers.clone(),
+            redact: Vec::new(),
+        });
+
+        let mut inputs: Vec<InputSpec> = self.inputs.iter().map(|s| classify_input(s)).collect();
+        if inputs.is_empty() && file.is_none() {
+            inputs.push(InputSpec::Stdin);
+        }
         if inputs.iter().filter(|i| **i == InputSpec::Stdin).count() > 1 {
             bail!("stdin (-) can be given only once");
         }
+        let config_checks = match (&file, &self.config) {
+            (Some(file), Some(path)) => file
+                .checks
+                .iter()
+                .map(|check| config_check(check, &path.display().to_string(), &spec))
+                .collect(),
+            _ => Vec::new(),
+        };
         if let Some(path) = &self.cacert {
             // Read early so a wrong path is a usage error, not a failure per URL.
             std::fs::metadata(path)
                 .with_context(|| format!("cannot read --cacert file {}", path.display()))?;
         }
+        let method = self
+            .method
+            .or(defaults.and_then(|d| d.method.map(MethodArg::from)));
         Ok(Config {
             inputs,
-            workers: self.workers,
-            method: match self.method {
+            workers: self
+                .workers
+                .or(defaults.and_then(|d| d.workers))
+                .unwrap_or(DEFAULT_WORKERS),
+            method: match method.unwrap_or(MethodArg::Get) {
                 MethodArg::Get => Method::Get,
                 MethodArg::Head => Method::Head,
             },
-            max_redirects: self.max_redirects,
-            timeout: self.timeout,
-            connect_timeout: self.connect_timeout,
-            expect_status: self.expect_status,
-            headers,
+            max_redirects: self
+                .max_redirects
+                .or(defaults.and_then(|d| d.max_redirects))
+                .unwrap_or(10),
+            timeout: self
+                .timeout
+                .or(from_file(|d| d.timeout))
+                .unwrap_or(Duration::from_secs(10)),
+            connect_timeout: self
+                .connect_timeout
+                .or(from_file(|d| d.connect_timeout))
+                .unwrap_or(Duration::from_secs(5)),
+            spec,
+            config_checks,
+            retries: self
+                .retries
+                .or(defaults.and_then(|d| d.retries))
+                .unwrap_or(0),
+            retry_delay: self
+                .retry_delay
+                .or(from_file(|d| d.retry_delay))
+                .unwrap_or(Duration::from_secs(1)),
+            wait: self.wait.or(from_file(|d| d.wait)),
+            wait_interval: self
+                .wait_interval
+                .or(from_file(|d| d.wait_interval))
+                .unwrap_or(Duration::from_secs(2)),
+            deadline: self.deadline.or(from_file(|d| d.deadline)),
+            reports: self.report,
+            github: env.github.clone(),
             user_agent: self
                 .user_agent
+                .or(defaults.and_then(|d| d.user_agent.clone()))
                 .unwrap_or_else(|| format!("urlcheck/{}", env!("CARGO_PKG_VERSION"))),
             insecure: self.insecure,
             cacert: self.cacert,
-            format: match self.format {
-                FormatArg::Human => Format::Human,
-                FormatArg::Jsonl => Format::Jsonl,
-                FormatArg::Csv => Format::Csv,
-            },
+            format: self.format.into(),
             color_stdout: color_allowed(env.stdout_is_terminal),
             color_stderr: color_allowed(env.stderr_is_terminal),
             stdout_is_terminal: env.stdout_is_terminal,
@@ -212,6 +380,54 @@ impl Cli {
             shutdown_timeout: self.shutdown_timeout,
         })
     }
+}
+
+impl From<Method> for MethodArg {
+    fn from(method: Method) -> Self {
+        match method {
+            Method::Get => MethodArg::Get,
+            Method::Head => MethodArg::Head,
+        }
+    }
+}
+
+/// A config-file check, its keys over the run's spec.
+fn config_check(check: &FileCheck, file: &str, run: &CheckSpec) -> ConfigCheck {
+    let mut headers = run.headers.clone();
+    for (name, value) in &check.headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    ConfigCheck {
+        shown: check.shown_url.clone(),
+        url: check.url.clone(),
+        file: file.to_string(),
+        line: check.line,
+        spec: Arc::new(CheckSpec {
+            expect: check.expect.over(&run.expect),
+            headers,
+            redact: secrets_in(&check.shown_url),
+        }),
+    }
+}
+
+/// The values that `${VAR}`s in `shown` expand to, each with its `${VAR}`.
+fn secrets_in(shown: &str) -> Vec<(String, String)> {
+    let mut secrets = Vec::new();
+    let mut rest = shown;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        let placeholder = &rest[start..start + len + 1];
+        let name = &placeholder[2..placeholder.len() - 1];
+        if let Ok(value) = std::env::var(name)
+            && !value.is_empty()
+        {
+            secrets.push((value, placeholder.to_string()));
+        }
+        rest = &rest[start + len + 1..];
+    }
+    secrets
 }
 
 /// `-` is stdin; anything with a scheme is a URL (checked, or reported as
@@ -304,6 +520,33 @@ pub fn parse_header(s: &str) -> Result<(HeaderName, HeaderValue), String> {
     Ok((name, value))
 }
 
+/// A regex for body and header expectations.
+pub fn parse_regex(s: &str) -> Result<Regex, String> {
+    Regex::new(s).map_err(|e| format!("not a valid regex: {e}"))
+}
+
+/// `--expect-header 'Name: REGEX'`.
+pub fn parse_expect_header(s: &str) -> Result<(HeaderName, Regex), String> {
+    let (name, pattern) = s
+        .split_once(':')
+        .ok_or_else(|| format!("'{s}' is not a header expectation; write it as 'Name: REGEX'"))?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| format!("'{}' is not a valid header name", name.trim()))?;
+    Ok((name, parse_regex(pattern.trim())?))
+}
+
+/// `--report FORMAT:PATH`.
+pub fn parse_report(s: &str) -> Result<(Format, PathBuf), String> {
+    let (format, path) = s
+        .split_once(':')
+        .filter(|(_, path)| !path.is_empty())
+        .ok_or_else(|| format!("'{s}' is not FORMAT:PATH, e.g. junit:report.xml"))?;
+    let format = FormatArg::from_str(format, true).map_err(|_| {
+        format!("unknown report format '{format}'; use human, jsonl, csv, junit or markdown")
+    })?;
+    Ok((format.into(), PathBuf::from(path)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +558,7 @@ mod tests {
             stderr_is_terminal: true,
             no_color: false,
             dumb_term: false,
+            github: None,
         }
     }
 
@@ -337,7 +581,11 @@ mod tests {
         assert_eq!(c.max_redirects, 10);
         assert_eq!(c.format, Format::Human);
         assert_eq!(c.method, Method::Get);
-        assert_eq!(c.expect_status.to_string(), "200-299");
+        assert_eq!(c.spec.expect.status.to_string(), "200-299");
+        assert_eq!(c.retries, 0);
+        assert_eq!(c.retry_delay, Duration::from_secs(1));
+        assert_eq!((c.wait, c.deadline), (None, None));
+        assert_eq!(c.wait_interval, Duration::from_secs(2));
         assert!(c.user_agent.starts_with("urlcheck/"));
         assert!(c.progress && c.summary && c.color_stdout);
         assert_eq!(c.queue_capacity(), 2 * DEFAULT_WORKERS);
@@ -426,10 +674,133 @@ mod tests {
         assert_eq!(c.method, Method::Head);
         assert_eq!(c.timeout, Duration::from_millis(500));
         assert_eq!(c.max_redirects, 0);
-        assert_eq!(c.headers.get_all("x-a").iter().count(), 2);
+        assert_eq!(c.spec.headers.get_all("x-a").iter().count(), 2);
         assert_eq!(c.user_agent, "probe");
         assert!(c.insecure && c.only_failures);
-        assert!(c.expect_status.contains(404) && !c.expect_status.contains(201));
+        assert!(c.spec.expect.status.contains(404) && !c.spec.expect.status.contains(201));
+    }
+
+    #[test]
+    fn ci_flags_reach_the_config() {
+        let c = config(&[
+            "--expect-body",
+            "ok",
+            "--expect-body-regex",
+            "^o",
+            "--reject-body-regex",
+            "error",
+            "--expect-header",
+            "Content-Type: ^text/",
+            "--max-latency",
+            "500ms",
+            "--min-cert-days",
+            "14",
+            "--retries",
+            "2",
+            "--retry-delay",
+            "100ms",
+            "--wait",
+            "30s",
+            "--wait-interval",
+            "1s",
+            "--deadline",
+            "1m",
+            "--report",
+            "junit:out/report.xml",
+            "--report",
+            "markdown:summary.md",
+            "-f",
+            "junit",
+            "x",
+        ]);
+        let expect = &c.spec.expect;
+        assert_eq!(expect.body_contains.as_deref(), Some("ok"));
+        assert!(expect.body_regex.as_ref().unwrap().is_match("ok"));
+        assert!(expect.body_reject.as_ref().unwrap().is_match("an error"));
+        assert_eq!(expect.headers[0].0, "content-type");
+        assert_eq!(expect.max_latency, Some(Duration::from_millis(500)));
+        assert_eq!(expect.min_cert_days, Some(14));
+        assert_eq!((c.retries, c.retry_delay), (2, Duration::from_millis(100)));
+        assert_eq!(c.wait, Some(Duration::from_secs(30)));
+        assert_eq!(c.wait_interval, Duration::from_secs(1));
+        assert_eq!(c.deadline, Some(Duration::from_secs(60)));
+        assert_eq!(
+            c.reports,
+            vec![
+                (Format::Junit, PathBuf::from("out/report.xml")),
+                (Format::Markdown, PathBuf::from("summary.md"))
+            ]
+        );
+        assert_eq!(c.format, Format::Junit);
+    }
+
+    #[test]
+    fn a_config_file_gives_defaults_that_flags_override() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("urlcheck.toml");
+        std::fs::write(
+            &path,
+            "[defaults]\nworkers = 8\ntimeout = \"5s\"\nretries = 2\n\
+             headers = { X-Team = \"web\" }\n\n[[check]]\nurl = \"https://a.test/health\"\n\
+             expect_body = \"ok\"\n",
+        )
+        .unwrap();
+        let path = path.to_str().unwrap();
+        let c = config(&["-c", path]);
+        assert_eq!((c.workers, c.retries), (8, 2));
+        assert_eq!(c.timeout, Duration::from_secs(5));
+        assert!(c.inputs.is_empty(), "with --config, stdin is not read");
+        assert_eq!(c.config_checks.len(), 1);
+        let check = &c.config_checks[0];
+        assert_eq!(
+            (check.url.as_str(), check.line),
+            ("https://a.test/health", 8)
+        );
+        assert_eq!(check.spec.expect.body_contains.as_deref(), Some("ok"));
+        assert_eq!(check.spec.headers["x-team"], "web");
+        let c = config(&[
+            "-c",
+            path,
+            "-w",
+            "3",
+            "-H",
+            "X-Team: api",
+            "https://b.test/",
+        ]);
+        assert_eq!((c.workers, c.retries), (3, 2));
+        assert_eq!(c.spec.headers["x-team"], "api");
+        assert_eq!(c.inputs, vec![InputSpec::Url("https://b.test/".into())]);
+    }
+
+    #[test]
+    fn expectation_parsers() {
+        assert!(
+            parse_regex("error|maintenance")
+                .unwrap()
+                .is_match("maintenance")
+        );
+        assert!(
+            parse_regex("(unclosed")
+                .unwrap_err()
+                .contains("not a valid regex")
+        );
+        let (name, re) = parse_expect_header("Content-Type: ^application/json").unwrap();
+        assert_eq!(name, "content-type");
+        assert!(re.is_match("application/json; charset=utf-8"));
+        assert!(parse_expect_header("no colon").is_err());
+        assert!(parse_expect_header("X-A: (").is_err());
+        assert_eq!(
+            parse_report("junit:out/r.xml").unwrap(),
+            (Format::Junit, PathBuf::from("out/r.xml"))
+        );
+        assert_eq!(parse_report("MARKDOWN:s.md").unwrap().0, Format::Markdown);
+        assert!(
+            parse_report("xml:r.xml")
+                .unwrap_err()
+                .contains("unknown report format")
+        );
+        assert!(parse_report("junit:").is_err());
+        assert!(parse_report("report.xml").is_err());
     }
 
     #[test]

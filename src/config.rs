@@ -3,9 +3,11 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
+use regex::Regex;
+use reqwest::header::{HeaderMap, HeaderName};
 
 /// Everything a run needs to know, decided once before anything starts.
 #[derive(Debug, Clone)]
@@ -22,10 +24,25 @@ pub struct Config {
     pub timeout: Duration,
     /// Deadline for establishing one TCP (and TLS) connection.
     pub connect_timeout: Duration,
-    /// Final statuses that count as a pass.
-    pub expect_status: StatusSet,
-    /// Extra request headers (`-H`), sent to the URL's own origin only.
-    pub headers: HeaderMap,
+    /// What every URL from the command line or a list must show, and the
+    /// headers it is requested with; config-file checks carry their own.
+    pub spec: Arc<CheckSpec>,
+    /// URLs from the config file, each with its own spec.
+    pub config_checks: Vec<ConfigCheck>,
+    /// Extra attempts after a transient failure.
+    pub retries: u32,
+    /// The first retry's delay; it doubles each time, with jitter.
+    pub retry_delay: Duration,
+    /// Keep re-checking failing URLs for this long (a deploy coming up).
+    pub wait: Option<Duration>,
+    /// How often `wait` re-checks.
+    pub wait_interval: Duration,
+    /// The whole run never takes longer than this.
+    pub deadline: Option<Duration>,
+    /// Extra reports written to files (`--report FORMAT:PATH`).
+    pub reports: Vec<(Format, PathBuf)>,
+    /// Running under GitHub Actions: annotations, and the step summary file.
+    pub github: Option<GithubActions>,
     /// The `User-Agent` header.
     pub user_agent: String,
     /// Accept any TLS certificate (`-k`).
@@ -91,6 +108,76 @@ pub enum Format {
     Human,
     Jsonl,
     Csv,
+    Junit,
+    Markdown,
+}
+
+/// What a check must find to pass.
+#[derive(Debug, Clone, Default)]
+pub struct Expectations {
+    /// Final statuses that pass.
+    pub status: StatusSet,
+    /// The body contains this text.
+    pub body_contains: Option<String>,
+    /// The body matches this regex.
+    pub body_regex: Option<Regex>,
+    /// The body must not match this regex.
+    pub body_reject: Option<Regex>,
+    /// Each named header is present with a value matching its regex.
+    pub headers: Vec<(HeaderName, Regex)>,
+    /// A slower check fails (kind `slow`).
+    pub max_latency: Option<Duration>,
+    /// An https leaf certificate must be valid for at least this many days.
+    pub min_cert_days: Option<u32>,
+}
+
+impl Expectations {
+    /// The body must be read and kept (up to the cap) to judge it.
+    pub fn needs_body(&self) -> bool {
+        self.body_contains.is_some() || self.body_regex.is_some() || self.body_reject.is_some()
+    }
+}
+
+/// How to check one URL: its expectations and extra request headers.
+#[derive(Debug, Clone, Default)]
+pub struct CheckSpec {
+    pub expect: Expectations,
+    /// Extra request headers, sent to the URL's own origin only.
+    pub headers: HeaderMap,
+    /// Values expanded from `${VAR}` in a config-file URL, with the text to
+    /// show instead: secrets never reach the output.
+    pub redact: Vec<(String, String)>,
+}
+
+impl CheckSpec {
+    /// `text` with every expanded secret shown as its `${VAR}` again.
+    pub fn redact(&self, text: &str) -> String {
+        self.redact
+            .iter()
+            .fold(text.to_string(), |text, (secret, shown)| {
+                text.replace(secret, shown)
+            })
+    }
+}
+
+/// One `[[check]]` of a config file.
+#[derive(Debug, Clone)]
+pub struct ConfigCheck {
+    /// The URL as written in the file, `${VAR}` unexpanded: what is shown.
+    pub shown: String,
+    /// The URL with variables expanded: what is requested.
+    pub url: String,
+    /// The config file, and the line of this check's `url`.
+    pub file: String,
+    pub line: u64,
+    pub spec: Arc<CheckSpec>,
+}
+
+/// GitHub Actions, detected from `GITHUB_ACTIONS=true`.
+#[derive(Debug, Clone, Default)]
+pub struct GithubActions {
+    /// `$GITHUB_STEP_SUMMARY`: the markdown summary is appended to it.
+    pub step_summary: Option<PathBuf>,
 }
 
 /// A set of HTTP status codes, written like `200-299,301,404`.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 
-use crate::config::InputSpec;
+use crate::config::{ConfigCheck, InputSpec};
 use crate::results::Source;
 use crate::target::MAX_LINE_BYTES;
 
@@ -19,6 +19,8 @@ const READ_BUFFER: usize = 64 * 1024;
 pub enum Input {
     /// A URL given as an argument.
     Arg(String),
+    /// A `[[check]]` of the config file.
+    Check(ConfigCheck),
     /// A stream of lines: a file or stdin.
     Lines {
         source: Source,

@@ -1,17 +1,20 @@
 //! The printer: one thread owns stdout. It receives every result from the
 //! workers, writes it with the chosen reporter as soon as it arrives, flushes
-//! whenever it has caught up, and keeps the counts for the summary. A closed
-//! stdout stops the run quietly.
+//! whenever it has caught up, and keeps the counts for the summary. Extra
+//! reporters (report files, GitHub annotations) see every result too. A
+//! closed stdout stops the run quietly.
 
 use std::io;
+use std::sync::Arc;
 use std::thread;
+use std::time::Instant;
 
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use crate::progress::Progress;
 use crate::reporters::Reporter;
 use crate::results::CheckResult;
+use crate::stop::{Stop, StopReason};
 use crate::summary::Stats;
 
 /// Results written in one go before a flush, while more are waiting.
@@ -24,14 +27,26 @@ pub struct PrinterReport {
     pub stdout_closed: bool,
     /// Writing failed for another reason (disk full, ...).
     pub write_error: Option<io::Error>,
+    /// Extra reports that could not be written, with the reason.
+    pub report_errors: Vec<String>,
+}
+
+/// A reporter besides stdout's, and what to call it in an error.
+pub struct Extra {
+    pub name: String,
+    pub reporter: Box<dyn Reporter>,
 }
 
 pub struct Printer {
     pub reporter: Box<dyn Reporter>,
     pub only_failures: bool,
     pub progress: Progress,
-    /// Cancelled when stdout can no longer be written, to stop the run.
-    pub stop: CancellationToken,
+    /// Every result, whatever `only_failures` says; finished at the end.
+    pub extras: Vec<Extra>,
+    /// Triggered when stdout can no longer be written, to stop the run.
+    pub stop: Arc<Stop>,
+    /// When the run started, for the reports' wall time.
+    pub started: Instant,
 }
 
 impl Printer {
@@ -50,6 +65,7 @@ impl Printer {
             stats: Stats::default(),
             stdout_closed: false,
             write_error: None,
+            report_errors: Vec::new(),
         };
         let mut batch = Vec::with_capacity(BATCH);
         while let Some(first) = results.blocking_recv() {
@@ -63,6 +79,7 @@ impl Printer {
             for result in &batch {
                 report.stats.add(result);
             }
+            self.report_extras(&batch, &mut report.report_errors);
             self.progress
                 .advance(batch.len() as u64, report.stats.failed);
             let writing = !report.stdout_closed && report.write_error.is_none();
@@ -72,11 +89,51 @@ impl Printer {
                 } else {
                     report.write_error = Some(e);
                 }
-                self.stop.cancel();
+                self.stop.trigger(StopReason::Output);
             }
             batch.clear();
         }
+        self.finish(&mut report);
         report
+    }
+
+    /// Hand a batch to the extra reporters; one that fails is dropped, with
+    /// its error kept for the end.
+    fn report_extras(&mut self, batch: &[CheckResult], errors: &mut Vec<String>) {
+        let progress = &self.progress;
+        self.extras.retain_mut(|extra| {
+            let written = progress.around(|| {
+                batch
+                    .iter()
+                    .try_for_each(|r| extra.reporter.report(r))
+                    .and_then(|()| extra.reporter.flush())
+            });
+            written
+                .map_err(|e| errors.push(format!("cannot write {}: {e}", extra.name)))
+                .is_ok()
+        });
+    }
+
+    /// End-of-run formats write now: also after a stop, so files are whole.
+    fn finish(&mut self, report: &mut PrinterReport) {
+        let wall = self.started.elapsed();
+        if report.write_error.is_none() && !report.stdout_closed {
+            let reporter = &mut self.reporter;
+            if let Err(e) = self.progress.around(|| reporter.finish(wall)) {
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    report.stdout_closed = true;
+                } else {
+                    report.write_error = Some(e);
+                }
+            }
+        }
+        for extra in &mut self.extras {
+            if let Err(e) = extra.reporter.finish(wall) {
+                report
+                    .report_errors
+                    .push(format!("cannot write {}: {e}", extra.name));
+            }
+        }
     }
 
     fn write(&mut self, batch: &[CheckResult]) -> io::Result<()> {

@@ -3,12 +3,16 @@
 //! waits, so input is read only as fast as it is checked. On a stop it stops
 //! reading, and a job it had read but not queued still gets its record.
 
+use std::sync::Arc;
+
 use reqwest::Url;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::config::CheckSpec;
 use crate::input::{Input, RawLine};
 use crate::results::{CheckResult, Failure, FailureKind, Origin, Source};
+use crate::stop::Stop;
 use crate::target::{self, Line, MAX_LINE_BYTES};
 
 /// One input URL line on its way to a worker.
@@ -19,22 +23,32 @@ pub struct Job {
     pub origin: Origin,
     /// The URL to check, or why the line is not one.
     pub target: Result<Url, String>,
+    /// What to send and what to expect.
+    pub spec: Arc<CheckSpec>,
 }
 
 impl Job {
-    pub fn new(text: &str, origin: Origin) -> Self {
+    pub fn new(text: &str, origin: Origin, spec: Arc<CheckSpec>) -> Self {
+        Self::shown_as(text, text, origin, spec)
+    }
+
+    /// A job that requests `text` but shows `shown` (a config-file URL whose
+    /// `${VAR}`s must not be printed expanded).
+    pub fn shown_as(shown: &str, text: &str, origin: Origin, spec: Arc<CheckSpec>) -> Self {
         Job {
-            url: target::mask_password(text).into_owned(),
+            url: target::mask_password(shown).into_owned(),
             origin,
-            target: target::parse_target(text),
+            target: target::parse_target(text).map_err(|message| spec.redact(&message)),
+            spec,
         }
     }
 
-    fn invalid(shown: &str, origin: Origin, message: String) -> Self {
+    fn invalid(shown: &str, origin: Origin, message: String, spec: Arc<CheckSpec>) -> Self {
         Job {
             url: target::mask_password(shown).into_owned(),
             origin,
             target: Err(message),
+            spec,
         }
     }
 
@@ -47,14 +61,6 @@ impl Job {
         };
         CheckResult::unchecked(self.url, self.origin, failure)
     }
-}
-
-/// The failure recorded for lines read but never checked because the run stopped.
-pub fn not_checked() -> Failure {
-    Failure::new(
-        FailureKind::Interrupted,
-        "not checked: the run was stopped first",
-    )
 }
 
 /// What the feeder did, for the summary and the exit code.
@@ -74,14 +80,17 @@ pub struct FeedReport {
 /// ends or `stop` is cancelled. Dropping `queue` on return closes the queue.
 pub async fn feed(
     inputs: Vec<Input>,
+    spec: Arc<CheckSpec>,
     queue: mpsc::Sender<Job>,
     results: mpsc::Sender<CheckResult>,
-    stop: CancellationToken,
+    stop: Arc<Stop>,
+    stop_reading: CancellationToken,
 ) -> FeedReport {
     let mut feeder = Feeder {
         queue,
         results,
         stop,
+        stop_reading,
         report: FeedReport::default(),
     };
     for input in inputs {
@@ -91,17 +100,25 @@ pub async fn feed(
                     source: Source::Arg,
                     line: None,
                 };
-                feeder.push(Job::new(&text, origin)).await
+                feeder.push(Job::new(&text, origin, spec.clone())).await
+            }
+            Input::Check(check) => {
+                let origin = Origin {
+                    source: Source::File(check.file.as_str().into()),
+                    line: Some(check.line),
+                };
+                let job = Job::shown_as(&check.shown, &check.url, origin, check.spec);
+                feeder.push(job).await
             }
             Input::Lines { source, mut reader } => loop {
                 let line = tokio::select! {
                     biased;
-                    _ = feeder.stop.cancelled() => break false,
+                    _ = feeder.stop_reading.cancelled() => break false,
                     line = reader.next_line() => line,
                 };
                 match line {
                     Ok(Some(raw)) => {
-                        if let Some(job) = job_from_line(&source, raw)
+                        if let Some(job) = job_from_line(&source, raw, &spec)
                             && !feeder.push(job).await
                         {
                             break false;
@@ -140,7 +157,10 @@ pub async fn feed(
 struct Feeder {
     queue: mpsc::Sender<Job>,
     results: mpsc::Sender<CheckResult>,
-    stop: CancellationToken,
+    /// Why the run stopped, for the records of lines not checked.
+    stop: Arc<Stop>,
+    /// Cancelled with `stop`, or alone when the workers are gone.
+    stop_reading: CancellationToken,
     report: FeedReport,
 }
 
@@ -152,7 +172,7 @@ impl Feeder {
         self.report.last_read = Some(job.origin.clone());
         let permit = tokio::select! {
             biased;
-            _ = self.stop.cancelled() => None,
+            _ = self.stop_reading.cancelled() => None,
             permit = self.queue.reserve() => permit.ok(),
         };
         match permit {
@@ -163,7 +183,8 @@ impl Feeder {
             None => {
                 // The printer outlives the feeder, so this only fails when
                 // stdout is gone, and then nothing more is written anyway.
-                let _ = self.results.send(job.into_unchecked(not_checked())).await;
+                let record = job.into_unchecked(self.stop.not_checked());
+                let _ = self.results.send(record).await;
                 false
             }
         }
@@ -171,7 +192,7 @@ impl Feeder {
 }
 
 /// The job for one physical line, or `None` for a blank or comment line.
-fn job_from_line(source: &Source, raw: RawLine<'_>) -> Option<Job> {
+fn job_from_line(source: &Source, raw: RawLine<'_>, spec: &Arc<CheckSpec>) -> Option<Job> {
     let origin = Origin {
         source: source.clone(),
         line: Some(raw.number),
@@ -185,12 +206,17 @@ fn job_from_line(source: &Source, raw: RawLine<'_>) -> Option<Job> {
             "line is {} bytes long, over the {MAX_LINE_BYTES}-byte limit for a URL",
             raw.len
         );
-        return Some(Job::invalid(&format!("{start}…"), origin, message));
+        return Some(Job::invalid(
+            &format!("{start}…"),
+            origin,
+            message,
+            spec.clone(),
+        ));
     }
     match std::str::from_utf8(raw.bytes) {
         Ok(text) => match target::strip_line(text) {
             Line::Skip => None,
-            Line::Url(url) => Some(Job::new(url, origin)),
+            Line::Url(url) => Some(Job::new(url, origin, spec.clone())),
         },
         Err(e) => {
             let lossy = String::from_utf8_lossy(raw.bytes);
@@ -202,7 +228,7 @@ fn job_from_line(source: &Source, raw: RawLine<'_>) -> Option<Job> {
                         raw.bytes[e.valid_up_to()],
                         e.valid_up_to() + 1
                     );
-                    Some(Job::invalid(shown, origin, message))
+                    Some(Job::invalid(shown, origin, message, spec.clone()))
                 }
             }
         }
@@ -231,8 +257,10 @@ mod tests {
         );
         let report = feed(
             vec![Input::Arg("https://arg.test/".into()), input],
+            Arc::default(),
             queue_tx,
             results_tx,
+            Arc::default(),
             CancellationToken::new(),
         )
         .await;
@@ -259,14 +287,21 @@ mod tests {
     async fn a_stop_while_the_queue_is_full_records_the_pending_line() {
         let (queue_tx, mut queue_rx) = mpsc::channel(1);
         let (results_tx, mut results_rx) = mpsc::channel(10);
-        let stop = CancellationToken::new();
+        let stop = Arc::new(Stop::default());
         let input = lines_input(b"https://a.test/1\nhttps://a.test/2\nhttps://a.test/3\n");
-        let feeder = tokio::spawn(feed(vec![input], queue_tx, results_tx, stop.clone()));
+        let feeder = tokio::spawn(feed(
+            vec![input],
+            Arc::default(),
+            queue_tx,
+            results_tx,
+            stop.clone(),
+            stop.child_token(),
+        ));
         // The first job fills the queue; the feeder is now waiting with line 2.
         let first = queue_rx.recv().await.unwrap();
         assert_eq!(first.origin.line, Some(1));
         tokio::task::yield_now().await;
-        stop.cancel();
+        stop.trigger(crate::stop::StopReason::Output);
         let report = feeder.await.unwrap();
         assert!(report.stopped_early);
         let mut queued = Vec::new();
@@ -291,7 +326,7 @@ mod tests {
             bytes: &line[..MAX_LINE_BYTES],
             len: line.len(),
         };
-        let job = job_from_line(&Source::Stdin, raw).unwrap();
+        let job = job_from_line(&Source::Stdin, raw, &Arc::default()).unwrap();
         assert!(job.url.starts_with("https://user:***@a.test/xx") && job.url.ends_with('…'));
         assert!(job.url.chars().count() <= 61);
         assert!(
@@ -307,9 +342,12 @@ mod tests {
             source: Source::Arg,
             line: None,
         };
-        let bad = Job::new("ftp://x", origin.clone()).into_unchecked(not_checked());
+        let stop = Stop::default();
+        let bad =
+            Job::new("ftp://x", origin.clone(), Arc::default()).into_unchecked(stop.not_checked());
         assert_eq!(bad.failure.unwrap().kind, FailureKind::InvalidInput);
-        let good = Job::new("https://u:pw@x.test", origin).into_unchecked(not_checked());
+        let good = Job::new("https://u:pw@x.test", origin, Arc::default())
+            .into_unchecked(stop.not_checked());
         assert_eq!(good.failure.unwrap().kind, FailureKind::Interrupted);
         assert_eq!(good.url, "https://u:***@x.test");
     }

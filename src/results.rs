@@ -59,11 +59,14 @@ pub enum FailureKind {
     Protocol,
     Body,
     Status,
+    Header,
+    Slow,
+    Certificate,
     Interrupted,
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 10] = [
+    pub const ALL: [FailureKind; 13] = [
         FailureKind::InvalidInput,
         FailureKind::Dns,
         FailureKind::Connect,
@@ -73,6 +76,9 @@ impl FailureKind {
         FailureKind::Protocol,
         FailureKind::Body,
         FailureKind::Status,
+        FailureKind::Header,
+        FailureKind::Slow,
+        FailureKind::Certificate,
         FailureKind::Interrupted,
     ];
 
@@ -87,6 +93,9 @@ impl FailureKind {
             FailureKind::Protocol => "protocol",
             FailureKind::Body => "body",
             FailureKind::Status => "status",
+            FailureKind::Header => "header",
+            FailureKind::Slow => "slow",
+            FailureKind::Certificate => "certificate",
             FailureKind::Interrupted => "interrupted",
         }
     }
@@ -129,11 +138,31 @@ pub struct CheckResult {
     pub final_url: Option<String>,
     /// Redirect hops followed.
     pub redirects: u32,
+    /// Requests made for this URL: 1, plus retries and `--wait` re-checks.
+    pub attempts: u32,
+    /// The https leaf certificate of the final URL.
+    pub cert: Option<CertInfo>,
+    /// With `--wait`: how long after the run started the URL first passed.
+    pub up_after: Option<Duration>,
+}
+
+/// When a server's leaf certificate expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertInfo {
+    /// RFC 3339, UTC.
+    pub not_after: String,
+    /// Whole days left (negative once expired).
+    pub days_left: i64,
 }
 
 impl CheckResult {
     pub fn ok(&self) -> bool {
         self.failure.is_none()
+    }
+
+    /// Passed, but only after a retry: worth knowing about.
+    pub fn flaky(&self) -> bool {
+        self.ok() && self.attempts > 1 && self.up_after.is_none()
     }
 
     /// A result for a line that was never checked: invalid input, or a run
@@ -147,6 +176,9 @@ impl CheckResult {
             elapsed: Duration::ZERO,
             final_url: None,
             redirects: 0,
+            attempts: 0,
+            cert: None,
+            up_after: None,
         }
     }
 
@@ -162,13 +194,19 @@ impl CheckResult {
             redirects: self.redirects,
             source: self.origin.source.name(),
             line: self.origin.line,
+            attempts: self.attempts,
+            cert_not_after: self.cert.as_ref().map(|c| c.not_after.as_str()),
+            cert_days_left: self.cert.as_ref().map(|c| c.days_left),
+            up_after_ms: self
+                .up_after
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
         }
     }
 }
 
 impl Record<'_> {
     /// The field names, in output order (the CSV header).
-    pub const FIELDS: [&'static str; 10] = [
+    pub const FIELDS: [&'static str; 14] = [
         "url",
         "ok",
         "status",
@@ -179,6 +217,10 @@ impl Record<'_> {
         "redirects",
         "source",
         "line",
+        "attempts",
+        "cert_not_after",
+        "cert_days_left",
+        "up_after_ms",
     ];
 }
 
@@ -195,6 +237,10 @@ pub struct Record<'a> {
     pub redirects: u32,
     pub source: &'a str,
     pub line: Option<u64>,
+    pub attempts: u32,
+    pub cert_not_after: Option<&'a str>,
+    pub cert_days_left: Option<i64>,
+    pub up_after_ms: Option<u64>,
 }
 
 #[cfg(test)]
@@ -233,7 +279,7 @@ mod tests {
         let json = serde_json::to_string(&result.record()).unwrap();
         assert_eq!(
             json,
-            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2}"#
+            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2,"attempts":0,"cert_not_after":null,"cert_days_left":null,"up_after_ms":null}"#
         );
     }
 

@@ -2,14 +2,14 @@
 //! input, in-flight checks get the shutdown timeout, every line read still
 //! gets its record); a second one exits at once.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio_util::sync::CancellationToken;
 
 use crate::exit_codes::ExitCode;
 use crate::progress::Progress;
+use crate::stop::{Stop, StopReason};
 
 /// A signal that stopped the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,21 +34,17 @@ impl Signal {
     }
 }
 
-/// Listen for signals; the first one received is kept in the returned cell
-/// and cancels `stop`.
+/// Listen for signals; the first one received stops the run.
 pub fn watch(
-    stop: CancellationToken,
+    stop: Arc<Stop>,
     progress: Progress,
     grace: std::time::Duration,
-) -> anyhow::Result<Arc<OnceLock<Signal>>> {
+) -> anyhow::Result<()> {
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
     let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let received = Arc::new(OnceLock::new());
-    let cell = Arc::clone(&received);
     tokio::spawn(async move {
         let first = next_signal(&mut interrupt, &mut terminate).await;
-        let _ = cell.set(first);
-        stop.cancel();
+        stop.trigger(StopReason::Signal(first));
         progress.set_message(format!(
             "stopping: in-flight checks have {} to finish (again to exit now)",
             humantime::format_duration(grace)
@@ -60,7 +56,7 @@ pub fn watch(
         // the one exit that does not return through main.
         std::process::exit(i32::from(first.exit_code().code()));
     });
-    Ok(received)
+    Ok(())
 }
 
 async fn next_signal(

@@ -24,6 +24,8 @@ pub struct Stats {
     pub total: u64,
     pub passed: u64,
     pub failed: u64,
+    /// Passed only after a retry.
+    pub flaky: u64,
     by_kind: [u64; FailureKind::ALL.len()],
     latency_us: Histogram<u64>,
     recap: Vec<CheckResult>,
@@ -35,6 +37,7 @@ impl Default for Stats {
             total: 0,
             passed: 0,
             failed: 0,
+            flaky: 0,
             by_kind: [0; FailureKind::ALL.len()],
             // Three significant digits, growing as needed: a few KiB at most.
             latency_us: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfigs is valid")),
@@ -46,6 +49,9 @@ impl Default for Stats {
 impl Stats {
     pub fn add(&mut self, result: &CheckResult) {
         self.total += 1;
+        if result.flaky() {
+            self.flaky += 1;
+        }
         match &result.failure {
             None => self.passed += 1,
             Some(failure) => {
@@ -78,8 +84,8 @@ impl Stats {
 /// What else the summary reports about the run.
 pub struct RunFacts {
     pub wall: Duration,
-    /// The signal's name, when the run was stopped by one.
-    pub stopped_by: Option<&'static str>,
+    /// What stopped the run early (`SIGINT`, `--deadline 30s`), if anything.
+    pub stopped_by: Option<String>,
     /// The last URL line read.
     pub last_read: Option<Origin>,
     /// Reading stopped before the end of the input.
@@ -146,7 +152,10 @@ pub fn write_summary<W: Write>(
             format_elapsed(Duration::from_micros(stats.latency_us.max()))
         )?;
     }
-    if let Some(signal) = facts.stopped_by {
+    if stats.flaky > 0 {
+        writeln!(out, "  flaky: {} passed only after a retry", stats.flaky)?;
+    }
+    if let Some(signal) = &facts.stopped_by {
         let unchecked = stats.count(FailureKind::Interrupted);
         let cut_off = match facts.aborted {
             0 => String::new(),
@@ -199,6 +208,9 @@ mod tests {
             elapsed: Duration::from_millis(ms),
             final_url: None,
             redirects: 0,
+            attempts: 1,
+            cert: None,
+            up_after: None,
         }
     }
 
@@ -264,7 +276,7 @@ mod tests {
         let text = render(
             &stats,
             &RunFacts {
-                stopped_by: Some("SIGINT"),
+                stopped_by: Some("SIGINT".into()),
                 last_read: Some(Origin {
                     source: Source::File("u.txt".into()),
                     line: Some(2),
@@ -282,7 +294,7 @@ mod tests {
             "{text}"
         );
         let done_reading = RunFacts {
-            stopped_by: Some("SIGTERM"),
+            stopped_by: Some("SIGTERM".into()),
             ..facts()
         };
         assert!(render(&stats, &done_reading).contains("1 not checked; all input had been read"));

@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex as AsyncMutex, mpsc};
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
-use crate::queue::{Job, not_checked};
+use crate::queue::Job;
 use crate::results::{CheckResult, Failure, FailureKind, Origin};
+use crate::stop::Stop;
 
 /// Something that checks one job. The real one is `check::Checker`; tests
 /// use fakes.
@@ -41,7 +41,7 @@ struct Shared<C> {
     queue: AsyncMutex<mpsc::Receiver<Job>>,
     results: mpsc::Sender<CheckResult>,
     checker: Arc<C>,
-    stop: CancellationToken,
+    stop: Arc<Stop>,
     slots: Mutex<Vec<Slot>>,
 }
 
@@ -72,7 +72,7 @@ impl<C: Check> Pool<C> {
         queue: mpsc::Receiver<Job>,
         results: mpsc::Sender<CheckResult>,
         checker: Arc<C>,
-        stop: CancellationToken,
+        stop: Arc<Stop>,
     ) -> Self {
         let shared = Arc::new(Shared {
             queue: AsyncMutex::new(queue),
@@ -109,15 +109,7 @@ impl<C: Check> Pool<C> {
         if tokio::time::timeout(grace, self.wait()).await.is_err() {
             self.tasks.abort_all();
             while self.tasks.join_next().await.is_some() {}
-            report.aborted = self
-                .reclaim(Failure::new(
-                    FailureKind::Interrupted,
-                    format!(
-                        "the check did not finish within the {} shutdown timeout",
-                        humantime::format_duration(grace)
-                    ),
-                ))
-                .await;
+            report.aborted = self.reclaim(self.shared.stop.cut_off(grace)).await;
         }
         self.reclaim(Failure::new(
             FailureKind::Interrupted,
@@ -156,7 +148,7 @@ impl<C: Check> Pool<C> {
         {
             let mut queue = self.shared.queue.lock().await;
             while let Ok(job) = queue.try_recv() {
-                records.push(job.into_unchecked(not_checked()));
+                records.push(job.into_unchecked(self.shared.stop.not_checked()));
             }
         }
         for record in records {
@@ -173,13 +165,9 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
     loop {
         let job = shared.queue.lock().await.recv().await;
         let Some(job) = job else { break };
-        if shared.stop.is_cancelled() {
-            if shared
-                .results
-                .send(job.into_unchecked(not_checked()))
-                .await
-                .is_err()
-            {
+        if shared.stop.is_stopped() {
+            let record = job.into_unchecked(shared.stop.not_checked());
+            if shared.results.send(record).await.is_err() {
                 break;
             }
             continue;
@@ -208,6 +196,7 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
 mod tests {
     use super::*;
     use crate::results::Source;
+    use crate::stop::StopReason;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// Sleeps for the URL's path in milliseconds, counting checks in flight.
@@ -225,18 +214,13 @@ mod tests {
             let ms: u64 = url.path().trim_start_matches('/').parse().unwrap_or(0);
             tokio::time::sleep(Duration::from_millis(ms)).await;
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            let placeholder = Failure::new(FailureKind::Status, "");
             CheckResult {
                 status: Some(200),
-                ..CheckResult::unchecked(job.url.clone(), job.origin.clone(), not_checked())
+                failure: None,
+                attempts: 1,
+                ..CheckResult::unchecked(job.url.clone(), job.origin.clone(), placeholder)
             }
-            .passed()
-        }
-    }
-
-    impl CheckResult {
-        fn passed(mut self) -> Self {
-            self.failure = None;
-            self
         }
     }
 
@@ -247,6 +231,7 @@ mod tests {
                 source: Source::Stdin,
                 line: Some(line),
             },
+            Arc::default(),
         )
     }
 
@@ -255,14 +240,14 @@ mod tests {
         results: mpsc::Receiver<CheckResult>,
         pool: Pool<SlowChecker>,
         checker: Arc<SlowChecker>,
-        stop: CancellationToken,
+        stop: Arc<Stop>,
     }
 
     fn start(workers: usize) -> Run {
         let (queue, queue_rx) = mpsc::channel(workers * 2);
         let (results_tx, results) = mpsc::channel(1000);
         let checker = Arc::new(SlowChecker::default());
-        let stop = CancellationToken::new();
+        let stop = Arc::new(Stop::default());
         let pool = Pool::spawn(workers, queue_rx, results_tx, checker.clone(), stop.clone());
         Run {
             queue,
@@ -307,7 +292,8 @@ mod tests {
             tokio::task::yield_now().await;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        run.stop.cancel();
+        run.stop
+            .trigger(StopReason::Signal(crate::signals::Signal::Interrupt));
         drop(run.queue);
         let report = run.pool.shutdown(Duration::from_secs(5)).await;
         assert_eq!(report.aborted, 2);
@@ -350,7 +336,7 @@ mod tests {
     async fn a_finished_result_waiting_for_the_printer_survives_an_abort() {
         let (queue, queue_rx) = mpsc::channel(4);
         let (results_tx, mut results) = mpsc::channel(1);
-        let stop = CancellationToken::new();
+        let stop = Arc::new(Stop::default());
         let pool = Pool::spawn(
             1,
             queue_rx,
@@ -363,7 +349,7 @@ mod tests {
         // Nobody reads results: line 1 fills the channel, line 2 is finished
         // but held by its worker.
         tokio::time::sleep(Duration::from_millis(100)).await;
-        stop.cancel();
+        stop.trigger(StopReason::Output);
         drop(queue);
         let reader = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(10)).await;

@@ -39,26 +39,30 @@ fn a_mix_of_outcomes_gives_exact_records_and_exit_1() {
     assert_eq!(
         fields(out.record(&ok)),
         json!({"url": ok, "ok": true, "status": 200, "error_kind": null, "error": null,
-               "final_url": ok, "redirects": 0, "source": "arg", "line": null})
+               "final_url": ok, "redirects": 0, "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
+               "cert_days_left": null, "up_after_ms": null})
     );
     assert_eq!(
         fields(out.record(&missing)),
         json!({"url": missing, "ok": false, "status": 404, "error_kind": "status",
                "error": "status 404, expected 200-299", "final_url": missing, "redirects": 0,
-               "source": "arg", "line": null})
+               "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
+               "cert_days_left": null, "up_after_ms": null})
     );
     assert_eq!(out.record(&error)["error"], "status 500, expected 200-299");
     assert_eq!(
         fields(out.record(&moved)),
         json!({"url": moved, "ok": true, "status": 200, "error_kind": null, "error": null,
                "final_url": server.url("/redirect/0"), "redirects": 2, "source": "arg",
-               "line": null})
+               "line": null, "attempts": 1, "cert_not_after": null, "cert_days_left": null,
+               "up_after_ms": null})
     );
     assert_eq!(
         fields(out.record(&refused)),
         json!({"url": refused, "ok": false, "status": null, "error_kind": "connect",
                "error": "connection refused", "final_url": refused, "redirects": 0,
-               "source": "arg", "line": null})
+               "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
+               "cert_days_left": null, "up_after_ms": null})
     );
 }
 
@@ -327,7 +331,11 @@ fn csv_has_a_header_and_one_row_per_url() {
             "final_url",
             "redirects",
             "source",
-            "line"
+            "line",
+            "attempts",
+            "cert_not_after",
+            "cert_days_left",
+            "up_after_ms"
         ]
     );
     let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();

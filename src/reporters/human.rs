@@ -26,6 +26,7 @@ struct Styles {
     fail: Style,
     dim: Style,
     reason: Style,
+    flaky: Style,
 }
 
 impl Styles {
@@ -36,6 +37,7 @@ impl Styles {
             fail: style(Style::new().red().bold()),
             dim: style(Style::new().dim()),
             reason: style(Style::new().red()),
+            flaky: style(Style::new().yellow()),
         }
     }
 }
@@ -90,6 +92,22 @@ fn format_line(result: &CheckResult, styles: &Styles) -> String {
             styles
                 .dim
                 .apply_to(format!("({} {hops})", result.redirects))
+        ));
+    }
+    if result.flaky() {
+        line.push_str(&format!(
+            "  {}",
+            styles
+                .flaky
+                .apply_to(format!("flaky: passed on attempt {}", result.attempts))
+        ));
+    }
+    if let Some(up_after) = result.up_after {
+        line.push_str(&format!(
+            "  {}",
+            styles
+                .dim
+                .apply_to(format!("came up after {}", format_elapsed(up_after)))
         ));
     }
     if let Some(failure) = &result.failure {
@@ -160,6 +178,22 @@ mod tests {
         assert_eq!(
             plain(&result),
             "FAIL  ---     0 ms  example.com  invalid_input: missing scheme (urls.txt:4)\n"
+        );
+    }
+
+    #[test]
+    fn flaky_and_late_passes_are_marked() {
+        let mut result = samples::passed();
+        result.redirects = 0;
+        result.attempts = 3;
+        assert_eq!(
+            plain(&result),
+            "ok    200    12 ms  https://a.test/  flaky: passed on attempt 3\n"
+        );
+        result.up_after = Some(Duration::from_millis(4200));
+        assert_eq!(
+            plain(&result),
+            "ok    200    12 ms  https://a.test/  came up after 4.20 s\n"
         );
     }
 

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -28,15 +28,37 @@ pub struct Seen {
     pub headers: HeaderMap,
 }
 
-#[derive(Default)]
 pub struct Counters {
+    pub started: Instant,
     pub in_flight: AtomicUsize,
     pub max_in_flight: AtomicUsize,
     pub requests: AtomicUsize,
     pub seen: Mutex<Vec<Seen>>,
 }
 
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            started: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            requests: AtomicUsize::new(0),
+            seen: Mutex::new(Vec::new()),
+        }
+    }
+}
+
 impl Counters {
+    /// Requests seen so far for exactly this path and query.
+    pub fn hits(&self, uri: &str) -> usize {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.path == uri)
+            .count()
+    }
+
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight.load(Ordering::SeqCst)
     }
@@ -135,7 +157,9 @@ async fn handle(State(counters): State<Arc<Counters>>, request: Request) -> Resp
         path: request.uri().to_string(),
         headers: request.headers().clone(),
     });
-    let response = respond(request.uri().path(), request.uri().query()).await;
+    let hits = counters.hits(&request.uri().to_string());
+    let up = counters.started.elapsed();
+    let response = respond(request.uri().path(), request.uri().query(), hits, up).await;
     counters.in_flight.fetch_sub(1, Ordering::SeqCst);
     response
 }
@@ -145,8 +169,12 @@ fn redirect(to: &str) -> Response {
 }
 
 /// `/ok`, `/status/N`, `/redirect/N` (N hops, then 200), `/loop`,
-/// `/to?URL` (redirect to URL), `/slow/MS`, `/hang`.
-async fn respond(path: &str, query: Option<&str>) -> Response {
+/// `/to?URL` (redirect to URL), `/slow/MS`, `/hang`; `/flaky/N` (503 for the
+/// first N hits of the URI), `/retry-after/S` (429 with Retry-After S once),
+/// `/up-after/MS` (503 until the server is MS old), `/body?TEXT`, `/headers`.
+/// `hits` counts this URI's requests including this one; `up` is the
+/// server's age.
+async fn respond(path: &str, query: Option<&str>, hits: usize, up: Duration) -> Response {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match parts.as_slice() {
         ["ok"] => "ok".into_response(),
@@ -163,6 +191,29 @@ async fn respond(path: &str, query: Option<&str>) -> Response {
             tokio::time::sleep(Duration::from_millis(ms.parse().unwrap())).await;
             "slow ok".into_response()
         }
+        ["flaky", n] if hits <= n.parse().unwrap() => {
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+        ["flaky", _] => "ok".into_response(),
+        ["retry-after", secs] if hits == 1 => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, secs.to_string())],
+        )
+            .into_response(),
+        ["retry-after", _] => "ok".into_response(),
+        ["up-after", ms] if up < Duration::from_millis(ms.parse().unwrap()) => {
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+        ["up-after", _] => "up".into_response(),
+        ["body"] => query.unwrap_or("").replace("%20", " ").into_response(),
+        ["headers"] => (
+            [
+                (header::CONTENT_TYPE, "text/plain"),
+                (header::HeaderName::from_static("x-version"), "2.1"),
+            ],
+            "ok",
+        )
+            .into_response(),
         ["hang"] => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Body::empty().into_response()

@@ -1,0 +1,613 @@
+//! The `--config` file: TOML with a `[defaults]` table and `[[check]]` tables,
+//! read and validated whole before any check starts, so that every mistake is
+//! reported up front as `FILE:LINE:COLUMN: what is wrong`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use regex::Regex;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::{Deserialize, Deserializer, de};
+use toml::Spanned;
+
+use crate::cli::{parse_duration, parse_status_set, parse_workers};
+use crate::config::{Expectations, Method, StatusSet};
+use crate::sanitize::escape_control;
+use crate::target::parse_target;
+
+/// A whole config file, validated.
+pub struct FileConfig {
+    /// The `[defaults]` table (all unset when the file has none).
+    pub defaults: FileDefaults,
+    /// The `[[check]]` tables, in file order.
+    pub checks: Vec<FileCheck>,
+}
+
+/// The `[defaults]` table: run settings, plus expectations for every check.
+/// `None` means "not in the file": the command line or built-in default applies.
+#[derive(Default)]
+pub struct FileDefaults {
+    /// Checks in flight at once.
+    pub workers: Option<usize>,
+    /// Deadline for one whole check.
+    pub timeout: Option<Duration>,
+    /// Deadline for opening one connection.
+    pub connect_timeout: Option<Duration>,
+    /// Extra attempts after a transient failure.
+    pub retries: Option<u32>,
+    /// The first retry's delay.
+    pub retry_delay: Option<Duration>,
+    /// Redirects to follow.
+    pub max_redirects: Option<u32>,
+    /// HTTP method of every check.
+    pub method: Option<Method>,
+    /// The `User-Agent` header, `${VAR}` expanded.
+    pub user_agent: Option<String>,
+    /// Request headers for every check, `${VAR}` expanded; values that came
+    /// from a variable are marked sensitive.
+    pub headers: HeaderMap,
+    /// Keep re-checking failing URLs for this long.
+    pub wait: Option<Duration>,
+    /// How often `wait` re-checks.
+    pub wait_interval: Option<Duration>,
+    /// The whole run never takes longer than this.
+    pub deadline: Option<Duration>,
+    /// Expectations for every check (a check's own keys win).
+    pub expect: PartialExpectations,
+}
+
+/// Expectations that may leave fields unset, to be laid over a base with `over`.
+#[derive(Debug, Default, Clone)]
+pub struct PartialExpectations {
+    /// `expect_status`.
+    pub status: Option<StatusSet>,
+    /// `expect_body`.
+    pub body_contains: Option<String>,
+    /// `expect_body_regex`.
+    pub body_regex: Option<Regex>,
+    /// `reject_body_regex`.
+    pub body_reject: Option<Regex>,
+    /// `expect_header`: name and the regex its value must match.
+    pub headers: Vec<(HeaderName, Regex)>,
+    /// `max_latency`.
+    pub max_latency: Option<Duration>,
+    /// `min_cert_days`.
+    pub min_cert_days: Option<u32>,
+}
+
+impl PartialExpectations {
+    /// `self` over `base`: each field set here wins; headers are added to base's.
+    pub fn over(&self, base: &Expectations) -> Expectations {
+        let mut headers = base.headers.clone();
+        headers.extend(self.headers.iter().cloned());
+        Expectations {
+            status: self.status.clone().unwrap_or_else(|| base.status.clone()),
+            body_contains: self
+                .body_contains
+                .clone()
+                .or_else(|| base.body_contains.clone()),
+            body_regex: self.body_regex.clone().or_else(|| base.body_regex.clone()),
+            body_reject: self
+                .body_reject
+                .clone()
+                .or_else(|| base.body_reject.clone()),
+            headers,
+            max_latency: self.max_latency.or(base.max_latency),
+            min_cert_days: self.min_cert_days.or(base.min_cert_days),
+        }
+    }
+}
+
+/// One `[[check]]` table.
+pub struct FileCheck {
+    /// The URL as written, `${VAR}` not expanded: the only form ever printed,
+    /// so a secret in a variable never reaches the output.
+    pub shown_url: String,
+    /// The URL with variables expanded: what is requested.
+    pub url: String,
+    /// The 1-based line of this check's `url`.
+    pub line: u64,
+    /// This check's own expectations, to be laid over the defaults.
+    pub expect: PartialExpectations,
+    /// Extra request headers of this check, `${VAR}` expanded.
+    pub headers: HeaderMap,
+}
+
+/// Read and validate the config file at `path`. `lookup` reads environment
+/// variables (tests pass a closure).
+pub fn load(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    parse(&text, &path.display().to_string(), lookup)
+}
+
+/// Validate the text of a config file; `file_name` starts every error message.
+pub fn parse(
+    text: &str,
+    file_name: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<FileConfig> {
+    // A byte-order mark is not TOML, but editors on Windows write one.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let source = Source {
+        text,
+        name: file_name,
+        lookup,
+    };
+    let raw: RawFile = toml::from_str(text).map_err(|e| source.toml_error(&e))?;
+    let defaults = match raw.defaults {
+        Some(defaults) => source.defaults(defaults)?,
+        None => FileDefaults::default(),
+    };
+    let checks = raw
+        .check
+        .into_iter()
+        .map(|check| source.check(check))
+        .collect::<anyhow::Result<_>>()?;
+    Ok(FileConfig { defaults, checks })
+}
+
+// ---- The file as TOML holds it, with the spans that errors point at. ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    defaults: Option<RawDefaults>,
+    #[serde(default)]
+    check: Vec<Spanned<RawCheck>>,
+}
+
+/// A `name = "value"` table whose keys and values errors can point at.
+type SpannedTable = BTreeMap<Spanned<String>, Spanned<String>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    workers: Option<Spanned<Scalar<Workers>>>,
+    timeout: Option<Spanned<Scalar<Length>>>,
+    connect_timeout: Option<Spanned<Scalar<Length>>>,
+    retries: Option<u32>,
+    retry_delay: Option<Spanned<Scalar<Length>>>,
+    max_redirects: Option<u32>,
+    method: Option<Spanned<String>>,
+    user_agent: Option<Spanned<String>>,
+    #[serde(default)]
+    headers: SpannedTable,
+    wait: Option<Spanned<Scalar<Length>>>,
+    wait_interval: Option<Spanned<Scalar<Length>>>,
+    deadline: Option<Spanned<Scalar<Length>>>,
+    // The expectation keys, as in `RawCheck` (serde's `flatten` would lose
+    // both the spans and `deny_unknown_fields`).
+    expect_status: Option<Spanned<Scalar<Statuses>>>,
+    expect_body: Option<String>,
+    expect_body_regex: Option<Spanned<String>>,
+    reject_body_regex: Option<Spanned<String>>,
+    #[serde(default)]
+    expect_header: SpannedTable,
+    max_latency: Option<Spanned<Scalar<Length>>>,
+    min_cert_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    // Optional to serde, so that a missing url gets a message of our own.
+    url: Option<Spanned<String>>,
+    #[serde(default)]
+    headers: SpannedTable,
+    expect_status: Option<Spanned<Scalar<Statuses>>>,
+    expect_body: Option<String>,
+    expect_body_regex: Option<Spanned<String>>,
+    reject_body_regex: Option<Spanned<String>>,
+    #[serde(default)]
+    expect_header: SpannedTable,
+    max_latency: Option<Spanned<Scalar<Length>>>,
+    min_cert_days: Option<u32>,
+}
+
+/// The expectation keys of either table, gathered for one conversion.
+struct RawExpect {
+    status: Option<Spanned<Scalar<Statuses>>>,
+    body: Option<String>,
+    body_regex: Option<Spanned<String>>,
+    body_reject: Option<Spanned<String>>,
+    headers: SpannedTable,
+    max_latency: Option<Spanned<Scalar<Length>>>,
+    min_cert_days: Option<u32>,
+}
+
+/// A value that may be written as a string or a number (`timeout = 5`,
+/// `expect_status = 200`), kept as text for the parsers the command line
+/// uses. `K` only says what was expected, for toml's message on a wrong type.
+struct Scalar<K> {
+    text: String,
+    kind: PhantomData<K>,
+}
+
+/// What a `Scalar` should hold, in words.
+trait Expected {
+    const EXPECTED: &'static str;
+}
+
+/// A duration (not named so, to keep `std::time::Duration` unambiguous).
+enum Length {}
+/// A status list.
+enum Statuses {}
+/// A number of workers.
+enum Workers {}
+
+impl Expected for Length {
+    const EXPECTED: &'static str = "a duration such as \"500ms\" or \"10s\"";
+}
+
+impl Expected for Statuses {
+    const EXPECTED: &'static str = "a status list such as \"200-299,301\" or a code such as 200";
+}
+
+impl Expected for Workers {
+    const EXPECTED: &'static str = "a number of workers such as 8";
+}
+
+impl<'de, K: Expected> Deserialize<'de> for Scalar<K> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarVisitor(PhantomData))
+    }
+}
+
+struct ScalarVisitor<K>(PhantomData<K>);
+
+impl<K: Expected> de::Visitor<'_> for ScalarVisitor<K> {
+    type Value = Scalar<K>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(K::EXPECTED)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar<K>, E> {
+        Ok(Scalar {
+            text: v.to_owned(),
+            kind: PhantomData,
+        })
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar<K>, E> {
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar<K>, E> {
+        self.visit_str(&v.to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar<K>, E> {
+        self.visit_str(&v.to_string())
+    }
+}
+
+// ---- From raw TOML to validated values. ----
+
+/// The file being read: its text (for line and column), its name (to start
+/// messages) and where `${VAR}` values come from.
+struct Source<'a> {
+    text: &'a str,
+    name: &'a str,
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Source<'_> {
+    /// `FILE:LINE:COLUMN: message` for the byte `offset` of the file.
+    fn error_at(&self, offset: usize, message: impl fmt::Display) -> anyhow::Error {
+        let (line, column) = line_column(self.text, offset);
+        // The message may quote the file, which could hold escape sequences.
+        let message = message.to_string();
+        anyhow!(
+            "{}:{line}:{column}: {}",
+            self.name,
+            escape_control(&message)
+        )
+    }
+
+    /// A toml error, without the multi-line snippet its `Display` adds.
+    fn toml_error(&self, error: &toml::de::Error) -> anyhow::Error {
+        let message = one_line(error.message());
+        match error.span() {
+            Some(span) => self.error_at(span.start, message),
+            None => anyhow!("{}: {}", self.name, escape_control(&message)),
+        }
+    }
+
+    fn defaults(&self, raw: RawDefaults) -> anyhow::Result<FileDefaults> {
+        let duration = |value: &Option<Spanned<Scalar<Length>>>, key| {
+            self.optional(value, key, parse_duration)
+        };
+        Ok(FileDefaults {
+            workers: self.optional(&raw.workers, "workers", parse_workers)?,
+            timeout: duration(&raw.timeout, "timeout")?,
+            connect_timeout: duration(&raw.connect_timeout, "connect_timeout")?,
+            retries: raw.retries,
+            retry_delay: duration(&raw.retry_delay, "retry_delay")?,
+            max_redirects: raw.max_redirects,
+            method: raw.method.as_ref().map(|m| self.method(m)).transpose()?,
+            user_agent: raw
+                .user_agent
+                .as_ref()
+                .map(|ua| self.user_agent(ua))
+                .transpose()?,
+            headers: self.headers(&raw.headers)?,
+            wait: duration(&raw.wait, "wait")?,
+            wait_interval: duration(&raw.wait_interval, "wait_interval")?,
+            deadline: duration(&raw.deadline, "deadline")?,
+            expect: self.expectations(RawExpect {
+                status: raw.expect_status,
+                body: raw.expect_body,
+                body_regex: raw.expect_body_regex,
+                body_reject: raw.reject_body_regex,
+                headers: raw.expect_header,
+                max_latency: raw.max_latency,
+                min_cert_days: raw.min_cert_days,
+            })?,
+        })
+    }
+
+    fn check(&self, raw: Spanned<RawCheck>) -> anyhow::Result<FileCheck> {
+        let table_start = raw.span().start;
+        let raw = raw.into_inner();
+        let Some(written) = raw.url else {
+            return Err(self.error_at(
+                table_start,
+                "this [[check]] has no url; add one such as url = \"https://example.com/health\"",
+            ));
+        };
+        let url = self.expand(&written)?;
+        self.check_url(&written, &url)?;
+        Ok(FileCheck {
+            line: line_column(self.text, written.span().start).0,
+            shown_url: written.into_inner(),
+            url,
+            headers: self.headers(&raw.headers)?,
+            expect: self.expectations(RawExpect {
+                status: raw.expect_status,
+                body: raw.expect_body,
+                body_regex: raw.expect_body_regex,
+                body_reject: raw.reject_body_regex,
+                headers: raw.expect_header,
+                max_latency: raw.max_latency,
+                min_cert_days: raw.min_cert_days,
+            })?,
+        })
+    }
+
+    fn expectations(&self, raw: RawExpect) -> anyhow::Result<PartialExpectations> {
+        let regex = |value: &Option<Spanned<String>>, key| {
+            value.as_ref().map(|v| self.regex(v, key)).transpose()
+        };
+        Ok(PartialExpectations {
+            status: self.optional(&raw.status, "expect_status", parse_status_set)?,
+            body_contains: raw.body,
+            body_regex: regex(&raw.body_regex, "expect_body_regex")?,
+            body_reject: regex(&raw.body_reject, "reject_body_regex")?,
+            headers: self.header_expectations(&raw.headers)?,
+            max_latency: self.optional(&raw.max_latency, "max_latency", parse_duration)?,
+            min_cert_days: raw.min_cert_days,
+        })
+    }
+
+    /// Run one of the command line's value parsers on an optional key; its
+    /// message, prefixed by the key, points at the value.
+    fn optional<K, T>(
+        &self,
+        value: &Option<Spanned<Scalar<K>>>,
+        key: &str,
+        parser: fn(&str) -> Result<T, String>,
+    ) -> anyhow::Result<Option<T>> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        parser(&value.get_ref().text)
+            .map(Some)
+            .map_err(|problem| self.error_at(value.span().start, format!("{key}: {problem}")))
+    }
+
+    fn method(&self, value: &Spanned<String>) -> anyhow::Result<Method> {
+        match value.get_ref().to_ascii_lowercase().as_str() {
+            "get" => Ok(Method::Get),
+            "head" => Ok(Method::Head),
+            other => Err(self.error_at(
+                value.span().start,
+                format!("method: '{other}' is not supported; write \"get\" or \"head\""),
+            )),
+        }
+    }
+
+    /// The User-Agent, expanded, and checked now because it becomes a header.
+    fn user_agent(&self, value: &Spanned<String>) -> anyhow::Result<String> {
+        let expanded = self.expand(value)?;
+        HeaderValue::from_str(&expanded).map_err(|_| {
+            self.error_at(
+                value.span().start,
+                "user_agent: has characters a header cannot carry (such as a line break)",
+            )
+        })?;
+        Ok(expanded)
+    }
+
+    /// A `headers` table: names checked, values expanded and checked. The
+    /// value is never quoted in a message, since it may hold a secret.
+    fn headers(&self, table: &SpannedTable) -> anyhow::Result<HeaderMap> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in in_file_order(table) {
+            let header_name = self.header_name(name, "headers")?;
+            let expanded = self.expand(value)?;
+            let mut header_value = HeaderValue::from_str(&expanded).map_err(|_| {
+                self.error_at(
+                    value.span().start,
+                    format!(
+                        "headers: the value of {header_name} has characters a header cannot carry \
+                         (such as a line break)"
+                    ),
+                )
+            })?;
+            // Marked so that no `Debug` of the request shows a secret.
+            header_value.set_sensitive(expanded != *value.get_ref());
+            headers.append(header_name, header_value);
+        }
+        Ok(headers)
+    }
+
+    fn header_expectations(
+        &self,
+        table: &SpannedTable,
+    ) -> anyhow::Result<Vec<(HeaderName, Regex)>> {
+        in_file_order(table)
+            .into_iter()
+            .map(|(name, pattern)| {
+                Ok((
+                    self.header_name(name, "expect_header")?,
+                    self.regex(pattern, "expect_header")?,
+                ))
+            })
+            .collect()
+    }
+
+    fn header_name(&self, name: &Spanned<String>, key: &str) -> anyhow::Result<HeaderName> {
+        HeaderName::from_bytes(name.get_ref().as_bytes()).map_err(|_| {
+            self.error_at(
+                name.span().start,
+                format!("{key}: '{}' is not a valid header name", name.get_ref()),
+            )
+        })
+    }
+
+    fn regex(&self, pattern: &Spanned<String>, key: &str) -> anyhow::Result<Regex> {
+        Regex::new(pattern.get_ref()).map_err(|e| {
+            self.error_at(
+                pattern.span().start,
+                format!(
+                    "{key}: '{}' is not a valid regex: {}",
+                    pattern.get_ref(),
+                    regex_problem(&e)
+                ),
+            )
+        })
+    }
+
+    /// Refuse a URL that could never be checked now, rather than as a record
+    /// later: the file is written by hand, and a typo should stop the run.
+    fn check_url(&self, written: &Spanned<String>, expanded: &str) -> anyhow::Result<()> {
+        let Err(problem) = parse_target(expanded) else {
+            return Ok(());
+        };
+        // The problem may quote the expanded URL, so it is told only when
+        // nothing was expanded.
+        let message = if expanded == written.get_ref() {
+            format!("url: {problem}")
+        } else {
+            "url: not a valid http or https URL once its variables are expanded \
+             (the expanded URL is not shown, as it may hold a secret)"
+                .to_string()
+        };
+        Err(self.error_at(written.span().start, message))
+    }
+
+    /// `value` with each `${NAME}` replaced by that environment variable.
+    /// Errors name the variable, never a value.
+    fn expand(&self, value: &Spanned<String>) -> anyhow::Result<String> {
+        let text = value.get_ref();
+        let mut out = String::with_capacity(text.len());
+        let mut rest_start = 0;
+        while let Some(found) = text[rest_start..].find("${") {
+            let start = rest_start + found;
+            out.push_str(&text[rest_start..start]);
+            let at = || self.placeholder_offset(value, start);
+            let Some(len) = text[start + 2..].find('}') else {
+                return Err(self.error_at(at(), "'${' is not closed; write ${NAME}"));
+            };
+            let name = &text[start + 2..start + 2 + len];
+            if !is_variable_name(name) {
+                return Err(self.error_at(
+                    at(),
+                    format!(
+                        "'${{{name}}}' is not a variable name; use letters, digits and _ \
+                         (such as ${{API_TOKEN}})"
+                    ),
+                ));
+            }
+            let Some(expanded) = (self.lookup)(name) else {
+                return Err(self.error_at(at(), format!("environment variable {name} is not set")));
+            };
+            out.push_str(&expanded);
+            rest_start = start + 2 + len + 1;
+        }
+        out.push_str(&text[rest_start..]);
+        Ok(out)
+    }
+
+    /// The file offset of the `${` at byte `index` of a string's value. The
+    /// value may differ from the file text (quotes, escapes), so the same
+    /// `${` is found by its count; if escapes hide one, the string's start.
+    fn placeholder_offset(&self, value: &Spanned<String>, index: usize) -> usize {
+        let span: Range<usize> = value.span();
+        let Some(written) = self.text.get(span.clone()) else {
+            return span.start;
+        };
+        let nth = value.get_ref()[..index].matches("${").count();
+        let same_count = written.matches("${").count() == value.get_ref().matches("${").count();
+        match written.match_indices("${").nth(nth) {
+            Some((offset, _)) if same_count => span.start + offset,
+            _ => span.start,
+        }
+    }
+}
+
+/// The entries of a table in the order they were written, so that the first
+/// mistake reported is the first one in the file.
+fn in_file_order(table: &SpannedTable) -> Vec<(&Spanned<String>, &Spanned<String>)> {
+    let mut entries: Vec<_> = table.iter().collect();
+    entries.sort_by_key(|(name, _)| name.span().start);
+    entries
+}
+
+/// Environment variable names as shells write them.
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_column(text: &str, offset: usize) -> (u64, u64) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.matches('\n').count() + 1;
+    let column = before[line_start..].chars().count() + 1;
+    (line as u64, column as u64)
+}
+
+/// The gist of a regex error: its `Display` is a multi-line drawing of the
+/// pattern, and the message must fit on the error's one line.
+fn regex_problem(error: &regex::Error) -> String {
+    let text = error.to_string();
+    text.lines()
+        .find_map(|line| line.strip_prefix("error: "))
+        .map_or_else(|| one_line(&text), str::to_owned)
+}
+
+/// Collapse a multi-line message onto one line.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}

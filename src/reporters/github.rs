@@ -1,0 +1,176 @@
+//! GitHub Actions annotations: one `::error` workflow command per failed
+//! result, so that failures show on the run's page. Passed results write
+//! nothing.
+//!
+//! ```text
+//! ::error title=urlcheck status::https://a.test/x: status 404, expected 200-299 (urls.txt:4)
+//! ```
+//!
+//! GitHub shows only the first few annotations of a step on the run's page;
+//! the rest stay in the log.
+
+use std::io::{self, Write};
+
+use super::Reporter;
+use crate::results::{CheckResult, Source};
+use crate::sanitize::escape_control;
+
+/// Writes one annotation line per failed result as it arrives.
+pub struct Annotations<W> {
+    out: W,
+}
+
+impl<W: Write> Annotations<W> {
+    /// A reporter writing to `out`.
+    pub fn new(out: W) -> Self {
+        Annotations { out }
+    }
+}
+
+impl<W: Write + Send> Reporter for Annotations<W> {
+    fn report(&mut self, result: &CheckResult) -> io::Result<()> {
+        match annotation(result) {
+            // One write per line, so that the runner never sees half a command.
+            Some(line) => self.out.write_all(line.as_bytes()),
+            None => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The `::error` line for a failed result, with its newline; `None` if it passed.
+fn annotation(result: &CheckResult) -> Option<String> {
+    let failure = result.failure.as_ref()?;
+    let title = format!("urlcheck {}", failure.kind);
+    let mut message = format!(
+        "{}: {}",
+        escape_control(&result.url),
+        escape_control(&failure.message)
+    );
+    if result.origin.source != Source::Arg {
+        message.push_str(&format!(
+            " ({})",
+            escape_control(&result.origin.to_string())
+        ));
+    }
+    Some(format!(
+        "::error title={}::{}\n",
+        escape_property(&title),
+        escape_data(&message)
+    ))
+}
+
+/// A workflow command's message: the runner decodes these, and a raw line
+/// break would end the command and let the rest pass as another command.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value: `:` would end the properties and
+/// `,` would start the next one.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::results::{Failure, FailureKind, Origin};
+
+    fn failed(url: &str, source: Source, line: Option<u64>, message: &str) -> CheckResult {
+        CheckResult {
+            status: Some(404),
+            elapsed: Duration::from_millis(30),
+            attempts: 1,
+            ..CheckResult::unchecked(
+                url.into(),
+                Origin { source, line },
+                Failure::new(FailureKind::Status, message),
+            )
+        }
+    }
+
+    fn render(results: &[CheckResult]) -> String {
+        let mut annotations = Annotations::new(Vec::new());
+        for result in results {
+            annotations.report(result).unwrap();
+        }
+        annotations.flush().unwrap();
+        String::from_utf8(annotations.out).unwrap()
+    }
+
+    #[test]
+    fn one_line_per_failure_and_none_for_a_pass() {
+        let passed = CheckResult {
+            failure: None,
+            ..failed("https://a.test/", Source::Arg, None, "")
+        };
+        let text = render(&[
+            failed(
+                "https://a.test/x",
+                Source::File("urls.txt".into()),
+                Some(4),
+                "status 404, expected 200-299",
+            ),
+            passed,
+            failed("https://a.test/y", Source::Stdin, Some(2), "status 404"),
+            failed("https://a.test/z", Source::Arg, None, "status 404"),
+        ]);
+        assert_eq!(
+            text,
+            "::error title=urlcheck status::https://a.test/x: status 404, expected 200-299 (urls.txt:4)\n\
+             ::error title=urlcheck status::https://a.test/y: status 404 (stdin:2)\n\
+             ::error title=urlcheck status::https://a.test/z: status 404\n"
+        );
+    }
+
+    #[test]
+    fn the_kind_is_in_the_title() {
+        let invalid = CheckResult::unchecked(
+            "example.com".into(),
+            Origin {
+                source: Source::File("urls.txt".into()),
+                line: Some(9),
+            },
+            Failure::new(FailureKind::InvalidInput, "missing scheme"),
+        );
+        assert_eq!(
+            render(&[invalid]),
+            "::error title=urlcheck invalid_input::example.com: missing scheme (urls.txt:9)\n"
+        );
+    }
+
+    #[test]
+    fn hostile_text_cannot_start_another_command() {
+        let text = render(&[failed(
+            "https://a.test/%0A",
+            Source::File("a,b:c.txt".into()),
+            Some(1),
+            "x\r\n::warning::forged\u{1b}[31m 100%",
+        )]);
+        assert_eq!(
+            text,
+            "::error title=urlcheck status::https://a.test/%250A: \
+             x\\r\\n::warning::forged\\u{1b}[31m 100%25 (a,b:c.txt:1)\n"
+        );
+        assert_eq!(text.lines().count(), 1);
+    }
+
+    #[test]
+    fn escaping_follows_the_workflow_command_rules() {
+        assert_eq!(escape_data("50%\r\nnext: a,b"), "50%25%0D%0Anext: a,b");
+        assert_eq!(
+            escape_property("50%\r\nnext: a,b"),
+            "50%25%0D%0Anext%3A a%2Cb"
+        );
+        // `%` first, so that the escapes themselves are not escaped again.
+        assert_eq!(escape_property("%3A"), "%253A");
+    }
+}

@@ -1,0 +1,413 @@
+//! `--format markdown`: a summary of the run fit for a GitHub job summary
+//! (`$GITHUB_STEP_SUMMARY`): a heading, the failures first, then counts,
+//! latency and wall time. Written at the end; memory stays fixed however long
+//! the list, as only the first failures are kept.
+//!
+//! ```text
+//! ### ❌ urlcheck: 3 URLs, 1 failed
+//!
+//! | Status | URL | Kind | Reason | Source |
+//! | --- | --- | --- | --- | --- |
+//! | 404 | `https://a.test/x` | status | status 404, expected 200-299 | urls.txt:4 |
+//!
+//! - 2 ok (0 flaky), 1 failed
+//! - failures by kind: status 1
+//! - latency: p50 12 ms, p95 1.50 s, max 1.50 s
+//! - wall time: 2.00 s
+//! ```
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use super::{Reporter, format_elapsed};
+use crate::results::{CheckResult, FailureKind, Origin};
+use crate::sanitize::escape_control;
+
+/// Failure rows in the table; a summary page is for reading, not for scrolling.
+const TABLE_LIMIT: usize = 50;
+
+/// Counts every result, keeps the first failures, and writes the summary at
+/// `finish`.
+pub struct Markdown<W> {
+    out: W,
+    total: u64,
+    passed: u64,
+    flaky: u64,
+    by_kind: [u64; FailureKind::ALL.len()],
+    /// The first `TABLE_LIMIT` failures, in completion order.
+    rows: Vec<Row>,
+    latency_us: Histogram<u64>,
+    finished: bool,
+}
+
+/// One failure, as the table shows it.
+struct Row {
+    status: Option<u16>,
+    url: Box<str>,
+    kind: FailureKind,
+    message: Box<str>,
+    origin: Origin,
+}
+
+impl<W: Write> Markdown<W> {
+    /// A reporter writing to `out`.
+    pub fn new(out: W) -> Self {
+        Markdown {
+            out,
+            total: 0,
+            passed: 0,
+            flaky: 0,
+            by_kind: [0; FailureKind::ALL.len()],
+            rows: Vec::new(),
+            // As in the stderr summary, so that both show the same latencies:
+            // three significant digits, in a few KiB however long the list.
+            latency_us: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfigs is valid")),
+            finished: false,
+        }
+    }
+
+    fn failed(&self) -> u64 {
+        self.total - self.passed
+    }
+
+    fn render(&self, wall: Duration) -> String {
+        let mut md = String::new();
+        let failed = self.failed();
+        let marker = if failed == 0 { "✅" } else { "❌" };
+        let urls = if self.total == 1 { "URL" } else { "URLs" };
+        let _ = writeln!(
+            md,
+            "### {marker} urlcheck: {} {urls}, {failed} failed\n",
+            self.total
+        );
+        if !self.rows.is_empty() {
+            md.push_str("| Status | URL | Kind | Reason | Source |\n");
+            md.push_str("| --- | --- | --- | --- | --- |\n");
+            for row in &self.rows {
+                push_row(&mut md, row);
+            }
+            md.push('\n');
+            let more = failed - self.rows.len() as u64;
+            if more > 0 {
+                let _ = writeln!(md, "… and {more} more\n");
+            }
+        }
+        let _ = writeln!(
+            md,
+            "- {} ok ({} flaky), {failed} failed",
+            self.passed, self.flaky
+        );
+        let kinds: Vec<String> = FailureKind::ALL
+            .iter()
+            .filter(|&&k| self.by_kind[k as usize] > 0)
+            .map(|&k| format!("{k} {}", self.by_kind[k as usize]))
+            .collect();
+        if !kinds.is_empty() {
+            let _ = writeln!(md, "- failures by kind: {}", kinds.join(", "));
+        }
+        if !self.latency_us.is_empty() {
+            let at =
+                |q| format_elapsed(Duration::from_micros(self.latency_us.value_at_quantile(q)));
+            let _ = writeln!(
+                md,
+                "- latency: p50 {}, p95 {}, max {}",
+                at(0.5),
+                at(0.95),
+                format_elapsed(Duration::from_micros(self.latency_us.max()))
+            );
+        }
+        let _ = writeln!(md, "- wall time: {}", format_elapsed(wall));
+        md
+    }
+}
+
+impl<W: Write + Send> Reporter for Markdown<W> {
+    fn report(&mut self, result: &CheckResult) -> io::Result<()> {
+        self.total += 1;
+        match &result.failure {
+            None => {
+                self.passed += 1;
+                self.flaky += u64::from(result.flaky());
+            }
+            Some(failure) => {
+                self.by_kind[failure.kind as usize] += 1;
+                if self.rows.len() < TABLE_LIMIT {
+                    self.rows.push(Row {
+                        status: result.status,
+                        url: result.url.as_str().into(),
+                        kind: failure.kind,
+                        message: failure.message.as_str().into(),
+                        origin: result.origin.clone(),
+                    });
+                }
+            }
+        }
+        // Lines never requested took no time worth measuring.
+        let was_requested = !matches!(
+            result.failure.as_ref().map(|f| f.kind),
+            Some(FailureKind::InvalidInput | FailureKind::Interrupted)
+        );
+        if was_requested {
+            let us = u64::try_from(result.elapsed.as_micros()).unwrap_or(u64::MAX);
+            let _ = self.latency_us.record(us.max(1));
+        }
+        Ok(())
+    }
+
+    /// Nothing is written before `finish`, so only the writer is flushed.
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn finish(&mut self, wall: Duration) -> io::Result<()> {
+        // One summary per run, even if the caller finishes twice.
+        if !std::mem::replace(&mut self.finished, true) {
+            let md = self.render(wall);
+            self.out.write_all(md.as_bytes())?;
+        }
+        self.out.flush()
+    }
+}
+
+fn push_row(md: &mut String, row: &Row) {
+    let status = row
+        .status
+        .map_or_else(|| "---".to_string(), |s| s.to_string());
+    let _ = writeln!(
+        md,
+        "| {status} | {} | {} | {} | {} |",
+        code_cell(&row.url),
+        row.kind,
+        text_cell(&row.message),
+        text_cell(&row.origin.to_string())
+    );
+}
+
+/// Untrusted text for a table cell, shown literally: control characters and
+/// newlines become visible escapes (a newline would end the row), and every
+/// character Markdown could read as markup (emphasis, links, HTML, code,
+/// strikethrough, entities, a cell boundary) is backslash-escaped.
+fn text_cell(text: &str) -> String {
+    let safe = escape_control(text);
+    let mut cell = String::with_capacity(safe.len() + 8);
+    for c in safe.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&'
+        ) {
+            cell.push('\\');
+        }
+        cell.push(c);
+    }
+    cell
+}
+
+/// Untrusted text for a table cell as a code span: literal, never a link or
+/// markup. The fence is longer than any run of backticks inside, and `|`
+/// is escaped, which GitHub's tables require even inside code.
+fn code_cell(text: &str) -> String {
+    let safe = escape_control(text).replace('|', "\\|");
+    if safe.is_empty() {
+        return String::new();
+    }
+    let longest_run = safe.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    // A code span drops one space at each end, so pad when the text starts or
+    // ends with a space or a backtick, which would otherwise merge with the fence.
+    let pad = if safe.starts_with(['`', ' ']) || safe.ends_with(['`', ' ']) {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{safe}{pad}{fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Failure, Source};
+
+    fn origin(line: u64) -> Origin {
+        Origin {
+            source: Source::File("urls.txt".into()),
+            line: Some(line),
+        }
+    }
+
+    fn passed(ms: u64, attempts: u32) -> CheckResult {
+        CheckResult {
+            status: Some(200),
+            failure: None,
+            elapsed: Duration::from_millis(ms),
+            attempts,
+            ..CheckResult::unchecked(
+                "https://a.test/".into(),
+                origin(1),
+                Failure::new(FailureKind::Dns, "unused"),
+            )
+        }
+    }
+
+    fn failed(url: &str, status: Option<u16>, kind: FailureKind, message: &str) -> CheckResult {
+        CheckResult {
+            status,
+            elapsed: Duration::from_millis(1500),
+            attempts: 1,
+            ..CheckResult::unchecked(url.into(), origin(4), Failure::new(kind, message))
+        }
+    }
+
+    fn render(results: &[CheckResult], wall: Duration) -> String {
+        let mut markdown = Markdown::new(Vec::new());
+        for result in results {
+            markdown.report(result).unwrap();
+        }
+        markdown.finish(wall).unwrap();
+        String::from_utf8(markdown.out).unwrap()
+    }
+
+    #[test]
+    fn failures_first_then_counts_latency_and_wall_time() {
+        let mut from_arg = failed(
+            "https://a.test/x",
+            Some(404),
+            FailureKind::Status,
+            "status 404, expected 200-299",
+        );
+        from_arg.origin = Origin {
+            source: Source::Arg,
+            line: None,
+        };
+        let invalid = CheckResult::unchecked(
+            "example.com".into(),
+            Origin {
+                source: Source::Stdin,
+                line: Some(2),
+            },
+            Failure::new(FailureKind::InvalidInput, "missing scheme"),
+        );
+        let text = render(
+            &[passed(12, 1), from_arg, passed(30, 3), invalid],
+            Duration::from_secs(2),
+        );
+        assert_eq!(
+            text,
+            "### ❌ urlcheck: 4 URLs, 2 failed\n\
+             \n\
+             | Status | URL | Kind | Reason | Source |\n\
+             | --- | --- | --- | --- | --- |\n\
+             | 404 | `https://a.test/x` | status | status 404, expected 200-299 | arg |\n\
+             | --- | `example.com` | invalid_input | missing scheme | stdin:2 |\n\
+             \n\
+             - 2 ok (1 flaky), 2 failed\n\
+             - failures by kind: invalid_input 1, status 1\n\
+             - latency: p50 30 ms, p95 1.50 s, max 1.50 s\n\
+             - wall time: 2.00 s\n"
+        );
+    }
+
+    #[test]
+    fn all_passed_has_no_table() {
+        assert_eq!(
+            render(&[passed(7, 1)], Duration::from_millis(9)),
+            "### ✅ urlcheck: 1 URL, 0 failed\n\
+             \n\
+             - 1 ok (0 flaky), 0 failed\n\
+             - latency: p50 7 ms, p95 7 ms, max 7 ms\n\
+             - wall time: 9 ms\n"
+        );
+    }
+
+    #[test]
+    fn unrequested_lines_have_no_latency() {
+        let interrupted = failed(
+            "https://a.test/",
+            None,
+            FailureKind::Interrupted,
+            "not checked",
+        );
+        let text = render(&[interrupted], Duration::from_secs(1));
+        assert!(!text.contains("latency"), "{text}");
+        assert!(
+            text.contains("| --- | `https://a.test/` | interrupted | not checked | urls.txt:4 |\n")
+        );
+    }
+
+    #[test]
+    fn the_table_is_capped() {
+        let results: Vec<CheckResult> = (0..TABLE_LIMIT + 7)
+            .map(|i| {
+                failed(
+                    &format!("https://a.test/{i}"),
+                    None,
+                    FailureKind::Dns,
+                    "no such host",
+                )
+            })
+            .collect();
+        let text = render(&results, Duration::from_secs(1));
+        assert_eq!(text.matches("| dns |").count(), TABLE_LIMIT);
+        assert!(text.contains("`https://a.test/49`"));
+        assert!(!text.contains("`https://a.test/50`"));
+        assert!(
+            text.contains("|\n\n… and 7 more\n\n- 0 ok (0 flaky), 57 failed\n"),
+            "{text}"
+        );
+        assert!(text.contains("- failures by kind: dns 57\n"));
+    }
+
+    #[test]
+    fn hostile_text_cannot_break_the_table() {
+        let hostile = failed(
+            "https://a.test/a|b`c``d",
+            Some(500),
+            FailureKind::Status,
+            "x | y\n| forged | row |\r\u{1b}[31m <img src=x> *b* [l](j) `c` a\\|b &amp;",
+        );
+        let text = render(&[hostile], Duration::from_secs(1));
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("| 500 "))
+            .unwrap_or_default();
+        assert_eq!(
+            row,
+            "| 500 | ```https://a.test/a\\|b`c``d``` | status | \
+             x \\| y\\\\n\\| forged \\| row \\|\\\\r\\\\u{1b}\\[31m \\<img src=x\\> \\*b\\* \\[l\\](j) \\`c\\` a\\\\\\|b \\&amp; \
+             | urls.txt:4 |"
+        );
+        // GitHub reads a `|` after a backslash as text: five cells remain.
+        let boundaries = row
+            .char_indices()
+            .filter(|&(i, c)| c == '|' && !row[..i].ends_with('\\'))
+            .count();
+        assert_eq!(boundaries, 6);
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'));
+        assert_eq!(text.lines().filter(|l| l.starts_with('|')).count(), 3);
+    }
+
+    #[test]
+    fn code_cells_fence_and_pad() {
+        assert_eq!(code_cell("a"), "`a`");
+        assert_eq!(code_cell("a`b"), "``a`b``");
+        assert_eq!(code_cell("`a"), "`` `a ``");
+        assert_eq!(code_cell(" a"), "`  a `");
+        assert_eq!(code_cell("a|b"), "`a\\|b`");
+        assert_eq!(code_cell("a\nb"), "`a\\nb`");
+        assert_eq!(code_cell(""), "");
+    }
+
+    #[test]
+    fn finish_writes_once_and_nothing_comes_before() {
+        let mut markdown = Markdown::new(Vec::new());
+        markdown.report(&passed(1, 1)).unwrap();
+        markdown.flush().unwrap();
+        assert!(markdown.out.is_empty());
+        markdown.finish(Duration::from_secs(1)).unwrap();
+        markdown.finish(Duration::from_secs(1)).unwrap();
+        let text = String::from_utf8(markdown.out).unwrap();
+        assert_eq!(text.matches("### ").count(), 1);
+    }
+}

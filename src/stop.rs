@@ -1,0 +1,115 @@
+//! Why and when a run stops early: a signal, the `--deadline`, or stdout gone.
+//! One shared `Stop` carries the reason, so every record of an unfinished
+//! line can say what stopped it.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::results::{Failure, FailureKind};
+use crate::signals::Signal;
+
+/// What stopped the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    Signal(Signal),
+    /// The run reached `--deadline`.
+    Deadline(Duration),
+    /// stdout could not be written any more.
+    Output,
+}
+
+/// Shared by every stage: cancelled once, with the first reason given.
+#[derive(Debug, Default)]
+pub struct Stop {
+    token: CancellationToken,
+    reason: OnceLock<StopReason>,
+}
+
+impl Stop {
+    /// Stop the run; the first reason given is kept.
+    pub fn trigger(&self, reason: StopReason) {
+        let _ = self.reason.set(reason);
+        self.token.cancel();
+    }
+
+    pub fn reason(&self) -> Option<StopReason> {
+        self.reason.get().copied()
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    /// Resolves when the run is stopped.
+    pub async fn stopped(&self) {
+        self.token.cancelled().await;
+    }
+
+    /// A token cancelled with this stop, that can also be cancelled alone.
+    pub fn child_token(&self) -> CancellationToken {
+        self.token.child_token()
+    }
+
+    /// The record of a line read but never checked.
+    pub fn not_checked(&self) -> Failure {
+        Failure::new(
+            FailureKind::Interrupted,
+            format!("not checked: {}", self.describe()),
+        )
+    }
+
+    /// The record of a check cut off part way.
+    pub fn cut_off(&self, grace: Duration) -> Failure {
+        let message = match self.reason() {
+            Some(StopReason::Deadline(_)) => format!("cut off: {}", self.describe()),
+            _ => format!(
+                "the check did not finish within the {} shutdown timeout",
+                humantime::format_duration(grace)
+            ),
+        };
+        Failure::new(FailureKind::Interrupted, message)
+    }
+
+    fn describe(&self) -> String {
+        match self.reason() {
+            Some(StopReason::Signal(signal)) => format!("the run was stopped by {}", signal.name()),
+            Some(StopReason::Deadline(limit)) => format!(
+                "the run reached its --deadline of {}",
+                humantime::format_duration(limit)
+            ),
+            Some(StopReason::Output) => "results could no longer be written".into(),
+            None => "the run was stopped first".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_reason_wins_and_names_itself() {
+        let stop = Stop::default();
+        assert!(!stop.is_stopped());
+        stop.trigger(StopReason::Deadline(Duration::from_secs(30)));
+        stop.trigger(StopReason::Signal(Signal::Interrupt));
+        assert!(stop.is_stopped());
+        assert_eq!(
+            stop.not_checked().message,
+            "not checked: the run reached its --deadline of 30s"
+        );
+        assert!(
+            stop.cut_off(Duration::ZERO)
+                .message
+                .starts_with("cut off: the run reached")
+        );
+        let signalled = Stop::default();
+        signalled.trigger(StopReason::Signal(Signal::Interrupt));
+        assert_eq!(
+            signalled.cut_off(Duration::from_secs(5)).message,
+            "the check did not finish within the 5s shutdown timeout"
+        );
+    }
+}

@@ -1,0 +1,516 @@
+//! CI smoke checks: expectations, retries, --wait, --deadline, reports,
+//! GitHub annotations and the config file, against loopback servers.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{TestServer, run, url_file, urlcheck};
+
+#[test]
+fn body_expectations_pass_and_fail() {
+    let server = TestServer::http();
+    let healthy = server.url("/body?status:%20healthy");
+    let down = server.url("/body?status:%20down");
+    let maint = server.url("/body?healthy,%20maintenance%20at%205");
+    let out = run(
+        &["-f", "jsonl", "--expect-body", "healthy", &healthy, &down],
+        None,
+    );
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.record(&healthy)["ok"], true);
+    let failed = out.record(&down);
+    assert_eq!(failed["error_kind"], "body");
+    assert_eq!(failed["error"], "body does not contain \"healthy\"");
+    assert_eq!(failed["status"], 200);
+
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--expect-body-regex",
+            "^status: (healthy|ok)$",
+            &healthy,
+            &down,
+        ],
+        None,
+    );
+    assert_eq!(out.record(&healthy)["ok"], true);
+    assert_eq!(
+        out.record(&down)["error"],
+        "body does not match /^status: (healthy|ok)$/"
+    );
+
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--reject-body-regex",
+            "error|maintenance",
+            &healthy,
+            &maint,
+        ],
+        None,
+    );
+    assert_eq!(out.record(&healthy)["ok"], true);
+    assert_eq!(
+        out.record(&maint)["error"],
+        "body matches /error|maintenance/: found \"maintenance\""
+    );
+}
+
+#[test]
+fn header_and_latency_expectations() {
+    let server = TestServer::http();
+    let url = server.url("/headers");
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--expect-header",
+            "X-Version: ^2\\.",
+            "--expect-header",
+            "Content-Type: ^text/plain",
+            &url,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let out = run(
+        &["-f", "jsonl", "--expect-header", "X-Version: ^3\\.", &url],
+        None,
+    );
+    let record = out.record(&url);
+    assert_eq!(record["error_kind"], "header");
+    assert_eq!(
+        record["error"],
+        "header x-version is \"2.1\", expected /^3\\./"
+    );
+    let out = run(
+        &["-f", "jsonl", "--expect-header", "X-Missing: .", &url],
+        None,
+    );
+    assert_eq!(
+        out.record(&url)["error"],
+        "header x-missing is missing, expected /./"
+    );
+
+    let slow = server.url("/slow/400");
+    let out = run(&["-f", "jsonl", "--max-latency", "100ms", &slow], None);
+    assert_eq!(out.code, Some(1));
+    let record = out.record(&slow);
+    assert_eq!(record["error_kind"], "slow");
+    assert_eq!(
+        record["status"], 200,
+        "a slow check still reports its status"
+    );
+    assert!(record["elapsed_ms"].as_u64().unwrap() >= 400);
+    assert!(
+        record["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("over the 100ms limit")
+    );
+    let out = run(&["-f", "jsonl", "--max-latency", "30s", &slow], None);
+    assert_eq!(out.code, Some(0));
+}
+
+#[test]
+fn transient_failures_are_retried_and_marked_flaky() {
+    let server = TestServer::http();
+    let flaky = server.url("/flaky/2");
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--retries",
+            "3",
+            "--retry-delay",
+            "50ms",
+            &flaky,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let record = out.record(&flaky);
+    assert_eq!(record["attempts"], 3);
+    assert_eq!(server.counters.hits("/flaky/2"), 3);
+    assert!(
+        out.stderr.contains("flaky: 1 passed only after a retry"),
+        "{}",
+        out.stderr
+    );
+
+    let out = run(
+        &[
+            "--retries",
+            "3",
+            "--retry-delay",
+            "50ms",
+            &server.url("/flaky/2?again"),
+        ],
+        None,
+    );
+    assert!(
+        out.stdout.contains("flaky: passed on attempt 3"),
+        "{}",
+        out.stdout
+    );
+
+    // Not enough retries: it fails, and says how often it tried.
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--retries",
+            "1",
+            "--retry-delay",
+            "10ms",
+            &server.url("/flaky/5"),
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.record(&server.url("/flaky/5"))["attempts"], 2);
+}
+
+#[test]
+fn a_404_is_not_retried() {
+    let server = TestServer::http();
+    let missing = server.url("/status/404");
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--retries",
+            "3",
+            "--retry-delay",
+            "10ms",
+            &missing,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.record(&missing)["attempts"], 1);
+    assert_eq!(server.counters.requests(), 1);
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let server = TestServer::http();
+    let url = server.url("/retry-after/1");
+    let started = Instant::now();
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--retries",
+            "1",
+            "--retry-delay",
+            "10ms",
+            &url,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.record(&url)["attempts"], 2);
+    // The server asked for a second; the 10 ms backoff alone would be quicker.
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[test]
+fn wait_ends_when_the_deploy_comes_up() {
+    let server = TestServer::http();
+    let url = server.url("/up-after/1500");
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--wait",
+            "60s",
+            "--wait-interval",
+            "200ms",
+            &url,
+            &server.url("/ok"),
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let record = out.record(&url);
+    assert!(record["attempts"].as_u64().unwrap() >= 2);
+    let up_after = record["up_after_ms"].as_u64().unwrap();
+    assert!((1000..60_000).contains(&up_after), "{up_after}");
+    assert!(out.record(&server.url("/ok"))["up_after_ms"].is_null());
+}
+
+#[test]
+fn wait_gives_up_on_a_deploy_that_never_comes() {
+    let server = TestServer::http();
+    let url = server.url("/status/503");
+    let started = Instant::now();
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--wait",
+            "1s",
+            "--wait-interval",
+            "200ms",
+            &url,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1));
+    let record = out.record(&url);
+    assert_eq!(record["error_kind"], "status");
+    assert!(record["attempts"].as_u64().unwrap() >= 3, "{record}");
+    assert!(record["up_after_ms"].is_null());
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn the_deadline_cuts_the_run_short() {
+    let server = TestServer::http();
+    let hang = server.url("/hang");
+    let started = Instant::now();
+    let out = run(
+        &["-f", "jsonl", "--deadline", "1s", &hang, &server.url("/ok")],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let record = out.record(&hang);
+    assert_eq!(record["error_kind"], "interrupted");
+    assert_eq!(
+        record["error"],
+        "cut off: the run reached its --deadline of 1s"
+    );
+    assert_eq!(out.record(&server.url("/ok"))["ok"], true);
+    assert!(
+        out.stderr.contains("stopped by --deadline 1s"),
+        "{}",
+        out.stderr
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn junit_is_read_by_a_junit_parser() {
+    let server = TestServer::http();
+    let (ok, missing) = (server.url("/ok"), server.url("/status/404"));
+    let out = run(&["-f", "junit", &ok, &missing, "example.com/<&>"], None);
+    assert_eq!(
+        out.code,
+        Some(2),
+        "a scheme-less argument is a missing file"
+    );
+    let (_dir, list) = url_file("example.com/<&>\n");
+    let out = run(&["-f", "junit", &ok, &missing, &list], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let suites = junit_parser::from_reader(out.stdout.as_bytes()).expect("valid JUnit");
+    assert_eq!(suites.suites.len(), 1);
+    let suite = &suites.suites[0];
+    assert_eq!(suite.tests, 3);
+    assert_eq!(suite.failures, 2);
+    let case = |name: &str| {
+        suite
+            .cases
+            .iter()
+            .find(|c| c.original_name == name)
+            .unwrap_or_else(|| panic!("no test case {name}"))
+    };
+    assert!(case(&ok).status.is_success());
+    assert!(case(&missing).status.is_failure());
+    assert!(case("example.com/<&>").status.is_failure());
+}
+
+#[test]
+fn reports_are_written_to_files_alongside_stdout() {
+    let server = TestServer::http();
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("report.xml");
+    let markdown = dir.path().join("summary.md");
+    let out = run(
+        &[
+            "--report",
+            &format!("junit:{}", junit.display()),
+            "--report",
+            &format!("markdown:{}", markdown.display()),
+            &server.url("/ok"),
+            &server.url("/status/500"),
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stdout.contains("status 500, expected 200-299"),
+        "human output on stdout"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let suites = junit_parser::from_reader(xml.as_bytes()).unwrap();
+    assert_eq!((suites.suites[0].tests, suites.suites[0].failures), (2, 1));
+    let md = std::fs::read_to_string(&markdown).unwrap();
+    assert!(md.contains(&server.url("/status/500")), "{md}");
+    assert!(md.contains('|'), "a table: {md}");
+}
+
+#[test]
+fn reports_are_complete_when_the_run_is_interrupted() {
+    let server = TestServer::http();
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("report.xml");
+    let lines: Vec<String> = (0..6).map(|i| server.url(&format!("/hang?{i}"))).collect();
+    let (_list_dir, list) = url_file(&lines.join("\n"));
+    let child = urlcheck()
+        .args(["-w", "2", "--shutdown-timeout", "200ms", "-q", "--report"])
+        .arg(format!("junit:{}", junit.display()))
+        .arg(&list)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.counters.requests() < 2 {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let suites = junit_parser::from_reader(xml.as_bytes()).expect("a whole JUnit file");
+    let suite = &suites.suites[0];
+    assert!(suite.tests >= 2);
+    assert_eq!(suite.tests, suite.failures, "every case is interrupted");
+}
+
+#[test]
+fn github_actions_get_annotations_and_a_step_summary() {
+    let server = TestServer::http();
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("step_summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let output = urlcheck()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["-q", &server.url("/ok"), &server.url("/status/404")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let annotations: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(annotations.len(), 1, "{stderr}");
+    assert!(
+        annotations[0].contains(&server.url("/status/404").replace(':', "%3A"))
+            || annotations[0].contains(&server.url("/status/404")),
+        "{stderr}"
+    );
+    assert!(annotations[0].contains("status 404, expected 200-299"));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("earlier step\n"), "appended, not replaced");
+    assert!(md.contains(&server.url("/status/404")));
+    // Outside GitHub Actions, no annotations.
+    let out = run(&["-q", &server.url("/status/404")], None);
+    assert!(!out.stderr.contains("::error"));
+}
+
+fn toml_file(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("urlcheck.toml");
+    std::fs::write(&path, text).unwrap();
+    let path = path.to_str().unwrap().to_string();
+    (dir, path)
+}
+
+#[test]
+fn a_config_file_runs_its_checks_with_their_expectations() {
+    let server = TestServer::http();
+    let (_dir, path) = toml_file(&format!(
+        r#"[defaults]
+workers = 2
+retries = 2
+retry_delay = "10ms"
+headers = {{ Authorization = "Bearer ${{URLCHECK_TEST_TOKEN}}" }}
+
+[[check]]
+url = "{ok}"
+expect_body = "ok"
+
+[[check]]
+url = "{flaky}"
+
+[[check]]
+url = "{body}"
+expect_body = "healthy"
+"#,
+        ok = server.url("/ok?token=${URLCHECK_TEST_TOKEN}"),
+        flaky = server.url("/flaky/1"),
+        body = server.url("/body?sick"),
+    ));
+    let output = urlcheck()
+        .env("URLCHECK_TEST_TOKEN", "s3cr3t-value")
+        .args(["-f", "jsonl", "-c", &path, &server.url("/status/201")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stdout.contains("s3cr3t-value") && !stderr.contains("s3cr3t-value"));
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 4);
+    let by_line = |line: u64| {
+        records
+            .iter()
+            .find(|r| r["line"] == line && r["source"] == path.as_str())
+            .unwrap_or_else(|| panic!("no record for line {line}: {stdout}"))
+    };
+    assert_eq!(by_line(8)["ok"], true);
+    assert_eq!(
+        by_line(8)["url"],
+        server.url("/ok?token=${URLCHECK_TEST_TOKEN}")
+    );
+    assert_eq!(by_line(12)["attempts"], 2, "retries from [defaults]");
+    assert_eq!(by_line(15)["error"], "body does not contain \"healthy\"");
+    // The header went out expanded.
+    let seen = server.counters.seen();
+    assert!(
+        seen.iter()
+            .all(|s| s.headers["authorization"] == "Bearer s3cr3t-value")
+    );
+    assert!(seen.iter().any(|s| s.path.contains("token=s3cr3t-value")));
+}
+
+#[test]
+fn config_file_mistakes_exit_2_with_their_position() {
+    for (text, expected) in [
+        ("[defaults]\ntimeout = \"soon\"\n", ":2:11:"),
+        (
+            "[[check]]\nurl = \"https://a.test/\"\nexpect_bodyy = \"x\"\n",
+            ":3:1:",
+        ),
+        (
+            "[[check]]\nurl = \"https://a.test/\"\nexpect_body_regex = \"(\"\n",
+            ":3:21:",
+        ),
+        ("[defaults\n", ":1:"),
+        (
+            "[[check]]\nurl = \"https://a.test/${URLCHECK_NOT_SET}\"\n",
+            "URLCHECK_NOT_SET",
+        ),
+    ] {
+        let (_dir, path) = toml_file(text);
+        let out = run(&["-c", &path], None);
+        assert_eq!(out.code, Some(2), "{text}: {out:?}");
+        assert!(out.stderr.contains(&path), "{}", out.stderr);
+        assert!(out.stderr.contains(expected), "{text}: {}", out.stderr);
+        assert_eq!(out.stdout, "");
+    }
+}
