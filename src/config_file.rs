@@ -611,3 +611,573 @@ fn one_line(message: &str) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value no error message may ever contain.
+    const SECRET: &str = "s3cr3t-t0ken";
+
+    const EXAMPLE: &str = r#"[defaults]
+workers = 8
+timeout = "5s"
+retries = 2
+headers = { Authorization = "Bearer ${API_TOKEN}" }
+
+[[check]]
+url = "https://example.com/health"
+expect_status = "200"
+expect_body = "ok"
+max_latency = "500ms"
+min_cert_days = 14
+"#;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "API_TOKEN" => Some(SECRET.into()),
+            "HOST" => Some("a.test".into()),
+            "EMPTY" => Some(String::new()),
+            "BROKEN" => Some(format!("{SECRET}\nX-Evil: 1")),
+            _ => None,
+        }
+    }
+
+    fn parse_ok(text: &str) -> FileConfig {
+        match parse(text, "urls.toml", &env) {
+            Ok(config) => config,
+            Err(e) => panic!("{text:?} should parse, got: {e:#}"),
+        }
+    }
+
+    fn error(text: &str) -> String {
+        match parse(text, "urls.toml", &env) {
+            Ok(_) => panic!("{text:?} should be rejected"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    /// A file with one valid check followed by `extra` lines in it.
+    fn check_with(extra: &str) -> String {
+        format!("[[check]]\nurl = \"https://a.test/\"\n{extra}\n")
+    }
+
+    fn ms(n: u64) -> Option<Duration> {
+        Some(Duration::from_millis(n))
+    }
+
+    #[test]
+    fn the_example_parses() {
+        let config = parse_ok(EXAMPLE);
+        let d = &config.defaults;
+        assert_eq!(d.workers, Some(8));
+        assert_eq!(d.timeout, ms(5000));
+        assert_eq!(d.retries, Some(2));
+        assert_eq!(d.headers.len(), 1);
+        assert_eq!(d.headers["authorization"], "Bearer s3cr3t-t0ken");
+        assert!(d.headers["authorization"].is_sensitive());
+        assert_eq!(
+            (d.connect_timeout, d.method, d.user_agent.as_deref()),
+            (None, None, None)
+        );
+        assert_eq!(config.checks.len(), 1);
+        let check = &config.checks[0];
+        assert_eq!(check.url, "https://example.com/health");
+        assert_eq!(check.shown_url, "https://example.com/health");
+        assert_eq!(check.line, 8);
+        assert_eq!(
+            check
+                .expect
+                .status
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("200")
+        );
+        assert_eq!(check.expect.body_contains.as_deref(), Some("ok"));
+        assert_eq!(check.expect.max_latency, ms(500));
+        assert_eq!(check.expect.min_cert_days, Some(14));
+        assert!(check.headers.is_empty());
+    }
+
+    #[test]
+    fn an_empty_file_is_an_empty_config() {
+        for text in ["", "# nothing yet\n\n", "[defaults]\n", "\u{feff}"] {
+            let config = parse_ok(text);
+            assert!(config.checks.is_empty());
+            assert_eq!(config.defaults.workers, None);
+            assert!(config.defaults.headers.is_empty());
+            assert!(config.defaults.expect.status.is_none());
+        }
+    }
+
+    #[test]
+    fn every_defaults_key_is_read() {
+        let config = parse_ok(
+            r#"[defaults]
+workers = "4"
+timeout = 1.5
+connect_timeout = "2s"
+retries = 3
+retry_delay = "250ms"
+max_redirects = 0
+method = "HEAD"
+user_agent = "probe/${HOST}"
+headers = { X-Team = "web", x-team = "api" }
+wait = "2m"
+wait_interval = "5s"
+deadline = "1m30s"
+expect_status = "200-299,301"
+expect_body = "ok"
+expect_body_regex = "^ok"
+reject_body_regex = "error"
+expect_header = { Content-Type = "^text/" }
+max_latency = 2
+min_cert_days = 7
+"#,
+        );
+        let d = &config.defaults;
+        assert_eq!(d.workers, Some(4));
+        assert_eq!(d.timeout, ms(1500));
+        assert_eq!(d.connect_timeout, ms(2000));
+        assert_eq!((d.retries, d.max_redirects), (Some(3), Some(0)));
+        assert_eq!(d.retry_delay, ms(250));
+        assert_eq!(d.method, Some(Method::Head));
+        assert_eq!(d.user_agent.as_deref(), Some("probe/a.test"));
+        let teams: Vec<_> = d.headers.get_all("x-team").iter().collect();
+        assert_eq!(teams, ["web", "api"], "both values kept, in file order");
+        assert!(!d.headers["x-team"].is_sensitive(), "nothing was expanded");
+        assert_eq!(
+            (d.wait, d.wait_interval, d.deadline),
+            (ms(120_000), ms(5000), ms(90_000))
+        );
+        let e = &d.expect;
+        assert_eq!(
+            e.status.as_ref().map(ToString::to_string).as_deref(),
+            Some("200-299,301")
+        );
+        assert_eq!(e.body_contains.as_deref(), Some("ok"));
+        assert!(e.body_regex.as_ref().is_some_and(|r| r.is_match("ok then")));
+        assert!(
+            e.body_reject
+                .as_ref()
+                .is_some_and(|r| r.is_match("an error"))
+        );
+        assert_eq!(e.headers.len(), 1);
+        assert_eq!(e.headers[0].0, "content-type");
+        assert_eq!((e.max_latency, e.min_cert_days), (ms(2000), Some(7)));
+    }
+
+    #[test]
+    fn checks_keep_their_order_and_the_line_of_their_url() {
+        let text = "# checks\n\n[[check]]\nexpect_body = \"ok\"\nurl = \"https://a.test/\"\n\r\n\
+                    [[check]]\r\nurl = 'https://b.test/'\r\n[[check]]\nurl = \"https://c.test/\"\n";
+        let checks = parse_ok(text).checks;
+        let found: Vec<_> = checks.iter().map(|c| (c.url.as_str(), c.line)).collect();
+        assert_eq!(
+            found,
+            [
+                ("https://a.test/", 5),
+                ("https://b.test/", 8),
+                ("https://c.test/", 10)
+            ]
+        );
+    }
+
+    #[test]
+    fn check_keys_are_read() {
+        let check = &parse_ok(&check_with(
+            "headers = { X-Api-Key = \"${API_TOKEN}\" }\nexpect_status = 404\n\
+             expect_body_regex = \"v\\\\d+\"\nreject_body_regex = \"(?i)maintenance\"\n\
+             expect_header = { \"Content-Type\" = \"^text/html\", Cache-Control = \"no-store\" }",
+        ))
+        .checks[0];
+        assert_eq!(check.headers["x-api-key"], SECRET);
+        assert!(check.headers["x-api-key"].is_sensitive());
+        let status = check.expect.status.as_ref().map(ToString::to_string);
+        assert_eq!(
+            status.as_deref(),
+            Some("404"),
+            "an integer is a status code"
+        );
+        assert!(
+            check
+                .expect
+                .body_regex
+                .as_ref()
+                .is_some_and(|r| r.is_match("v12"))
+        );
+        assert!(
+            check
+                .expect
+                .body_reject
+                .as_ref()
+                .is_some_and(|r| r.is_match("MAINTENANCE"))
+        );
+        let headers: Vec<_> = check
+            .expect
+            .headers
+            .iter()
+            .map(|(n, r)| (n.as_str(), r))
+            .collect();
+        assert_eq!(headers.len(), 2);
+        assert_eq!(headers[0].0, "content-type", "in file order");
+        assert!(headers[0].1.is_match("text/html; charset=utf-8"));
+        assert!(!headers[0].1.is_match("application/json"));
+        assert_eq!(headers[1].0, "cache-control");
+    }
+
+    #[test]
+    fn variables_expand_in_urls_headers_and_user_agent_only() {
+        let config = parse_ok(
+            "[defaults]\nexpect_body = \"${API_TOKEN}\"\nuser_agent = \"x${EMPTY}y\"\n\
+             [[check]]\nurl = \"https://${HOST}/?key=${API_TOKEN}\"\nexpect_body = \"$HOST ${\"\n",
+        );
+        assert_eq!(
+            config.defaults.expect.body_contains.as_deref(),
+            Some("${API_TOKEN}")
+        );
+        assert_eq!(config.defaults.user_agent.as_deref(), Some("xy"));
+        let check = &config.checks[0];
+        assert_eq!(check.url, format!("https://a.test/?key={SECRET}"));
+        assert_eq!(check.shown_url, "https://${HOST}/?key=${API_TOKEN}");
+        assert_eq!(check.expect.body_contains.as_deref(), Some("$HOST ${"));
+    }
+
+    #[test]
+    fn bad_values_point_at_the_value() {
+        let cases = [
+            (
+                "[defaults]\nworkers = 0\n",
+                "urls.toml:2:11: workers: at least 1 worker is needed",
+            ),
+            (
+                "[defaults]\nworkers = \"many\"\n",
+                "urls.toml:2:11: workers: 'many' is not a whole number",
+            ),
+            (
+                "[defaults]\n  timeout = \"0s\"\n",
+                "urls.toml:2:13: timeout: the duration must be greater than zero",
+            ),
+            (
+                "[defaults]\nconnect_timeout = \"${T}\"\n",
+                "urls.toml:2:19: connect_timeout: '${T}' is not a duration (expected number \
+                 at 0); try 500ms, 10s or 2m",
+            ),
+            (
+                "[defaults]\nwait = true\n",
+                "urls.toml:2:8: invalid type: boolean `true`, expected a duration such as \
+                 \"500ms\" or \"10s\"",
+            ),
+            (
+                "[defaults]\nmethod = \"post\"\n",
+                "urls.toml:2:10: method: 'post' is not supported; write \"get\" or \"head\"",
+            ),
+            (
+                "[defaults]\nretries = -1\n",
+                "urls.toml:2:11: invalid value: integer `-1`, expected u32",
+            ),
+            (
+                "[defaults]\nheaders = { \"bad name\" = \"x\" }\n",
+                "urls.toml:2:13: headers: 'bad name' is not a valid header name",
+            ),
+            (
+                "[defaults]\nheaders = { X-A = \"line\\nbreak\" }\n",
+                "urls.toml:2:19: headers: the value of x-a has characters a header cannot carry \
+                 (such as a line break)",
+            ),
+            (
+                "[defaults]\nuser_agent = \"a\\u0000b\"\n",
+                "urls.toml:2:14: user_agent: has characters a header cannot carry \
+                 (such as a line break)",
+            ),
+            (
+                &check_with("expect_status = \"200-\""),
+                "urls.toml:3:17: expect_status: '' is not a status code",
+            ),
+            (
+                &check_with("expect_status = 99"),
+                "urls.toml:3:17: expect_status: 99 is not an HTTP status (100-599)",
+            ),
+            (
+                &check_with("expect_status = [200]"),
+                "urls.toml:3:17: invalid type: sequence, expected a status list such as \
+                 \"200-299,301\" or a code such as 200",
+            ),
+            (
+                &check_with("max_latency = \"10 parsecs\""),
+                "urls.toml:3:15: max_latency: '10 parsecs' is not a duration (unknown time unit \
+                 \"parsecs\", supported units: ns, us/µs, ms, sec, min, hours, days, weeks, \
+                 months, years (and few variations)); try 500ms, 10s or 2m",
+            ),
+            (
+                &check_with("min_cert_days = 1.5"),
+                "urls.toml:3:17: invalid type: floating point `1.5`, expected u32",
+            ),
+            (
+                &check_with("expect_body_regex = \"(unclosed\""),
+                "urls.toml:3:21: expect_body_regex: '(unclosed' is not a valid regex: \
+                 unclosed group",
+            ),
+            (
+                &check_with("reject_body_regex = 'a{2,1}'"),
+                "urls.toml:3:21: reject_body_regex: 'a{2,1}' is not a valid regex: invalid \
+                 repetition count range, the start must be <= the end",
+            ),
+            (
+                &check_with("expect_header = { \"Content-Type\" = \"[\" }"),
+                "urls.toml:3:36: expect_header: '[' is not a valid regex: unclosed character class",
+            ),
+            (
+                &check_with("expect_header = { \"Content Type\" = \"x\" }"),
+                "urls.toml:3:19: expect_header: 'Content Type' is not a valid header name",
+            ),
+            (
+                "[[check]]\nurl = \"example.com/health\"\n",
+                "urls.toml:2:7: url: missing scheme; did you mean https://example.com/health?",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(error(text), expected, "for {text:?}");
+        }
+    }
+
+    #[test]
+    fn the_first_bad_header_in_the_file_is_reported() {
+        // The table is held sorted by name; the report must follow the file.
+        let text = "[defaults]\nheaders = { Z = \"ok\", \"b a d\" = \"x\", \"a b\" = \"y\" }\n";
+        assert_eq!(
+            error(text),
+            "urls.toml:2:23: headers: 'b a d' is not a valid header name"
+        );
+    }
+
+    #[test]
+    fn toml_syntax_errors_are_one_line_with_a_position() {
+        let cases = [
+            (
+                "[defaults\n",
+                "urls.toml:1:10: unclosed table, expected `]`",
+            ),
+            (
+                "[defaults]\nworkers = \n",
+                "urls.toml:2:11: string values must be quoted, expected literal string",
+            ),
+            (
+                &check_with("url = \"https://b.test/\""),
+                "urls.toml:3:1: duplicate key",
+            ),
+            (
+                // Columns count characters, and a byte-order mark is not one.
+                "\u{feff}[defaults]\n\u{e9}\u{e9} = 1 = 2\n",
+                "urls.toml:2:8: unexpected key or value, expected newline, `#`",
+            ),
+        ];
+        for (text, expected) in cases {
+            let message = error(text);
+            assert_eq!(message, expected, "for {text:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        assert_eq!(
+            error("[[checks]]\nurl = \"https://a.test/\"\n"),
+            "urls.toml:1:3: unknown field `checks`, expected `defaults` or `check`"
+        );
+        assert_eq!(
+            error(&check_with("expect_body_contains = \"ok\"")),
+            "urls.toml:3:1: unknown field `expect_body_contains`, expected one of `url`, \
+             `headers`, `expect_status`, `expect_body`, `expect_body_regex`, \
+             `reject_body_regex`, `expect_header`, `max_latency`, `min_cert_days`"
+        );
+        let message = error("[defaults]\nworkers = 2\nthreads = 2\n");
+        assert!(
+            message
+                .starts_with("urls.toml:3:1: unknown field `threads`, expected one of `workers`"),
+            "{message}"
+        );
+        assert!(error("[defaults]\nurl = \"https://a.test/\"\n").contains("unknown field `url`"));
+    }
+
+    #[test]
+    fn a_check_without_url_is_an_error() {
+        assert_eq!(
+            error("[[check]]\nurl = \"https://a.test/\"\n\n[[check]]\nexpect_body = \"ok\"\n"),
+            "urls.toml:4:1: this [[check]] has no url; add one such as \
+             url = \"https://example.com/health\""
+        );
+    }
+
+    #[test]
+    fn a_missing_variable_is_named_at_its_position() {
+        let text = EXAMPLE.replace("API_TOKEN", "NO_SUCH_TOKEN");
+        assert_eq!(
+            error(&text),
+            "urls.toml:5:37: environment variable NO_SUCH_TOKEN is not set"
+        );
+        assert_eq!(
+            error("[[check]]\nurl = \"https://${HOST}/${MISSING}\"\n"),
+            "urls.toml:2:24: environment variable MISSING is not set"
+        );
+        // Escapes before it do not shift the column: the same `${` is found.
+        assert_eq!(
+            error("[defaults]\nuser_agent = \"a\\tb ${MISSING}\"\n"),
+            "urls.toml:2:20: environment variable MISSING is not set"
+        );
+        assert_eq!(
+            error("[[check]]\nurl = '''\nhttps://a.test/${MISSING}'''\n"),
+            "urls.toml:3:16: environment variable MISSING is not set"
+        );
+    }
+
+    #[test]
+    fn broken_placeholders_are_errors() {
+        assert_eq!(
+            error("[[check]]\nurl = \"https://a.test/${HOST\"\n"),
+            "urls.toml:2:23: '${' is not closed; write ${NAME}"
+        );
+        assert_eq!(
+            error("[defaults]\nheaders = { A = \"${A-B}\" }\n"),
+            "urls.toml:2:18: '${A-B}' is not a variable name; use letters, digits and _ \
+             (such as ${API_TOKEN})"
+        );
+        assert!(
+            error("[defaults]\nuser_agent = \"${}\"\n").contains("'${}' is not a variable name")
+        );
+        assert!(error("[defaults]\nuser_agent = \"${1A}\"\n").contains("not a variable name"));
+    }
+
+    #[test]
+    fn secrets_never_reach_an_error_message() {
+        let cases = [
+            // Expanded values that are wrong where they end up.
+            "[[check]]\nurl = \"${API_TOKEN}\"\n".to_string(),
+            "[[check]]\nurl = \"https://a.test/ ${API_TOKEN}\"\n".to_string(),
+            "[defaults]\nheaders = { A = \"${BROKEN}\" }\n".to_string(),
+            "[defaults]\nuser_agent = \"${BROKEN}\"\n".to_string(),
+            // Mistakes after a successful expansion.
+            format!(
+                "{EXAMPLE}\n[[check]]\nurl = \"https://a.test/?k=${{API_TOKEN}}\"\nmethod = 1\n"
+            ),
+            format!("{EXAMPLE}\n[[check]]\nurl = \"https://a.test/?k=${{API_TOKEN}}\"\n${{\n"),
+            EXAMPLE.replace("min_cert_days = 14", "min_cert_days = \"${API_TOKEN}\""),
+        ];
+        for text in &cases {
+            let message = error(text);
+            assert!(!message.contains(SECRET), "{message}");
+            assert!(message.starts_with("urls.toml:"), "{message}");
+        }
+        assert_eq!(
+            error(&cases[0]),
+            "urls.toml:2:7: url: not a valid http or https URL once its variables are expanded \
+             (the expanded URL is not shown, as it may hold a secret)"
+        );
+    }
+
+    #[test]
+    fn over_lets_set_fields_win_and_adds_headers() {
+        let re = |s: &str| Regex::new(s).unwrap_or_else(|e| panic!("{e}"));
+        let base = Expectations {
+            status: StatusSet::from_ranges(vec![(200, 299)]),
+            body_contains: Some("base".into()),
+            body_regex: Some(re("^base")),
+            body_reject: Some(re("base-error")),
+            headers: vec![(HeaderName::from_static("x-base"), re("b"))],
+            max_latency: ms(100),
+            min_cert_days: Some(30),
+        };
+        let nothing = PartialExpectations::default().over(&base);
+        assert_eq!(nothing.status, base.status);
+        assert_eq!(nothing.body_contains.as_deref(), Some("base"));
+        assert_eq!(
+            nothing.body_regex.map(|r| r.to_string()).as_deref(),
+            Some("^base")
+        );
+        assert_eq!(nothing.headers.len(), 1);
+        assert_eq!(
+            (nothing.max_latency, nothing.min_cert_days),
+            (ms(100), Some(30))
+        );
+
+        let top = PartialExpectations {
+            status: Some(StatusSet::from_ranges(vec![(404, 404)])),
+            body_contains: Some("top".into()),
+            body_regex: None,
+            body_reject: Some(re("top-error")),
+            headers: vec![(HeaderName::from_static("x-top"), re("t"))],
+            max_latency: ms(5),
+            min_cert_days: None,
+        };
+        let merged = top.over(&base);
+        assert_eq!(merged.status.to_string(), "404");
+        assert_eq!(merged.body_contains.as_deref(), Some("top"));
+        assert_eq!(
+            merged.body_regex.map(|r| r.to_string()).as_deref(),
+            Some("^base")
+        );
+        assert_eq!(
+            merged.body_reject.map(|r| r.to_string()).as_deref(),
+            Some("top-error")
+        );
+        let names: Vec<_> = merged.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["x-base", "x-top"]);
+        assert_eq!(
+            (merged.max_latency, merged.min_cert_days),
+            (ms(5), Some(30))
+        );
+    }
+
+    #[test]
+    fn load_reads_a_file_and_names_it_in_errors() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("urls.toml");
+        std::fs::write(&path, EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
+        let config = load(&path, &env).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(config.checks.len(), 1);
+
+        std::fs::write(&path, "[defaults]\nworkers = 0\n").unwrap_or_else(|e| panic!("{e}"));
+        let Err(e) = load(&path, &env) else {
+            panic!("workers = 0 should be rejected")
+        };
+        assert_eq!(
+            format!("{e:#}"),
+            format!(
+                "{}:2:11: workers: at least 1 worker is needed",
+                path.display()
+            )
+        );
+
+        let missing = dir.path().join("missing.toml");
+        let Err(e) = load(&missing, &env) else {
+            panic!("a missing file should be an error")
+        };
+        let message = format!("{e:#}");
+        let prefix = format!("cannot read config file {}: ", missing.display());
+        assert!(message.starts_with(&prefix), "{message}");
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        let text = "ab\nçé=x\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 3), (2, 1));
+        assert_eq!(line_column(text, 7), (2, 3), "ç and é are two bytes each");
+        assert_eq!(
+            line_column(text, 4),
+            (2, 1),
+            "inside a character: its start"
+        );
+        assert_eq!(line_column(text, 999), (3, 1), "past the end: the end");
+    }
+
+    #[test]
+    fn control_characters_in_messages_are_escaped() {
+        let message = error("[defaults]\ntimeout = \"\\u001b[31m\"\n");
+        assert!(
+            message.starts_with("urls.toml:2:11: timeout: '\\u{1b}[31m'"),
+            "{message}"
+        );
+        assert!(!message.contains('\u{1b}'));
+    }
+}

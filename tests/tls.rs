@@ -41,11 +41,15 @@ impl Ca {
 
     /// A server whose leaf certificate names `names` and ends in `expires_year`.
     fn server(&self, names: &[&str], expires_year: i32) -> TestServer {
+        self.server_until(names, date_time_ymd(expires_year, 1, 1))
+    }
+
+    fn server_until(&self, names: &[&str], not_after: time::OffsetDateTime) -> TestServer {
         let mut params =
             CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                 .unwrap();
         params.not_before = date_time_ymd(2020, 1, 1);
-        params.not_after = date_time_ymd(expires_year, 1, 1);
+        params.not_after = not_after;
         let key = KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.issuer).unwrap();
         serve_tls(cert.der().clone(), key)
@@ -102,6 +106,59 @@ fn a_certificate_from_a_ca_passed_with_cacert_is_trusted() {
             .unwrap()
             .contains("unknown authority"),
         "{record}"
+    );
+}
+
+#[test]
+fn certificate_expiry_is_reported_and_can_be_required() {
+    let ca = Ca::new();
+    let in_five_days = time::OffsetDateTime::now_utc() + time::Duration::hours(5 * 24 + 12);
+    let soon = ca.server_until(&["127.0.0.1"], in_five_days);
+    let later = ca.server(&["127.0.0.1"], 2999);
+    let plain = TestServer::http();
+    let cacert = ca.pem_file();
+    let (soon, later, plain) = (https(&soon), https(&later), plain.url("/ok"));
+    let out = run(
+        &["-f", "jsonl", "--cacert", &cacert, &soon, &later, &plain],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "expiry alone fails nothing: {out:?}");
+    let record = out.record(&soon);
+    assert_eq!(record["cert_days_left"], 5);
+    let not_after = record["cert_not_after"].as_str().unwrap();
+    assert!(
+        not_after.ends_with('Z') && not_after.len() == 20,
+        "{not_after}"
+    );
+    assert!(out.record(&later)["cert_days_left"].as_i64().unwrap() > 300_000);
+    assert!(out.record(&plain)["cert_days_left"].is_null());
+
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--cacert",
+            &cacert,
+            "--min-cert-days",
+            "14",
+            &soon,
+            &later,
+            &plain,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1));
+    let record = out.record(&soon);
+    assert_eq!(record["error_kind"], "certificate");
+    assert_eq!(
+        record["error"],
+        format!("certificate expires in 5 days ({not_after}), under the 14-day minimum")
+    );
+    assert_eq!(out.record(&later)["ok"], true);
+    assert_eq!(
+        out.record(&plain)["ok"],
+        true,
+        "plain http has no certificate to judge"
     );
 }
 
