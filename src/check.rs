@@ -130,7 +130,14 @@ impl Checker {
                 status: trail.status,
                 failure,
                 elapsed,
-                final_url: Some(job.spec.redact(&display_url(&trail.url))),
+                // A URL with expanded secrets that was not redirected is shown
+                // as written (its `${VAR}`s unexpanded). After a redirect the
+                // server chose it; redact what a config file expanded into it.
+                final_url: Some(if trail.redirects == 0 && !job.spec.redact.is_empty() {
+                    job.url.clone()
+                } else {
+                    job.spec.redact(&display_url(&trail.url))
+                }),
                 redirects: trail.redirects,
                 attempts: 1,
                 cert,

@@ -394,8 +394,11 @@ impl From<Method> for MethodArg {
 /// A config-file check, its keys over the run's spec.
 fn config_check(check: &FileCheck, file: &str, run: &CheckSpec) -> ConfigCheck {
     let mut headers = run.headers.clone();
+    for name in check.headers.keys() {
+        headers.remove(name);
+    }
     for (name, value) in &check.headers {
-        headers.insert(name.clone(), value.clone());
+        headers.append(name.clone(), value.clone());
     }
     ConfigCheck {
         shown: check.shown_url.clone(),
@@ -410,7 +413,12 @@ fn config_check(check: &FileCheck, file: &str, run: &CheckSpec) -> ConfigCheck {
     }
 }
 
-/// The values that `${VAR}`s in `shown` expand to, each with its `${VAR}`.
+/// Values this short are not secrets, and replacing them everywhere would
+/// garble the output.
+const MIN_SECRET_LEN: usize = 4;
+
+/// The values that `${VAR}`s in `shown` expand to, each with its `${VAR}`:
+/// raw, and as a URL path and query would percent-encode them.
 fn secrets_in(shown: &str) -> Vec<(String, String)> {
     let mut secrets = Vec::new();
     let mut rest = shown;
@@ -421,9 +429,11 @@ fn secrets_in(shown: &str) -> Vec<(String, String)> {
         let placeholder = &rest[start..start + len + 1];
         let name = &placeholder[2..placeholder.len() - 1];
         if let Ok(value) = std::env::var(name)
-            && !value.is_empty()
+            && value.len() >= MIN_SECRET_LEN
         {
-            secrets.push((value, placeholder.to_string()));
+            for form in encoded_forms(&value) {
+                secrets.push((form, placeholder.to_string()));
+            }
         }
         rest = &rest[start + len + 1..];
     }
@@ -518,6 +528,22 @@ pub fn parse_header(s: &str) -> Result<(HeaderName, HeaderValue), String> {
         format!("the value of header '{name}' has characters a header cannot carry")
     })?;
     Ok((name, value))
+}
+
+/// `value` as it may appear in a URL: raw, and percent-encoded as a path and
+/// as a query encode it.
+fn encoded_forms(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_string()];
+    if let Ok(url) = reqwest::Url::parse(&format!("http://h/{value}?{value}")) {
+        forms.push(url.path()[1..].to_string());
+        forms.extend(url.query().map(str::to_string));
+    }
+    forms.sort();
+    forms.dedup();
+    // Longest first, so that a raw value inside an encoded one is not
+    // replaced before the encoded one is.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms
 }
 
 /// A regex for body and header expectations.
@@ -770,6 +796,21 @@ mod tests {
         assert_eq!((c.workers, c.retries), (3, 2));
         assert_eq!(c.spec.headers["x-team"], "api");
         assert_eq!(c.inputs, vec![InputSpec::Url("https://b.test/".into())]);
+    }
+
+    #[test]
+    fn secrets_are_redacted_raw_and_percent_encoded() {
+        let forms = encoded_forms("a b\"c");
+        assert!(forms.contains(&"a b\"c".to_string()));
+        assert!(forms.contains(&"a%20b%22c".to_string()));
+        let spec = CheckSpec {
+            redact: forms.into_iter().map(|f| (f, "${T}".to_string())).collect(),
+            ..CheckSpec::default()
+        };
+        assert_eq!(
+            spec.redact("http://x/a%20b%22c?k=a%20b%22c"),
+            "http://x/${T}?k=${T}"
+        );
     }
 
     #[test]

@@ -429,7 +429,7 @@ impl Source<'_> {
         HeaderValue::from_str(&expanded).map_err(|_| {
             self.error_at(
                 value.span().start,
-                "user_agent: has characters a header cannot carry (such as a line break)",
+                "user_agent: the value has characters a header cannot carry (such as a line break)",
             )
         })?;
         Ok(expanded)
@@ -888,7 +888,7 @@ min_cert_days = 7
             ),
             (
                 "[defaults]\nuser_agent = \"a\\u0000b\"\n",
-                "urls.toml:2:14: user_agent: has characters a header cannot carry \
+                "urls.toml:2:14: user_agent: the value has characters a header cannot carry \
                  (such as a line break)",
             ),
             (

@@ -76,7 +76,9 @@ pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let stdout = BufWriter::with_capacity(STDOUT_BUFFER, io::stdout());
     let printer = Printer {
         reporter: reporters::reporter(config.format, config.color_stdout, stdout),
-        only_failures: config.only_failures,
+        // Reports with totals cover every result, whatever --only-failures says.
+        only_failures: config.only_failures
+            && matches!(config.format, Format::Human | Format::Jsonl | Format::Csv),
         progress: progress.clone(),
         extras,
         stop: stop.clone(),

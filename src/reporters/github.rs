@@ -10,33 +10,61 @@
 //! the rest stay in the log.
 
 use std::io::{self, Write};
+use std::time::Duration;
 
 use super::Reporter;
 use crate::results::{CheckResult, Source};
 use crate::sanitize::escape_control;
 
-/// Writes one annotation line per failed result as it arrives.
+/// Annotations written at most: GitHub shows only the first few of a step,
+/// and a long failing list must not flood the log with commands.
+pub const MAX_ANNOTATIONS: usize = 50;
+
+/// Writes one annotation line per failed result as it arrives, up to
+/// `MAX_ANNOTATIONS`, then one notice of how many more failed.
 pub struct Annotations<W> {
     out: W,
+    written: usize,
+    left_out: usize,
 }
 
 impl<W: Write> Annotations<W> {
     /// A reporter writing to `out`.
     pub fn new(out: W) -> Self {
-        Annotations { out }
+        Annotations {
+            out,
+            written: 0,
+            left_out: 0,
+        }
     }
 }
 
 impl<W: Write + Send> Reporter for Annotations<W> {
     fn report(&mut self, result: &CheckResult) -> io::Result<()> {
-        match annotation(result) {
-            // One write per line, so that the runner never sees half a command.
-            Some(line) => self.out.write_all(line.as_bytes()),
-            None => Ok(()),
+        let Some(line) = annotation(result) else {
+            return Ok(());
+        };
+        if self.written == MAX_ANNOTATIONS {
+            self.left_out += 1;
+            return Ok(());
         }
+        self.written += 1;
+        // One write per line, so that the runner never sees half a command.
+        self.out.write_all(line.as_bytes())
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn finish(&mut self, _wall: Duration) -> io::Result<()> {
+        if self.left_out > 0 {
+            writeln!(
+                self.out,
+                "::warning title=urlcheck::{} more failures were not annotated; see the log or the reports",
+                self.left_out
+            )?;
+        }
         self.out.flush()
     }
 }
@@ -172,5 +200,27 @@ mod tests {
         );
         // `%` first, so that the escapes themselves are not escaped again.
         assert_eq!(escape_property("%3A"), "%253A");
+    }
+
+    #[test]
+    fn annotations_are_capped_with_a_notice() {
+        let failed = CheckResult::unchecked(
+            "https://a.test/".into(),
+            crate::results::Origin {
+                source: Source::Arg,
+                line: None,
+            },
+            crate::results::Failure::new(crate::results::FailureKind::Connect, "refused"),
+        );
+        let mut reporter = Annotations::new(Vec::new());
+        for _ in 0..MAX_ANNOTATIONS + 7 {
+            reporter.report(&failed).unwrap();
+        }
+        reporter.finish(Duration::ZERO).unwrap();
+        let text = String::from_utf8(reporter.out).unwrap();
+        assert_eq!(text.matches("::error ").count(), MAX_ANNOTATIONS);
+        assert!(text.ends_with(
+            "::warning title=urlcheck::7 more failures were not annotated; see the log or the reports\n"
+        ));
     }
 }
