@@ -19,7 +19,8 @@ const RECAP_LIMIT: usize = 20;
 /// Below this many results every failure is still on screen: no recap.
 const RECAP_MIN_RESULTS: u64 = 10;
 
-/// Running counts over every result, whether or not it was printed.
+/// Running counts over every result, whether or not it was printed; shared
+/// by the stderr summary and the markdown report.
 pub struct Stats {
     pub total: u64,
     pub passed: u64,
@@ -29,10 +30,18 @@ pub struct Stats {
     by_kind: [u64; FailureKind::ALL.len()],
     latency_us: Histogram<u64>,
     recap: Vec<CheckResult>,
+    recap_limit: usize,
 }
 
 impl Default for Stats {
     fn default() -> Self {
+        Stats::keeping(RECAP_LIMIT)
+    }
+}
+
+impl Stats {
+    /// Counts that also keep the first `recap_limit` failures.
+    pub fn keeping(recap_limit: usize) -> Self {
         Stats {
             total: 0,
             passed: 0,
@@ -42,11 +51,10 @@ impl Default for Stats {
             // Three significant digits, growing as needed: a few KiB at most.
             latency_us: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfigs is valid")),
             recap: Vec::new(),
+            recap_limit,
         }
     }
-}
 
-impl Stats {
     pub fn add(&mut self, result: &CheckResult) {
         self.total += 1;
         if result.flaky() {
@@ -57,7 +65,7 @@ impl Stats {
             Some(failure) => {
                 self.failed += 1;
                 self.by_kind[failure.kind as usize] += 1;
-                if self.recap.len() < RECAP_LIMIT {
+                if self.recap.len() < self.recap_limit {
                     self.recap.push(result.clone());
                 }
             }
@@ -76,8 +84,34 @@ impl Stats {
         self.by_kind[kind as usize]
     }
 
-    fn latency(&self, quantile: f64) -> Duration {
-        Duration::from_micros(self.latency_us.value_at_quantile(quantile))
+    /// The first failures, in completion order.
+    pub fn recap(&self) -> &[CheckResult] {
+        &self.recap
+    }
+
+    /// `status 2, timeout 1`: failures by kind, or `None` when none failed.
+    pub fn kind_counts(&self) -> Option<String> {
+        let kinds: Vec<String> = FailureKind::ALL
+            .iter()
+            .filter(|&&k| self.count(k) > 0)
+            .map(|&k| format!("{k} {}", self.count(k)))
+            .collect();
+        (!kinds.is_empty()).then(|| kinds.join(", "))
+    }
+
+    /// `p50 12 ms, p95 40 ms, max 1.02 s` over the checks that made a
+    /// request, or `None` when none did.
+    pub fn latency_line(&self) -> Option<String> {
+        if self.latency_us.is_empty() {
+            return None;
+        }
+        let at = |q| format_elapsed(Duration::from_micros(self.latency_us.value_at_quantile(q)));
+        Some(format!(
+            "p50 {}, p95 {}, max {}",
+            at(0.5),
+            at(0.95),
+            format_elapsed(Duration::from_micros(self.latency_us.max()))
+        ))
     }
 }
 
@@ -135,22 +169,11 @@ pub fn write_summary<W: Write>(
             dim.apply_to("0 failed".to_string())
         }
     )?;
-    let kinds: Vec<String> = FailureKind::ALL
-        .iter()
-        .filter(|&&k| stats.count(k) > 0)
-        .map(|&k| format!("{k} {}", stats.count(k)))
-        .collect();
-    if !kinds.is_empty() {
-        writeln!(out, "  failures by kind: {}", kinds.join(", "))?;
+    if let Some(kinds) = stats.kind_counts() {
+        writeln!(out, "  failures by kind: {kinds}")?;
     }
-    if !stats.latency_us.is_empty() {
-        writeln!(
-            out,
-            "  latency: p50 {}, p95 {}, max {}",
-            format_elapsed(stats.latency(0.5)),
-            format_elapsed(stats.latency(0.95)),
-            format_elapsed(Duration::from_micros(stats.latency_us.max()))
-        )?;
+    if let Some(latency) = stats.latency_line() {
+        writeln!(out, "  latency: {latency}")?;
     }
     if stats.flaky > 0 {
         writeln!(out, "  flaky: {} passed only after a retry", stats.flaky)?;

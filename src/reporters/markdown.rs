@@ -20,11 +20,10 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
-
 use super::{Reporter, format_elapsed};
-use crate::results::{CheckResult, FailureKind, Origin};
+use crate::results::CheckResult;
 use crate::sanitize::escape_control;
+use crate::summary::Stats;
 
 /// Failure rows in the table; a summary page is for reading, not for scrolling.
 const TABLE_LIMIT: usize = 50;
@@ -33,23 +32,9 @@ const TABLE_LIMIT: usize = 50;
 /// `finish`.
 pub struct Markdown<W> {
     out: W,
-    total: u64,
-    passed: u64,
-    flaky: u64,
-    by_kind: [u64; FailureKind::ALL.len()],
-    /// The first `TABLE_LIMIT` failures, in completion order.
-    rows: Vec<Row>,
-    latency_us: Histogram<u64>,
+    /// The same counts as the stderr summary, keeping `TABLE_LIMIT` failures.
+    stats: Stats,
     finished: bool,
-}
-
-/// One failure, as the table shows it.
-struct Row {
-    status: Option<u16>,
-    url: Box<str>,
-    kind: FailureKind,
-    message: Box<str>,
-    origin: Origin,
 }
 
 impl<W: Write> Markdown<W> {
@@ -57,40 +42,30 @@ impl<W: Write> Markdown<W> {
     pub fn new(out: W) -> Self {
         Markdown {
             out,
-            total: 0,
-            passed: 0,
-            flaky: 0,
-            by_kind: [0; FailureKind::ALL.len()],
-            rows: Vec::new(),
-            // As in the stderr summary, so that both show the same latencies:
-            // three significant digits, in a few KiB however long the list.
-            latency_us: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfigs is valid")),
+            stats: Stats::keeping(TABLE_LIMIT),
             finished: false,
         }
     }
 
-    fn failed(&self) -> u64 {
-        self.total - self.passed
-    }
-
     fn render(&self, wall: Duration) -> String {
         let mut md = String::new();
-        let failed = self.failed();
+        let stats = &self.stats;
+        let failed = stats.failed;
         let marker = if failed == 0 { "✅" } else { "❌" };
-        let urls = if self.total == 1 { "URL" } else { "URLs" };
+        let urls = if stats.total == 1 { "URL" } else { "URLs" };
         let _ = writeln!(
             md,
             "### {marker} urlcheck: {} {urls}, {failed} failed\n",
-            self.total
+            stats.total
         );
-        if !self.rows.is_empty() {
+        if !stats.recap().is_empty() {
             md.push_str("| Status | URL | Kind | Reason | Source |\n");
             md.push_str("| --- | --- | --- | --- | --- |\n");
-            for row in &self.rows {
-                push_row(&mut md, row);
+            for result in stats.recap() {
+                push_row(&mut md, result);
             }
             md.push('\n');
-            let more = failed - self.rows.len() as u64;
+            let more = failed - stats.recap().len() as u64;
             if more > 0 {
                 let _ = writeln!(md, "… and {more} more\n");
             }
@@ -98,26 +73,13 @@ impl<W: Write> Markdown<W> {
         let _ = writeln!(
             md,
             "- {} ok ({} flaky), {failed} failed",
-            self.passed, self.flaky
+            stats.passed, stats.flaky
         );
-        let kinds: Vec<String> = FailureKind::ALL
-            .iter()
-            .filter(|&&k| self.by_kind[k as usize] > 0)
-            .map(|&k| format!("{k} {}", self.by_kind[k as usize]))
-            .collect();
-        if !kinds.is_empty() {
-            let _ = writeln!(md, "- failures by kind: {}", kinds.join(", "));
+        if let Some(kinds) = stats.kind_counts() {
+            let _ = writeln!(md, "- failures by kind: {kinds}");
         }
-        if !self.latency_us.is_empty() {
-            let at =
-                |q| format_elapsed(Duration::from_micros(self.latency_us.value_at_quantile(q)));
-            let _ = writeln!(
-                md,
-                "- latency: p50 {}, p95 {}, max {}",
-                at(0.5),
-                at(0.95),
-                format_elapsed(Duration::from_micros(self.latency_us.max()))
-            );
+        if let Some(latency) = stats.latency_line() {
+            let _ = writeln!(md, "- latency: {latency}");
         }
         let _ = writeln!(md, "- wall time: {}", format_elapsed(wall));
         md
@@ -126,34 +88,7 @@ impl<W: Write> Markdown<W> {
 
 impl<W: Write + Send> Reporter for Markdown<W> {
     fn report(&mut self, result: &CheckResult) -> io::Result<()> {
-        self.total += 1;
-        match &result.failure {
-            None => {
-                self.passed += 1;
-                self.flaky += u64::from(result.flaky());
-            }
-            Some(failure) => {
-                self.by_kind[failure.kind as usize] += 1;
-                if self.rows.len() < TABLE_LIMIT {
-                    self.rows.push(Row {
-                        status: result.status,
-                        url: result.url.as_str().into(),
-                        kind: failure.kind,
-                        message: failure.message.as_str().into(),
-                        origin: result.origin.clone(),
-                    });
-                }
-            }
-        }
-        // Lines never requested took no time worth measuring.
-        let was_requested = !matches!(
-            result.failure.as_ref().map(|f| f.kind),
-            Some(FailureKind::InvalidInput | FailureKind::Interrupted)
-        );
-        if was_requested {
-            let us = u64::try_from(result.elapsed.as_micros()).unwrap_or(u64::MAX);
-            let _ = self.latency_us.record(us.max(1));
-        }
+        self.stats.add(result);
         Ok(())
     }
 
@@ -172,17 +107,20 @@ impl<W: Write + Send> Reporter for Markdown<W> {
     }
 }
 
-fn push_row(md: &mut String, row: &Row) {
-    let status = row
+fn push_row(md: &mut String, result: &CheckResult) {
+    let Some(failure) = &result.failure else {
+        return;
+    };
+    let status = result
         .status
         .map_or_else(|| "---".to_string(), |s| s.to_string());
     let _ = writeln!(
         md,
         "| {status} | {} | {} | {} | {} |",
-        code_cell(&row.url),
-        row.kind,
-        text_cell(&row.message),
-        text_cell(&row.origin.to_string())
+        code_cell(&result.url),
+        failure.kind,
+        text_cell(&failure.message),
+        text_cell(&result.origin.to_string())
     );
 }
 
@@ -228,7 +166,7 @@ fn code_cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Failure, Source};
+    use crate::results::{Failure, FailureKind, Origin, Source};
 
     fn origin(line: u64) -> Origin {
         Origin {
