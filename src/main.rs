@@ -15,6 +15,7 @@ mod diag;
 mod exit_codes;
 mod expect;
 mod input;
+mod limits;
 mod printer;
 mod progress;
 mod queue;

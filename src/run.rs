@@ -28,8 +28,13 @@ use crate::workers::Pool;
 
 const STDOUT_BUFFER: usize = 64 * 1024;
 
-pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    let (workers, reduced) = crate::limits::fit_workers(config.workers);
+    if let Some(message) = reduced {
+        diag::warning(format_args!("{message}"));
+        config.workers = workers;
+    }
     let mut inputs: Vec<Input> = config
         .config_checks
         .iter()

@@ -313,3 +313,60 @@ fn a_second_ctrl_c_exits_at_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("SIGINT again: exiting now"), "{stderr}");
 }
+
+/// Run the binary under `ulimit -n LIMIT` (soft and hard).
+fn run_with_file_limit(limit: u32, args: &[&str]) -> common::Run {
+    let mut command = std::process::Command::new("bash");
+    command
+        .env_clear()
+        .arg("-c")
+        .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_urlcheck"))
+        .args(args);
+    let output = command.output().unwrap();
+    common::Run {
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn too_many_workers_for_the_open_file_limit_run_fewer_and_warn_once() {
+    let server = TestServer::http();
+    let lines: Vec<String> = (0..1000)
+        .map(|i| server.url(&format!("/slow/200?{i}")))
+        .collect();
+    let (_dir, path) = url_file(&lines.join("\n"));
+    let out = run_with_file_limit(256, &["-w", "2000", "-f", "jsonl", &path]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.records().len(), 1000);
+    assert!(out.records().iter().all(|r| r["ok"] == true));
+    assert_eq!(out.stderr.matches("warning:").count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("running 192 workers"), "{}", out.stderr);
+    assert!(server.counters.max_in_flight() <= 192);
+    assert!(!out.stderr.contains("Too many open files"));
+}
+
+#[test]
+fn two_thousand_workers_hold_two_thousand_connections() {
+    // The test's own server needs a socket per connection too.
+    let _ = rlimit::increase_nofile_limit(8192);
+    let server = TestServer::http();
+    let lines: Vec<String> = (0..2000)
+        .map(|i| server.url(&format!("/slow/1500?{i}")))
+        .collect();
+    let (_dir, path) = url_file(&lines.join("\n"));
+    let out = run(&["-w", "2000", "-q", "-f", "jsonl", &path], None);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let records = out.records();
+    assert_eq!(records.len(), 2000);
+    assert!(records.iter().all(|r| r["ok"] == true), "{}", out.stderr);
+    assert!(!out.stderr.contains("Too many open files"));
+    // Each request is held 1.5 s: the pool really had its connections open at once.
+    assert!(
+        server.counters.max_in_flight() >= 1000,
+        "{}",
+        server.counters.max_in_flight()
+    );
+}
