@@ -370,3 +370,87 @@ fn two_thousand_workers_hold_two_thousand_connections() {
         server.counters.max_in_flight()
     );
 }
+
+#[test]
+fn a_closed_stderr_does_not_make_it_panic() {
+    let server = TestServer::http();
+    let mut child = urlcheck()
+        .args(["-k", &server.url("/ok"), &server.url("/status/500")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end: every write to stderr (warning, summary) now fails.
+    drop(child.stderr.take());
+    let out = child.wait_with_output().unwrap();
+    // A panic would exit 101; the run ends as it would have anyway.
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+}
+
+#[test]
+fn signals_at_random_moments_always_leave_one_whole_record_per_line_read() {
+    let server = TestServer::http();
+    // Fast and hanging URLs interleaved, so that a signal finds checks done,
+    // in flight and queued.
+    let lines: Vec<String> = (1..=60)
+        .map(|i| match i % 2 {
+            0 => server.url(&format!("/hang?{i}")),
+            _ => server.url(&format!("/ok?{i}")),
+        })
+        .collect();
+    let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
+    for trial in 0..16 {
+        let (name, code) = if trial % 2 == 0 {
+            ("INT", 130)
+        } else {
+            ("TERM", 143)
+        };
+        let before = server.counters.requests();
+        let child = spawn(&[
+            "-w",
+            "4",
+            "--shutdown-timeout",
+            "200ms",
+            "-f",
+            "jsonl",
+            &path,
+        ]);
+        // The handlers are in place once the first request has gone out.
+        wait_until("the first request", || server.counters.requests() > before);
+        std::thread::sleep(Duration::from_millis(fastrand::u64(0..300)));
+        signal(&child, name);
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(code), "trial {trial}: {stderr}");
+        assert!(
+            stdout.is_empty() || stdout.ends_with('\n'),
+            "trial {trial}: half a line"
+        );
+        let mut seen: Vec<u64> = stdout
+            .lines()
+            .map(|l| {
+                let record: serde_json::Value = serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("trial {trial}: bad line {l:?}: {e}"));
+                record["line"].as_u64().unwrap()
+            })
+            .collect();
+        seen.sort_unstable();
+        let read = if stderr.contains("all input had been read") {
+            60
+        } else {
+            stopped_after(&stderr)
+        };
+        assert_eq!(
+            seen,
+            (1..=read).collect::<Vec<_>>(),
+            "trial {trial}: {stderr}"
+        );
+        assert!(stderr.contains("Summary:"), "trial {trial}: {stderr}");
+        assert!(
+            stderr.contains(&format!("stopped by SIG{name}")),
+            "trial {trial}"
+        );
+    }
+}
