@@ -1,15 +1,27 @@
 //! Messages for the user on stderr. Written with `let _ =`, never `eprintln!`,
-//! so that a closed stderr cannot make urlcheck panic.
+//! so that a closed stderr cannot make urlcheck panic; and escaped, because
+//! they quote paths and text from the input.
 
 use std::fmt;
 use std::io::Write;
 
+use crate::sanitize::escape_control;
+
 /// `urlcheck: <message>`, for errors.
 pub fn error(message: fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "urlcheck: {message}");
+    write("", message);
 }
 
 /// `urlcheck: warning: <message>`.
 pub fn warning(message: fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "urlcheck: warning: {message}");
+    write("warning: ", message);
+}
+
+fn write(prefix: &str, message: fmt::Arguments<'_>) {
+    let text = message.to_string();
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "urlcheck: {prefix}{}",
+        escape_control(&text)
+    );
 }

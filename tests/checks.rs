@@ -380,3 +380,54 @@ fn only_failures_hides_passes_but_counts_them() {
     assert_eq!(records[0]["status"], 404);
     assert!(out.stderr.contains("2 URLs"), "{}", out.stderr);
 }
+
+#[test]
+fn control_characters_from_servers_and_input_never_reach_the_terminal() {
+    let hostile = TestServer::raw(|mut socket| async move {
+        let mut buf = [0u8; 1024];
+        let _ = socket.read(&mut buf).await;
+        let body = "\u{1b}[2J\u{1b}]0;owned\u{7}\r\nerror: \u{1b}[31mred\u{1b}[0m";
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = socket.write_all(head.as_bytes()).await;
+        let _ = socket.write_all(body.as_bytes()).await;
+    });
+    let (_dir, list) = common::url_file("http://a.test/\u{1b}[31mx\u{7}\nbad\u{1b}]0;t\u{7}line\n");
+    let url = hostile.url("/");
+    for format in ["human", "csv"] {
+        let out = run(
+            &[
+                "-f",
+                format,
+                "--reject-body-regex",
+                "error.*",
+                "--color",
+                "never",
+                &url,
+                &list,
+            ],
+            None,
+        );
+        assert_eq!(out.code, Some(1));
+        for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            for c in ['\u{1b}', '\u{7}', '\r'] {
+                assert!(!text.contains(c), "{format} {stream} has {c:?}: {text:?}");
+            }
+        }
+        assert!(
+            out.stdout.contains("\\u{1b}"),
+            "shown escaped: {}",
+            out.stdout
+        );
+    }
+    // An unreadable path with control characters: the error is escaped too.
+    let out = run(&["/nonexistent/\u{1b}[2Jx.txt"], None);
+    assert_eq!(out.code, Some(2));
+    assert!(
+        !out.stderr.contains('\u{1b}') && out.stderr.contains("\\u{1b}"),
+        "{}",
+        out.stderr
+    );
+}

@@ -400,7 +400,7 @@ fn signals_at_random_moments_always_leave_one_whole_record_per_line_read() {
         })
         .collect();
     let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
-    for trial in 0..16 {
+    for trial in 0..24 {
         let (name, code) = if trial % 2 == 0 {
             ("INT", 130)
         } else {
