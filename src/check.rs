@@ -181,14 +181,33 @@ impl Checker {
         let origin = trail.url.origin();
         let mut visited = vec![trail.url.clone()];
         loop {
-            let mut request = self.client.request(self.method.clone(), trail.url.clone());
-            if trail.url.origin() == origin {
-                request = request.headers(spec.headers.clone());
-            }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| classify(&e, Phase::Request, self.connect_timeout))?;
+            let same_origin = trail.url.origin() == origin;
+            let request = || {
+                let request = self.client.request(self.method.clone(), trail.url.clone());
+                if same_origin {
+                    request.headers(spec.headers.clone())
+                } else {
+                    request
+                }
+            };
+            // This hop's status, once it answers; not the previous hop's.
+            trail.status = None;
+            let response = match request().send().await {
+                Ok(response) => response,
+                Err(e) => {
+                    let failure = classify(&e, Phase::Request, self.connect_timeout);
+                    if !is_stale_connection(&failure) {
+                        return Err(failure);
+                    }
+                    // A pooled connection the server closed as the request
+                    // arrived. GET and HEAD are idempotent (RFC 9110, 9.2.2):
+                    // send it once more, on a fresh connection.
+                    request()
+                        .send()
+                        .await
+                        .map_err(|e| classify(&e, Phase::Request, self.connect_timeout))?
+                }
+            };
             let status = response.status();
             trail.status = Some(status.as_u16());
             trail.retry_after = response
@@ -301,6 +320,12 @@ struct Trail {
 struct Attempt {
     result: CheckResult,
     retry_after: Option<Duration>,
+}
+
+/// The connection went away before any response: on a reused keep-alive
+/// connection, the server closed it just as the request arrived.
+fn is_stale_connection(failure: &Failure) -> bool {
+    failure.kind == FailureKind::Protocol && failure.message.starts_with("connection closed")
 }
 
 /// Worth another try: the network or the server may do better in a moment.
