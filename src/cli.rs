@@ -469,7 +469,8 @@ pub fn parse_workers(s: &str) -> Result<usize, String> {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let duration = match s.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::try_from_secs_f64(secs)
+            .map_err(|_| format!("'{s}' is too long a duration"))?,
         Ok(_) => return Err(format!("'{s}' is not a valid duration")),
         Err(_) => humantime::parse_duration(s)
             .map_err(|e| format!("'{s}' is not a duration ({e}); try 500ms, 10s or 2m"))?,
@@ -896,5 +897,153 @@ mod tests {
         assert!(parse_header("bad name: v").is_err());
         assert!(parse_header(": v").is_err());
         assert!(parse_header("X-A: line\nbreak").is_err());
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    //! Properties of the value parsers: no panics on any input, and what an
+    //! Ok result may hold.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// No regression files written into the source tree.
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    /// The ranges of a status set, read back from its display form.
+    fn displayed_ranges(set: &StatusSet) -> Vec<(u16, u16)> {
+        set.to_string()
+            .split(',')
+            .map(|part| match part.split_once('-') {
+                Some((lo, hi)) => (lo.parse().unwrap(), hi.parse().unwrap()),
+                None => (part.parse().unwrap(), part.parse().unwrap()),
+            })
+            .collect()
+    }
+
+    fn check_status_set(s: &str, probe: u16) -> Result<(), TestCaseError> {
+        if let Ok(set) = parse_status_set(s) {
+            for (lo, hi) in displayed_ranges(&set) {
+                prop_assert!(lo <= hi && (100..=599).contains(&lo) && hi <= 599, "{s:?}");
+            }
+            for code in [0, 99, 600, 999, u16::MAX, probe] {
+                if set.contains(code) {
+                    prop_assert!((100..=599).contains(&code), "{s:?} contains {code}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn parse_duration_never_panics_and_is_never_zero(s in any::<String>()) {
+            if let Ok(duration) = parse_duration(&s) {
+                prop_assert!(!duration.is_zero());
+            }
+        }
+
+        #[test]
+        fn parse_duration_on_unit_strings(
+            s in "[ ]?[0-9]{1,22}(\\.[0-9]{1,3})?(ns|us|ms|s|m|h|d|w|M|y|min|sec)\
+                  ( ?[0-9]{1,22}(ms|s|m|h))?[ ]?",
+        ) {
+            if let Ok(duration) = parse_duration(&s) {
+                prop_assert!(!duration.is_zero());
+            }
+        }
+
+        #[test]
+        fn parse_duration_reads_whole_seconds_and_millis(n in 1u64..=1_000_000_000_000) {
+            prop_assert_eq!(parse_duration(&n.to_string()), Ok(Duration::from_secs(n)));
+            prop_assert_eq!(parse_duration(&format!("{n}s")), Ok(Duration::from_secs(n)));
+            prop_assert_eq!(parse_duration(&format!("{n}ms")), Ok(Duration::from_millis(n)));
+        }
+
+        #[test]
+        fn parse_duration_never_panics_on_big_numbers(
+            s in "[0-9]{1,25}(\\.[0-9]{0,3})?([eE][+]?[0-9]{1,3})?",
+        ) {
+            if let Ok(duration) = parse_duration(&s) {
+                prop_assert!(!duration.is_zero());
+            }
+        }
+
+        #[test]
+        fn parse_status_set_never_panics_and_holds_only_http_statuses(
+            s in any::<String>(),
+            probe in any::<u16>(),
+        ) {
+            check_status_set(&s, probe)?;
+        }
+
+        #[test]
+        fn parse_status_set_on_list_like_strings(
+            s in "[0-9 ]{0,6}(-[0-9 ]{0,6})?(,[0-9 ]{0,6}(-[0-9 ]{0,6})?){0,4}",
+            probe in any::<u16>(),
+        ) {
+            check_status_set(&s, probe)?;
+        }
+
+        #[test]
+        fn parse_status_set_reads_valid_lists_exactly(
+            ranges in prop::collection::vec((100u16..=599, 0u16..=100), 1..6),
+            spaced in any::<bool>(),
+        ) {
+            let ranges: Vec<(u16, u16)> = ranges
+                .into_iter()
+                .map(|(lo, len)| (lo, (lo + len).min(599)))
+                .collect();
+            let separator = if spaced { ", " } else { "," };
+            let text = ranges
+                .iter()
+                .map(|&(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") })
+                .collect::<Vec<_>>()
+                .join(separator);
+            let set = parse_status_set(&text).unwrap();
+            for code in 0..=700 {
+                let expected = ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&code));
+                prop_assert_eq!(set.contains(code), expected, "{} {}", text, code);
+            }
+        }
+
+        #[test]
+        fn parse_header_never_panics(s in any::<String>()) {
+            if let Ok((name, value)) = parse_header(&s) {
+                let (raw_name, raw_value) = s.split_once(':').unwrap();
+                prop_assert_eq!(name.as_str(), raw_name.trim().to_ascii_lowercase());
+                prop_assert_eq!(value.as_bytes(), raw_value.trim().as_bytes());
+            }
+        }
+
+        #[test]
+        fn parse_header_accepts_tokens_and_visible_values(
+            name in "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}",
+            value in "([!-~]([ -~]{0,30}[!-~])?)?",
+            before in "[ \t]{0,2}",
+            after in "[ \t]{0,2}",
+        ) {
+            let (got_name, got_value) =
+                parse_header(&format!("{before}{name}{after}:{before}{value}{after}")).unwrap();
+            prop_assert_eq!(got_name.as_str(), name.to_ascii_lowercase());
+            prop_assert_eq!(got_value.to_str().unwrap(), value);
+        }
+
+        #[test]
+        fn parse_workers_never_panics_and_stays_in_range(s in any::<String>(), n in any::<u64>()) {
+            for text in [s, n.to_string()] {
+                if let Ok(workers) = parse_workers(&text) {
+                    prop_assert!((1..=100_000).contains(&workers), "{text:?}");
+                }
+            }
+        }
     }
 }

@@ -35,8 +35,16 @@ impl Job {
     /// A job that requests `text` but shows `shown` (a config-file URL whose
     /// `${VAR}`s must not be printed expanded).
     pub fn shown_as(shown: &str, text: &str, origin: Origin, spec: Arc<CheckSpec>) -> Self {
+        let mut url = target::mask_password(shown).into_owned();
+        // A safety net under the text-level masking: whatever password the
+        // parser found is not shown either.
+        if let Ok(parsed) = target::parse_target(text)
+            && let Some(password) = parsed.password().filter(|p| p.len() >= 3)
+        {
+            url = url.replace(password, "***");
+        }
         Job {
-            url: target::mask_password(shown).into_owned(),
+            url,
             origin,
             target: target::parse_target(text).map_err(|message| spec.redact(&message)),
             spec,

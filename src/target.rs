@@ -78,7 +78,7 @@ pub fn parse_target(text: &str) -> Result<Url, String> {
             ));
         }
         _ => {
-            let suggestion = format!("https://{text}");
+            let suggestion = format!("https://{}", text.trim_start_matches('/'));
             return Err(format!(
                 "missing scheme; did you mean {}?",
                 mask_password(&suggestion)
@@ -95,10 +95,11 @@ pub fn parse_target(text: &str) -> Result<Url, String> {
 /// The text of a URL with its password, if any, shown as `***`. Works on raw
 /// text, so it also covers lines that are not valid URLs.
 pub fn mask_password(text: &str) -> Cow<'_, str> {
-    // Without a scheme (`user:pw@host`), the authority starts the text.
-    let authority_start = text.find("://").map_or(0, |i| i + 3);
+    let Some(authority_start) = authority_start(text) else {
+        return Cow::Borrowed(text);
+    };
     let rest = &text[authority_start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority_len = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..authority_len];
     let Some(at) = authority.rfind('@') else {
         return Cow::Borrowed(text);
@@ -113,6 +114,39 @@ pub fn mask_password(text: &str) -> Cow<'_, str> {
         &text[..password_start],
         &text[password_end..]
     ))
+}
+
+/// Where the `user:password@host` part of `text` starts, covering every
+/// spelling the URL parser accepts (`http://`, `http:/`, `http:///`,
+/// `http:\\`, `http:`), and text without a scheme; `None` for a scheme
+/// like `mailto:` whose `@` is not a login.
+fn authority_start(text: &str) -> Option<usize> {
+    let scheme_len = text
+        .find(':')
+        .filter(|&i| {
+            let scheme = &text[..i];
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        })
+        .map(|i| i + 1);
+    let Some(after_scheme) = scheme_len else {
+        return Some(0);
+    };
+    let scheme = text[..after_scheme - 1].to_ascii_lowercase();
+    let slashes = text[after_scheme..]
+        .chars()
+        .take_while(|&c| c == '/' || c == '\\')
+        .count();
+    if slashes > 0 || matches!(scheme.as_str(), "http" | "https") {
+        Some(after_scheme + slashes)
+    } else if OTHER_SCHEMES.contains(&scheme.as_str()) {
+        None
+    } else {
+        // `user:password@host`: what looked like a scheme is the user name.
+        Some(0)
+    }
 }
 
 /// A parsed URL for display, password masked.
@@ -258,5 +292,163 @@ mod tests {
                 .unwrap_err()
                 .contains("secret")
         );
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    //! Properties over arbitrary and URL-like lines: no panics, and what a
+    //! line becomes is a trimmed part of it with no password left in sight.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// No regression files written into the source tree.
+    fn config() -> ProptestConfig {
+        ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        }
+    }
+
+    const URL_LIKE: &str = "https?://[a-z0-9.:@/?#%-]{0,40}";
+
+    /// What `strip_line` promises for any line.
+    fn check_strip(raw: &str) -> Result<(), TestCaseError> {
+        match strip_line(raw) {
+            Line::Skip => {
+                let text = raw.trim_start_matches('\u{feff}').trim();
+                prop_assert!(text.is_empty() || text.starts_with('#'), "{raw:?}");
+            }
+            Line::Url(url) => {
+                prop_assert!(!url.is_empty());
+                prop_assert!(raw.contains(url));
+                prop_assert_eq!(url.trim(), url);
+                prop_assert!(!url.starts_with('#'));
+                let chars: Vec<char> = url.chars().collect();
+                prop_assert!(
+                    !chars
+                        .windows(2)
+                        .any(|w| w[0].is_whitespace() && w[1] == '#'),
+                    "a trailing comment was kept: {url:?}"
+                );
+                if !url.starts_with('\u{feff}') {
+                    prop_assert_eq!(strip_line(url), Line::Url(url), "idempotent");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What `parse_target` promises for any candidate.
+    fn check_target(text: &str) -> Result<(), TestCaseError> {
+        match parse_target(text) {
+            Ok(url) => {
+                prop_assert!(matches!(url.scheme(), "http" | "https"), "{url}");
+                prop_assert!(url.host_str().is_some_and(|h| !h.is_empty()), "{url}");
+                prop_assert!(!text.chars().any(|c| c.is_control() || c.is_whitespace()));
+                let shown = display_url(&url);
+                if let Some(password) = url.password() {
+                    prop_assert!(!shown.contains(&format!(":{password}@")), "{shown}");
+                }
+            }
+            Err(message) => {
+                prop_assert!(!message.is_empty());
+                if text.chars().any(char::is_control) {
+                    prop_assert!(message.contains("control character"), "{message}");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn strip_line_never_panics_and_keeps_a_trimmed_part(raw in any::<String>()) {
+            check_strip(&raw)?;
+        }
+
+        #[test]
+        fn strip_line_on_lines_with_blanks_comments_and_boms(
+            raw in "\u{feff}?[ \t#a-z:/.\u{a0}\u{feff}\r]{0,30}",
+        ) {
+            check_strip(&raw)?;
+        }
+
+        #[test]
+        fn strip_line_keeps_a_url_whole_and_drops_its_comment(
+            url in URL_LIKE,
+            bom in "\u{feff}?",
+            pad in "[ \t]{0,3}",
+            comment in "([ \t]+#[ -~]{0,10})?",
+        ) {
+            let raw = format!("{bom}{pad}{url}{comment}{pad}\r");
+            prop_assert_eq!(strip_line(&raw), Line::Url(&url));
+        }
+
+        #[test]
+        fn parse_target_never_panics(text in any::<String>()) {
+            check_target(&text)?;
+        }
+
+        #[test]
+        fn parse_target_on_url_like_text(text in URL_LIKE) {
+            check_target(&text)?;
+        }
+
+        #[test]
+        fn parse_target_on_near_urls(
+            text in "(?i:https?|ftp|mailto|file)?:?/{0,3}[a-z0-9.:@\\[\\]%#?/ -]{0,30}",
+        ) {
+            check_target(&text)?;
+        }
+
+        #[test]
+        fn mask_password_never_panics_and_is_idempotent(text in any::<String>()) {
+            let masked = mask_password(&text);
+            prop_assert_eq!(mask_password(&masked), masked.clone());
+            if !text.contains('@') {
+                prop_assert_eq!(masked.as_ref(), text.as_str());
+            }
+        }
+
+        #[test]
+        fn mask_password_never_shows_the_password(
+            scheme in "[a-z][a-z0-9+.-]{0,8}",
+            user in "[A-Za-z0-9._~!$&'()*+,;=-]{0,10}",
+            password in "[a-z]{8}",
+            host in "[a-z0-9.-]{1,20}(:[0-9]{1,5})?",
+            path in "[ -~]{0,30}",
+        ) {
+            for text in [
+                format!("{scheme}://{user}:{password}@{host}/{path}"),
+                format!("{user}:{password}@{host}/{path}"),
+            ] {
+                let masked = mask_password(&text);
+                prop_assert!(!masked.contains(&password), "{text} -> {masked}");
+                prop_assert!(masked.contains(":***@"), "{text} -> {masked}");
+                if let Err(message) = parse_target(&text) {
+                    prop_assert!(!message.contains(&password), "{text}: {message}");
+                }
+            }
+        }
+
+        /// Every spelling the URL parser accepts as `http://user:pw@host/`
+        /// must be masked, not only the one with two slashes.
+        #[test]
+        fn mask_password_covers_every_spelling_the_parser_accepts(
+            scheme in "(?i:https?)",
+            slashes in "[/\\\\]{0,4}",
+            password in "[a-z]{8}",
+        ) {
+            let text = format!("{scheme}:{slashes}user:{password}@a.test/");
+            if let Ok(url) = parse_target(&text) {
+                prop_assert_eq!(url.password(), Some(password.as_str()));
+                let masked = mask_password(&text);
+                prop_assert!(!masked.contains(&password), "{text} -> {masked}");
+            }
+        }
     }
 }
