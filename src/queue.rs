@@ -39,9 +39,10 @@ impl Job {
         // A safety net under the text-level masking: whatever password the
         // parser found is not shown either.
         if let Ok(parsed) = target::parse_target(text)
-            && let Some(password) = parsed.password().filter(|p| p.len() >= 3)
+            && let Some(password) = parsed.password()
         {
-            url = url.replace(password, "***");
+            // Only the login part: the same text may also be in the path.
+            url = url.replacen(&format!(":{password}@"), ":***@", 1);
         }
         Job {
             url,
@@ -342,6 +343,20 @@ mod tests {
                 .unwrap_err()
                 .contains("over the 16384-byte limit")
         );
+    }
+
+    #[test]
+    fn only_the_login_is_masked_not_the_same_text_elsewhere() {
+        let origin = Origin {
+            source: Source::Arg,
+            line: None,
+        };
+        let job = Job::new(
+            "http:/u:passwd@a.test/passwd?passwd",
+            origin,
+            Arc::default(),
+        );
+        assert_eq!(job.url, "http:/u:***@a.test/passwd?passwd");
     }
 
     #[test]
