@@ -35,19 +35,18 @@ impl Job {
     /// A job that requests `text` but shows `shown` (a config-file URL whose
     /// `${VAR}`s must not be printed expanded).
     pub fn shown_as(shown: &str, text: &str, origin: Origin, spec: Arc<CheckSpec>) -> Self {
+        let target = target::parse_target(text).map_err(|message| spec.redact(&message));
         let mut url = target::mask_password(shown).into_owned();
         // A safety net under the text-level masking: whatever password the
-        // parser found is not shown either.
-        if let Ok(parsed) = target::parse_target(text)
-            && let Some(password) = parsed.password()
-        {
-            // Only the login part: the same text may also be in the path.
+        // parser found is not shown either (only the login part: the same
+        // text may also be in the path).
+        if let Some(password) = target.as_ref().ok().and_then(|t| t.password()) {
             url = url.replacen(&format!(":{password}@"), ":***@", 1);
         }
         Job {
             url,
             origin,
-            target: target::parse_target(text).map_err(|message| spec.redact(&message)),
+            target,
             spec,
         }
     }
