@@ -18,6 +18,7 @@ use crate::queue::Job;
 use crate::results::{CertInfo, CheckResult, Failure, FailureKind};
 use crate::stop::Stop;
 use crate::target::{display_url, mask_password};
+use crate::throttle::{HostPermit, Throttle};
 use crate::waiting::Waiting;
 use crate::workers::Check;
 
@@ -42,6 +43,7 @@ pub struct Checker {
     started: Instant,
     stop: Arc<Stop>,
     waiting: Arc<Waiting>,
+    throttle: Throttle,
 }
 
 impl Checker {
@@ -88,11 +90,18 @@ impl Checker {
             started,
             stop,
             waiting,
+            throttle: Throttle::new(config.per_host, config.rate),
         })
     }
 
-    /// One attempt: a request (and its redirects), judged.
-    async fn attempt(&self, job: &Job, url: &Url) -> Attempt {
+    /// One attempt: a request (and its redirects), judged. None when the run
+    /// stopped while the attempt waited for `--per-host` or `--rate`.
+    async fn attempt(&self, job: &Job, url: &Url) -> Option<Attempt> {
+        // Waiting for a turn is not part of the check's time or timeout.
+        let permit = tokio::select! {
+            permit = self.throttle.admit(url) => permit,
+            _ = self.stop.stopped() => return None,
+        };
         let started = Instant::now();
         let mut trail = Trail {
             url: url.clone(),
@@ -100,7 +109,8 @@ impl Checker {
             status: None,
             retry_after: None,
         };
-        let fetched = tokio::time::timeout(self.timeout, self.fetch(&job.spec, &mut trail)).await;
+        let fetched =
+            tokio::time::timeout(self.timeout, self.fetch(&job.spec, &mut trail, permit)).await;
         let elapsed = started.elapsed();
         let (failure, cert) = match fetched {
             Ok(Ok(fetched)) => (
@@ -123,7 +133,7 @@ impl Checker {
             message: job.spec.redact(&f.message),
             ..f
         });
-        Attempt {
+        Some(Attempt {
             result: CheckResult {
                 url: job.url.clone(),
                 origin: job.origin.clone(),
@@ -144,12 +154,13 @@ impl Checker {
                 up_after: None,
             },
             retry_after: trail.retry_after,
-        }
+        })
     }
 
-    /// An attempt, then retries while the failure is transient.
-    async fn attempt_with_retries(&self, job: &Job, url: &Url) -> CheckResult {
-        let mut attempt = self.attempt(job, url).await;
+    /// An attempt, then retries while the failure is transient. None when
+    /// the run stopped before the first attempt could start.
+    async fn attempt_with_retries(&self, job: &Job, url: &Url) -> Option<CheckResult> {
+        let mut attempt = self.attempt(job, url).await?;
         let mut attempts = 1;
         for retry in 0..self.retries {
             if attempt.result.ok() || !is_transient(&attempt.result) {
@@ -160,11 +171,14 @@ impl Checker {
             if !self.pause(delay).await {
                 break;
             }
-            attempt = self.attempt(job, url).await;
+            match self.attempt(job, url).await {
+                Some(next) => attempt = next,
+                None => break,
+            }
             attempts += 1;
         }
         attempt.result.attempts = attempts;
-        attempt.result
+        Some(attempt.result)
     }
 
     /// Sleep, unless the run stops first: then false.
@@ -177,7 +191,14 @@ impl Checker {
 
     /// Request `trail.url`, following redirects, and read the body.
     /// `trail` keeps what is known so far, for a check cut off by its deadline.
-    async fn fetch(&self, spec: &CheckSpec, trail: &mut Trail) -> Result<Fetched, Failure> {
+    /// `permit` is the first host's `--per-host` slot; a redirect to another
+    /// host gives it back and waits for one there.
+    async fn fetch(
+        &self,
+        spec: &CheckSpec,
+        trail: &mut Trail,
+        mut permit: HostPermit<'_>,
+    ) -> Result<Fetched, Failure> {
         let origin = trail.url.origin();
         let mut visited = vec![trail.url.clone()];
         loop {
@@ -230,6 +251,10 @@ impl Checker {
                         FailureKind::Redirect,
                         format!("redirect loop: {} was already visited", display_url(&next)),
                     ));
+                }
+                if self.throttle.changes_host(&trail.url, &next) {
+                    drop(permit);
+                    permit = self.throttle.host_slot(&next).await;
                 }
                 visited.push(next.clone());
                 trail.url = next;
@@ -287,7 +312,10 @@ impl Check for Checker {
                 return CheckResult::unchecked(job.url.clone(), job.origin.clone(), failure);
             }
         };
-        let mut result = self.attempt_with_retries(job, url).await;
+        let Some(mut result) = self.attempt_with_retries(job, url).await else {
+            let reason = self.stop.not_checked();
+            return CheckResult::unchecked(job.url.clone(), job.origin.clone(), reason);
+        };
         let Some((until, interval)) = self.wait else {
             return result;
         };
@@ -298,7 +326,10 @@ impl Check for Checker {
             if !self.pause(interval).await {
                 break;
             }
-            result = self.attempt_with_retries(job, url).await;
+            match self.attempt_with_retries(job, url).await {
+                Some(next) => result = next,
+                None => break,
+            }
             attempts += result.attempts;
             if result.ok() {
                 result.up_after = Some(self.started.elapsed());

@@ -42,6 +42,16 @@ pub struct Cli {
     #[arg(short, long, value_name = "N", value_parser = parse_workers)]
     pub workers: Option<usize>,
 
+    /// At most N requests in flight to one host (by name, whatever the port)
+    /// [default: no limit beyond --workers].
+    #[arg(long, value_name = "N", value_parser = parse_per_host)]
+    pub per_host: Option<usize>,
+
+    /// Start at most N checks per second, evenly spaced; decimals allowed,
+    /// e.g. 0.5 for one every 2s [default: no limit].
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+
     /// HTTP method of each check [default: get].
     #[arg(
         short = 'X',
@@ -330,6 +340,8 @@ impl Cli {
                 .workers
                 .or(defaults.and_then(|d| d.workers))
                 .unwrap_or(DEFAULT_WORKERS),
+            per_host: self.per_host.or(defaults.and_then(|d| d.per_host)),
+            rate: self.rate.or(defaults.and_then(|d| d.rate)),
             method: match method.unwrap_or(MethodArg::Get) {
                 MethodArg::Get => Method::Get,
                 MethodArg::Head => Method::Head,
@@ -463,6 +475,42 @@ pub fn parse_workers(s: &str) -> Result<usize, String> {
         n if n > 100_000 => Err(format!("{n} workers is too many (at most 100000)")),
         n => Ok(n),
     }
+}
+
+/// `--per-host`: at least one request per host, or no check could start.
+/// More than `--workers` is allowed and changes nothing.
+pub fn parse_per_host(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("at least 1 request per host is needed".into()),
+        Ok(n) if n > 100_000 => Err(format!("{n} is too many (at most 100000)")),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number")),
+    }
+}
+
+/// The fastest `--rate`: beyond this, the limiter's spacing is below a
+/// microsecond and means nothing.
+const MAX_RATE: f64 = 1_000_000.0;
+
+/// `--rate`: checks per second, a positive number such as 50 or 0.5.
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let n: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of checks per second, such as 10 or 0.5"))?;
+    if n.is_nan() || n <= 0.0 {
+        return Err(format!("'{s}': the rate must be above 0 checks per second"));
+    }
+    if n > MAX_RATE {
+        return Err(format!(
+            "{n} checks per second is too many (at most {MAX_RATE}); leave --rate out for no limit"
+        ));
+    }
+    // Below one check a day, the run would never end in practice.
+    if n < 1.0 / 86_400.0 {
+        return Err(format!("'{s}' is below one check a day"));
+    }
+    Ok(n)
 }
 
 /// Durations like `500ms`, `10s`, `2m`, `1m30s`; a bare number is seconds.
@@ -768,6 +816,7 @@ mod tests {
         std::fs::write(
             &path,
             "[defaults]\nworkers = 8\ntimeout = \"5s\"\nretries = 2\n\
+             per_host = 4\nrate = 2.5\n\
              headers = { X-Team = \"web\" }\n\n[[check]]\nurl = \"https://a.test/health\"\n\
              expect_body = \"ok\"\n",
         )
@@ -775,13 +824,14 @@ mod tests {
         let path = path.to_str().unwrap();
         let c = config(&["-c", path]);
         assert_eq!((c.workers, c.retries), (8, 2));
+        assert_eq!((c.per_host, c.rate), (Some(4), Some(2.5)));
         assert_eq!(c.timeout, Duration::from_secs(5));
         assert!(c.inputs.is_empty(), "with --config, stdin is not read");
         assert_eq!(c.config_checks.len(), 1);
         let check = &c.config_checks[0];
         assert_eq!(
             (check.url.as_str(), check.line),
-            ("https://a.test/health", 8)
+            ("https://a.test/health", 10)
         );
         assert_eq!(check.spec.expect.body_contains.as_deref(), Some("ok"));
         assert_eq!(check.spec.headers["x-team"], "web");
@@ -790,11 +840,14 @@ mod tests {
             path,
             "-w",
             "3",
+            "--rate",
+            "7",
             "-H",
             "X-Team: api",
             "https://b.test/",
         ]);
         assert_eq!((c.workers, c.retries), (3, 2));
+        assert_eq!((c.per_host, c.rate), (Some(4), Some(7.0)));
         assert_eq!(c.spec.headers["x-team"], "api");
         assert_eq!(c.inputs, vec![InputSpec::Url("https://b.test/".into())]);
     }
@@ -851,6 +904,18 @@ mod tests {
             Cli::try_parse_from(["urlcheck", "--cacert", "/nonexistent/ca.pem", "x"]).unwrap();
         let err = cli.into_config(&env()).unwrap_err();
         assert!(format!("{err:#}").contains("/nonexistent/ca.pem"));
+    }
+
+    #[test]
+    fn per_host_and_rate_parsers() {
+        assert_eq!(parse_per_host("4"), Ok(4));
+        assert!(parse_per_host("0").unwrap_err().contains("at least 1"));
+        assert!(parse_per_host("1000001").is_err());
+        assert_eq!(parse_rate("50"), Ok(50.0));
+        assert_eq!(parse_rate(" 0.5 "), Ok(0.5));
+        for bad in ["0", "-1", "NaN", "inf", "1e300", "1e-9", "ten", ""] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -1042,6 +1107,16 @@ mod proptests {
             for text in [s, n.to_string()] {
                 if let Ok(workers) = parse_workers(&text) {
                     prop_assert!((1..=100_000).contains(&workers), "{text:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn parse_rate_never_panics_and_gives_a_usable_rate(s in any::<String>(), n in any::<f64>()) {
+            for text in [s, n.to_string()] {
+                if let Ok(rate) = parse_rate(&text) {
+                    prop_assert!(rate > 0.0 && rate <= MAX_RATE, "{text:?}");
+                    prop_assert!(Duration::try_from_secs_f64(1.0 / rate).is_ok());
                 }
             }
         }

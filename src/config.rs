@@ -16,6 +16,10 @@ pub struct Config {
     pub inputs: Vec<InputSpec>,
     /// Number of worker tasks, and so the most checks in flight at once.
     pub workers: usize,
+    /// `--per-host`: the most requests in flight to one host.
+    pub per_host: Option<usize>,
+    /// `--rate`: the most checks started per second.
+    pub rate: Option<f64>,
     /// HTTP method of every check.
     pub method: Method,
     /// Redirect hops to follow before failing; 0 reports the redirect itself.

@@ -15,7 +15,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::{Deserialize, Deserializer, de};
 use toml::Spanned;
 
-use crate::cli::{parse_duration, parse_status_set, parse_workers};
+use crate::cli::{parse_duration, parse_per_host, parse_rate, parse_status_set, parse_workers};
 use crate::config::{Expectations, Method, StatusSet};
 use crate::sanitize::escape_control;
 use crate::target::parse_target;
@@ -34,6 +34,10 @@ pub struct FileConfig {
 pub struct FileDefaults {
     /// Checks in flight at once.
     pub workers: Option<usize>,
+    /// Requests in flight to one host.
+    pub per_host: Option<usize>,
+    /// Checks started per second.
+    pub rate: Option<f64>,
     /// Deadline for one whole check.
     pub timeout: Option<Duration>,
     /// Deadline for opening one connection.
@@ -169,6 +173,8 @@ type SpannedTable = BTreeMap<Spanned<String>, Spanned<String>>;
 #[serde(deny_unknown_fields)]
 struct RawDefaults {
     workers: Option<Spanned<Scalar<Workers>>>,
+    per_host: Option<Spanned<Scalar<Workers>>>,
+    rate: Option<Spanned<Scalar<Rate>>>,
     timeout: Option<Spanned<Scalar<Length>>>,
     connect_timeout: Option<Spanned<Scalar<Length>>>,
     retries: Option<u32>,
@@ -240,6 +246,8 @@ enum Length {}
 enum Statuses {}
 /// A number of workers.
 enum Workers {}
+/// Checks per second.
+enum Rate {}
 
 impl Expected for Length {
     const EXPECTED: &'static str = "a duration such as \"500ms\" or \"10s\"";
@@ -251,6 +259,10 @@ impl Expected for Statuses {
 
 impl Expected for Workers {
     const EXPECTED: &'static str = "a number of workers such as 8";
+}
+
+impl Expected for Rate {
+    const EXPECTED: &'static str = "a number of checks per second such as 10 or 0.5";
 }
 
 impl<'de, K: Expected> Deserialize<'de> for Scalar<K> {
@@ -326,6 +338,8 @@ impl Source<'_> {
         };
         Ok(FileDefaults {
             workers: self.optional(&raw.workers, "workers", parse_workers)?,
+            per_host: self.optional(&raw.per_host, "per_host", parse_per_host)?,
+            rate: self.optional(&raw.rate, "rate", parse_rate)?,
             timeout: duration(&raw.timeout, "timeout")?,
             connect_timeout: duration(&raw.connect_timeout, "connect_timeout")?,
             retries: raw.retries,
@@ -854,6 +868,19 @@ min_cert_days = 7
             (
                 "[defaults]\nworkers = \"many\"\n",
                 "urls.toml:2:11: workers: 'many' is not a whole number",
+            ),
+            (
+                "[defaults]\nper_host = 0\n",
+                "urls.toml:2:12: per_host: at least 1 request per host is needed",
+            ),
+            (
+                "[defaults]\nrate = 0\n",
+                "urls.toml:2:8: rate: '0': the rate must be above 0 checks per second",
+            ),
+            (
+                "[defaults]\nrate = true\n",
+                "urls.toml:2:8: invalid type: boolean `true`, expected a number of checks per \
+                 second such as 10 or 0.5",
             ),
             (
                 "[defaults]\n  timeout = \"0s\"\n",

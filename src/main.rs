@@ -27,6 +27,7 @@ mod signals;
 mod stop;
 mod summary;
 mod target;
+mod throttle;
 mod waiting;
 mod workers;
 

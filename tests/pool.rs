@@ -454,3 +454,121 @@ fn signals_at_random_moments_always_leave_one_whole_record_per_line_read() {
         );
     }
 }
+
+// ---- --per-host and --rate: politeness bounds, proved by counting servers.
+
+#[test]
+fn per_host_caps_each_host_while_other_hosts_proceed() {
+    let (a, b) = (
+        TestServer::http_on("127.0.0.1"),
+        TestServer::http_on("127.0.0.2"),
+    );
+    let mut lines = Vec::new();
+    for i in 0..8 {
+        lines.push(a.url(&format!("/slow/300?n={i}")));
+        lines.push(b.url(&format!("/slow/300?n={i}")));
+    }
+    let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
+    let started = Instant::now();
+    let out = run(&["-w", "8", "--per-host", "2", "-f", "jsonl", &path], None);
+    let elapsed = started.elapsed();
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.records().len(), 16);
+    assert_eq!(a.counters.max_in_flight(), 2, "host a is held to 2");
+    assert_eq!(b.counters.max_in_flight(), 2, "host b is held to 2");
+    // 8 checks of 300 ms per host, 2 at a time: 4 rounds at least.
+    assert!(elapsed >= Duration::from_millis(1200), "{elapsed:?}");
+}
+
+#[test]
+fn per_host_holds_for_the_host_a_redirect_leads_to() {
+    let (a, b) = (
+        TestServer::http_on("127.0.0.1"),
+        TestServer::http_on("127.0.0.2"),
+    );
+    let mut args = vec![
+        "-w".to_string(),
+        "6".into(),
+        "--per-host".into(),
+        "1".into(),
+    ];
+    for i in 0..6 {
+        let target = b.url(&format!("/slow/200?n={i}"));
+        args.push(a.url(&format!("/to?{target}")));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&[&args[..], &["-f", "jsonl"]].concat(), None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(b.counters.requests(), 6);
+    assert_eq!(b.counters.max_in_flight(), 1, "one at a time at the target");
+    assert_eq!(a.counters.max_in_flight(), 1);
+}
+
+#[test]
+fn rate_spaces_the_checks_over_time() {
+    let server = TestServer::http();
+    let urls: Vec<String> = (0..25).map(|i| server.url(&format!("/ok?{i}"))).collect();
+    let mut args = vec!["-w", "25", "--rate", "20", "-f", "jsonl"];
+    args.extend(urls.iter().map(String::as_str));
+    let out = run(&args, None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.records().len(), 25);
+    let mut at: Vec<Duration> = server.counters.seen().iter().map(|s| s.at).collect();
+    at.sort();
+    // 25 checks at 20/s start 50 ms apart: 1.2 s from first to last. Delays
+    // on the way can bunch arrivals up a little, never spread them less
+    // than that by much; without --rate all 25 arrive within milliseconds.
+    let span = at[24] - at[0];
+    assert!(span >= Duration::from_millis(900), "{span:?}");
+    // No second holds more than the rate plus one (and some slack).
+    for (i, first) in at.iter().enumerate() {
+        let in_window = at[i..]
+            .iter()
+            .take_while(|t| **t - *first < Duration::from_secs(1));
+        assert!(in_window.count() <= 23, "{at:?}");
+    }
+}
+
+#[test]
+fn a_stop_while_waiting_for_the_rate_records_the_rest_as_not_checked() {
+    let server = TestServer::http();
+    let urls: Vec<String> = (0..6).map(|i| server.url(&format!("/ok?{i}"))).collect();
+    let mut args = vec!["-w", "6", "--rate", "1", "-f", "jsonl"];
+    args.extend(urls.iter().map(String::as_str));
+    let child = spawn(&args);
+    wait_until("the first check", || server.counters.requests() >= 1);
+    signal(&child, "INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 6, "one record per URL: {stdout}");
+    let checked = server.counters.requests();
+    let ok = records.iter().filter(|r| r["ok"] == true).count();
+    assert_eq!(ok, checked, "every check that ran is kept: {stdout}");
+    for record in records.iter().filter(|r| r["ok"] != true) {
+        assert_eq!(record["error_kind"], "interrupted", "{record}");
+        let error = record["error"].as_str().unwrap();
+        assert!(error.starts_with("not checked"), "{record}");
+    }
+}
+
+#[test]
+fn per_host_and_rate_reject_nonsense() {
+    for args in [
+        &["--per-host", "0", "http://127.0.0.1:1/"][..],
+        &["--per-host", "many", "http://127.0.0.1:1/"],
+        &["--rate", "0", "http://127.0.0.1:1/"],
+        &["--rate=-3", "http://127.0.0.1:1/"],
+        &["--rate", "fast", "http://127.0.0.1:1/"],
+        &["--rate", "inf", "http://127.0.0.1:1/"],
+    ] {
+        let out = run(args, None);
+        assert_eq!(out.code, Some(2), "{args:?}: {out:?}");
+        let flag = args[0].split('=').next().unwrap();
+        assert!(out.stderr.contains(flag), "{args:?}: {}", out.stderr);
+    }
+}

@@ -26,6 +26,8 @@ pub struct Seen {
     pub method: String,
     pub path: String,
     pub headers: HeaderMap,
+    /// When it arrived, from the server's start.
+    pub at: Duration,
 }
 
 pub struct Counters {
@@ -156,6 +158,7 @@ async fn handle(State(counters): State<Arc<Counters>>, request: Request) -> Resp
         method: request.method().to_string(),
         path: request.uri().to_string(),
         headers: request.headers().clone(),
+        at: counters.started.elapsed(),
     });
     let hits = counters.hits(&request.uri().to_string());
     let up = counters.started.elapsed();
