@@ -7,7 +7,7 @@
 use std::io;
 use std::sync::Arc;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -19,6 +19,14 @@ use crate::summary::Stats;
 
 /// Results written in one go before a flush, while more are waiting.
 const BATCH: usize = 256;
+
+/// How long the printer rests once it has caught up. Waking it for every
+/// result cost a futex call in the worker and two context switches: about
+/// half of urlcheck's CPU time at 20,000 instant checks (`perf stat`: 1.3 s
+/// and ~50,000 context switches before, 0.66 s and ~2,000 after). Resting
+/// 1 ms bounds the wake-ups to 1,000 a second and delays a result by at
+/// most that much.
+const CATCH_UP_PAUSE: Duration = Duration::from_millis(1);
 
 /// What the printer saw.
 pub struct PrinterReport {
@@ -90,6 +98,11 @@ impl Printer {
                     report.write_error = Some(e);
                 }
                 self.stop.trigger(StopReason::Output);
+            }
+            // Caught up: rest a moment, so that at a high rate the next
+            // wake-up finds a batch rather than a single result.
+            if batch.len() < BATCH {
+                thread::sleep(CATCH_UP_PAUSE);
             }
             batch.clear();
         }

@@ -28,6 +28,16 @@ use crate::workers::Pool;
 
 const STDOUT_BUFFER: usize = 64 * 1024;
 
+/// Room for the results of the printer's pause (see `printer.rs`) at any
+/// rate this machine reaches, so that no worker waits on the printer.
+const MIN_RESULTS_CAPACITY: usize = 1024;
+
+/// The results channel holds what is queued and in flight, and at least
+/// `MIN_RESULTS_CAPACITY`.
+fn results_capacity(config: &Config) -> usize {
+    (config.queue_capacity() + config.workers).max(MIN_RESULTS_CAPACITY)
+}
+
 pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let (workers, reduced) = crate::limits::fit_workers(config.workers);
@@ -77,7 +87,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
     }
 
     let (queue_tx, queue_rx) = mpsc::channel(config.queue_capacity());
-    let (results_tx, results_rx) = mpsc::channel(config.queue_capacity() + config.workers);
+    let (results_tx, results_rx) = mpsc::channel(results_capacity(&config));
     let stdout = BufWriter::with_capacity(STDOUT_BUFFER, io::stdout());
     let printer = Printer {
         reporter: reporters::reporter(config.format, config.color_stdout, stdout),
