@@ -5,13 +5,14 @@
 //! it comes up. Every outcome, good or bad, is a `CheckResult`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use anyhow::Context;
-use reqwest::header::{HeaderValue, LOCATION, RETRY_AFTER};
-use reqwest::{Client, Url};
+use reqwest::header::{CONNECTION, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::{Client, RequestBuilder, Response, Url};
 
-use crate::classify::{Phase, classify};
+use crate::classify::{Phase, classify, is_out_of_files};
+use crate::client::{self, IDLE_TIMEOUT};
 use crate::config::{CheckSpec, Config};
 use crate::expect::{self, Fetched};
 use crate::queue::Job;
@@ -25,6 +26,27 @@ use crate::workers::Check;
 /// How much of a body is read: enough to catch a server that breaks
 /// mid-body and to judge body expectations; the rest is not downloaded.
 pub const BODY_READ_LIMIT: usize = 1024 * 1024;
+
+/// Pauses before each new try when the process is out of files: doubling
+/// from 50 ms until idle connections have had time to expire (the pool
+/// evicts them within 90 ms of `IDLE_TIMEOUT`). The check's own timeout
+/// still applies.
+/// How long connections are closed after each response once the process
+/// has run out of files.
+const SHORT_OF_FILES_FOR: Duration = Duration::from_secs(10);
+
+fn out_of_files_pauses() -> impl Iterator<Item = Duration> {
+    let enough = IDLE_TIMEOUT * 2;
+    std::iter::successors(Some(Duration::from_millis(50)), |d| Some(*d * 2)).scan(
+        Duration::ZERO,
+        move |waited, pause| {
+            (*waited < enough).then(|| {
+                *waited += pause;
+                pause
+            })
+        },
+    )
+}
 
 /// The longest `Retry-After` that is honoured; a longer one is cut to this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -44,6 +66,9 @@ pub struct Checker {
     stop: Arc<Stop>,
     waiting: Arc<Waiting>,
     throttle: Throttle,
+    /// When the process last ran out of files, in ms since `started` (0:
+    /// never). For a while after, connections are not kept (see `send`).
+    out_of_files_at: AtomicU64,
 }
 
 impl Checker {
@@ -53,31 +78,7 @@ impl Checker {
         stop: Arc<Stop>,
         waiting: Arc<Waiting>,
     ) -> anyhow::Result<Self> {
-        // reqwest is built without a bundled crypto provider; install ring.
-        // An error only means one is installed already.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout)
-            .user_agent(config.user_agent.clone())
-            .tls_danger_accept_invalid_certs(config.insecure)
-            .tls_info(true)
-            .pool_max_idle_per_host(config.workers);
-        if let Some(path) = &config.cacert {
-            let pem = std::fs::read(path)
-                .with_context(|| format!("cannot read --cacert file {}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).with_context(|| {
-                format!(
-                    "--cacert file {} is not a PEM certificate bundle",
-                    path.display()
-                )
-            })?;
-            if certs.is_empty() {
-                anyhow::bail!("--cacert file {} has no PEM certificates", path.display());
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
-        let client = builder.build().context("cannot set up the HTTP client")?;
+        let client = client::build(config)?;
         Ok(Checker {
             client,
             method: config.method.as_reqwest(),
@@ -91,6 +92,7 @@ impl Checker {
             stop,
             waiting,
             throttle: Throttle::new(config.per_host, config.rate),
+            out_of_files_at: AtomicU64::new(0),
         })
     }
 
@@ -203,32 +205,19 @@ impl Checker {
         let mut visited = vec![trail.url.clone()];
         loop {
             let same_origin = trail.url.origin() == origin;
-            let request = || {
-                let request = self.client.request(self.method.clone(), trail.url.clone());
-                if same_origin {
-                    request.headers(spec.headers.clone())
-                } else {
-                    request
-                }
-            };
             // This hop's status, once it answers; not the previous hop's.
             trail.status = None;
-            let response = match request().send().await {
-                Ok(response) => response,
-                Err(e) => {
-                    let failure = classify(&e, Phase::Request, self.connect_timeout);
-                    if !is_stale_connection(&failure) {
-                        return Err(failure);
+            let url = &trail.url;
+            let response = self
+                .send(|client: &Client| {
+                    let request = client.request(self.method.clone(), url.clone());
+                    if same_origin {
+                        request.headers(spec.headers.clone())
+                    } else {
+                        request
                     }
-                    // A pooled connection the server closed as the request
-                    // arrived. GET and HEAD are idempotent (RFC 9110, 9.2.2):
-                    // send it once more, on a fresh connection.
-                    request()
-                        .send()
-                        .await
-                        .map_err(|e| classify(&e, Phase::Request, self.connect_timeout))?
-                }
-            };
+                })
+                .await?;
             let status = response.status();
             trail.status = Some(status.as_u16());
             trail.retry_after = response
@@ -273,6 +262,64 @@ impl Checker {
                 cert,
             });
         }
+    }
+
+    /// Send a request built by `request`, and send it again when that is
+    /// safe and may help: once when a pooled keep-alive connection was closed
+    /// under it, and, when the process ran out of files, after pauses that
+    /// let idle connections close (see `client.rs`). GET and HEAD are
+    /// idempotent (RFC 9110, 9.2.2), and in both cases the request never
+    /// reached the server.
+    async fn send<F>(&self, request: F) -> Result<Response, Failure>
+    where
+        F: Fn(&Client) -> RequestBuilder,
+    {
+        let send = || {
+            let request = request(&self.client);
+            if self.short_of_files() {
+                // Idle connections hold the files new checks need: close
+                // each connection after its response.
+                request.header(CONNECTION, "close")
+            } else {
+                request
+            }
+            .send()
+        };
+        let mut error = match send().await {
+            Ok(response) => return Ok(response),
+            Err(e) => e,
+        };
+        let mut resent_stale = false;
+        let mut pauses = out_of_files_pauses();
+        loop {
+            if is_out_of_files(&error) {
+                let Some(pause) = pauses.next() else { break };
+                let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                self.out_of_files_at.store(now.max(1), Ordering::Relaxed);
+                tokio::time::sleep(pause).await;
+            } else if !resent_stale && is_stale_connection(&self.failure(&error)) {
+                resent_stale = true;
+            } else {
+                break;
+            }
+            error = match send().await {
+                Ok(response) => return Ok(response),
+                Err(e) => e,
+            };
+        }
+        Err(self.failure(&error))
+    }
+
+    /// Whether the process ran out of files within `SHORT_OF_FILES_FOR`.
+    fn short_of_files(&self) -> bool {
+        match self.out_of_files_at.load(Ordering::Relaxed) {
+            0 => false,
+            at => self.started.elapsed() < Duration::from_millis(at) + SHORT_OF_FILES_FOR,
+        }
+    }
+
+    fn failure(&self, error: &reqwest::Error) -> Failure {
+        classify(error, Phase::Request, self.connect_timeout)
     }
 
     /// Read the body up to `BODY_READ_LIMIT`, keeping it only when asked.

@@ -75,6 +75,17 @@ pub fn classify(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -
 
 /// The next cause in a chain. An `io::Error`'s `source()` skips the error it
 /// wraps (where rustls errors travel), so step into it instead.
+/// The process has no file descriptor left for a new socket (EMFILE).
+pub fn is_out_of_files(err: &reqwest::Error) -> bool {
+    const EMFILE: i32 = 24; // Linux, macOS and the BSDs alike.
+    let top: &(dyn StdError + 'static) = err;
+    std::iter::successors(Some(top), |&e| next_cause(e)).any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.raw_os_error() == Some(EMFILE))
+    })
+}
+
 fn next_cause<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
     if let Some(inner) = err.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
         return Some(inner);

@@ -18,7 +18,7 @@ use crate::config::{
 use crate::config_file::{self, FileCheck, FileDefaults, PartialExpectations};
 
 /// Default number of workers; see "Choosing --workers" in the README.
-pub const DEFAULT_WORKERS: usize = 32;
+pub const DEFAULT_WORKERS: usize = 64;
 
 /// Check that URLs are up: fast, in parallel, with results a script can read.
 #[derive(Debug, Parser)]
@@ -38,7 +38,7 @@ pub struct Cli {
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Number of checks in flight at once [default: 32].
+    /// Number of checks in flight at once [default: 64].
     #[arg(short, long, value_name = "N", value_parser = parse_workers)]
     pub workers: Option<usize>,
 

@@ -9,6 +9,7 @@
 mod check;
 mod classify;
 mod cli;
+mod client;
 mod config;
 mod config_file;
 mod diag;

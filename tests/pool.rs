@@ -349,6 +349,32 @@ fn too_many_workers_for_the_open_file_limit_run_fewer_and_warn_once() {
 }
 
 #[test]
+fn a_list_over_more_hosts_than_open_files_passes() {
+    // One server on every loopback address; each 127.0.x.y is a host of its
+    // own, with its own keep-alive connection.
+    let server = TestServer::http_on("0.0.0.0");
+    let port = server.addr.port();
+    let lines: Vec<String> = (0..1500)
+        .map(|i| format!("http://127.0.{}.{}:{port}/ok", i / 250, i % 250 + 1))
+        .collect();
+    let (_dir, path) = url_file(&lines.join("\n"));
+    let out = run_with_file_limit(200, &["-w", "32", "-f", "jsonl", &path]);
+    let failed: Vec<_> = out
+        .records()
+        .into_iter()
+        .filter(|r| r["ok"] != true)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} failed, e.g. {:?}",
+        failed.len(),
+        failed.first()
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.records().len(), 1500);
+}
+
+#[test]
 fn two_thousand_workers_hold_two_thousand_connections() {
     // The test's own server needs a socket per connection too.
     let _ = rlimit::increase_nofile_limit(8192);
