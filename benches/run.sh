@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Benchmark: urlcheck against curl (driven by xargs) and lychee, on a real
+# local nginx, in one run, interleaved, medians of RUNS runs.
+#
+#   bash benches/run.sh            # full run: 10-15 minutes on 2 cores
+#   QUICK=1 bash benches/run.sh    # small sizes, RUNS=2: about a minute
+#
+# The first run also installs lychee with cargo (about 10 more minutes).
+#
+# It installs what is missing (apt: nginx-light, its echo module, wrk,
+# hyperfine, curl, GNU time; lychee 0.24.2 with cargo install into
+# target/bench/tools), builds urlcheck in release mode, starts nginx on
+# 127.0.0.1-127.0.0.8:18580 with its own prefix under target/bench/nginx
+# (stopped on exit), writes URL lists under target/bench/lists and runs the
+# scenarios of benches/measure.py:
+#   1. latency-bound: 2,000 URLs that each take 50 ms, 100 workers
+#   2. throughput-bound: 20,000 instant URLs, 64 workers (+ wrk as the ceiling)
+#   3. memory: urlcheck peak RSS at 10,000 vs 1,000,000 URLs
+#   4. single URL: process wall time of one check
+#   5. workers sweep 1..1024 for urlcheck, drawn in benches/sweep.svg
+#
+# Output: one Markdown table on stdout, also in benches/results.md; raw numbers
+# in benches/results.json; the chart in benches/sweep.svg. Progress goes to
+# stderr.
+#
+# Environment knobs (all optional):
+#   RUNS=N    runs of each measurement; medians are quoted (default 5, QUICK 2)
+#   QUICK=1   small sizes, to test the script itself
+#   Sizes, see the top of benches/measure.py: LAT_URLS, LAT_WORKERS,
+#   TPUT_URLS, TPUT_WORKERS, CURL_TPUT_URLS, MEM_SMALL, MEM_LARGE, MEM_WORKERS,
+#   SINGLE_RUNS, SWEEP_WORKERS, SWEEP_INSTANT_URLS, SWEEP_SLOW_PER_WORKER,
+#   WRK_SECONDS.
+#   BENCH_OUT=DIR  write results.md, results.json and sweep.svg there instead
+#
+# Root is needed only to install missing apt packages. Not run by CI: the
+# numbers mean something only on a quiet machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work=$root/target/bench
+prefix=$work/nginx
+tools=$work/tools
+PORT=18580
+LYCHEE_VERSION=0.24.2
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+# --- install -----------------------------------------------------------------
+missing=()
+command -v nginx >/dev/null || missing+=(nginx-light)
+[ -f /usr/lib/nginx/modules/ngx_http_echo_module.so ] || missing+=(libnginx-mod-http-echo)
+command -v wrk >/dev/null || missing+=(wrk)
+command -v hyperfine >/dev/null || missing+=(hyperfine)
+command -v curl >/dev/null || missing+=(curl)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+lychee=$tools/bin/lychee
+if [ ! -x "$lychee" ]; then
+  log "installing lychee $LYCHEE_VERSION into $tools (minutes; log: $work/lychee-install.log)"
+  mkdir -p "$work"
+  cargo install lychee --locked --version "$LYCHEE_VERSION" --root "$tools" \
+    > "$work/lychee-install.log" 2>&1 \
+    || { log "lychee install failed, see $work/lychee-install.log"; exit 1; }
+fi
+log "building urlcheck (release)"
+cargo build --release --locked -q
+urlcheck=$root/target/release/urlcheck
+
+# --- server ------------------------------------------------------------------
+# Every check holds a socket: up to 1,024 workers, nginx up to 8,192
+# connections. Raise the open-file limit as far as we may.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+nofile=$(ulimit -n)
+
+mkdir -p "$prefix/logs" "$prefix/tmp"
+# An nginx left over from an interrupted run of this script: stop it first.
+if [ -f "$prefix/nginx.pid" ]; then
+  kill "$(cat "$prefix/nginx.pid")" 2>/dev/null && sleep 1
+  rm -f "$prefix/nginx.pid"
+fi
+cleanup() {
+  if [ -f "$prefix/nginx.pid" ]; then
+    kill "$(cat "$prefix/nginx.pid")" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+listen=""
+for i in 1 2 3 4 5 6 7 8; do
+  listen+="    listen 127.0.0.$i:$PORT;"$'\n'
+done
+cat > "$prefix/nginx.conf" <<CONF
+daemon on;
+pid $prefix/nginx.pid;
+error_log $prefix/logs/error.log;
+load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
+# One worker: the machine's other core(s) are left to the client being
+# measured, so the client never competes with more than one server process.
+worker_processes 1;
+worker_rlimit_nofile $nofile;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  default_type text/plain;
+  client_body_temp_path $prefix/tmp;
+  proxy_temp_path $prefix/tmp;
+  fastcgi_temp_path $prefix/tmp;
+  uwsgi_temp_path $prefix/tmp;
+  scgi_temp_path $prefix/tmp;
+  server {
+$listen
+    # An instant 200 for any path.
+    location / { return 200 "ok\n"; }
+    # A 200 after 50 ms, without holding the worker (echo module timers).
+    location /slow/ { echo_sleep 0.05; echo ok; }
+  }
+}
+CONF
+log "starting nginx on 127.0.0.1-8:$PORT (prefix $prefix)"
+nginx -p "$prefix" -c "$prefix/nginx.conf"
+for i in 1 2 3 4 5 6 7 8; do
+  "$urlcheck" -q --wait 10s --wait-interval 100ms \
+    "http://127.0.0.$i:$PORT/up" "http://127.0.0.$i:$PORT/slow/up" >/dev/null \
+    || { log "nginx did not come up on 127.0.0.$i"; cat "$prefix/logs/error.log" >&2; exit 1; }
+done
+
+# --- measure -----------------------------------------------------------------
+export BENCH_URLCHECK=$urlcheck BENCH_LYCHEE=$lychee BENCH_PORT=$PORT
+export BENCH_WORK=$work BENCH_OUT=${BENCH_OUT:-$root/benches} BENCH_NOFILE=$nofile
+# No __pycache__ left in benches/ (measure.py imports chart.py).
+PYTHONDONTWRITEBYTECODE=1 python3 "$root/benches/measure.py"
+if grep -q '\[\(alert\|crit\|emerg\)\]' "$prefix/logs/error.log" 2>/dev/null; then
+  log "nginx logged errors during the run:"
+  grep '\[\(alert\|crit\|emerg\)\]' "$prefix/logs/error.log" | tail -5 >&2
+fi
