@@ -27,14 +27,14 @@ use crate::workers::Check;
 /// mid-body and to judge body expectations; the rest is not downloaded.
 pub const BODY_READ_LIMIT: usize = 1024 * 1024;
 
-/// Pauses before each new try when the process is out of files: doubling
-/// from 50 ms until idle connections have had time to expire (the pool
-/// evicts them within 90 ms of `IDLE_TIMEOUT`). The check's own timeout
-/// still applies.
 /// How long connections are closed after each response once the process
 /// has run out of files.
 const SHORT_OF_FILES_FOR: Duration = Duration::from_secs(10);
 
+/// Pauses before each new try when the process is out of files: doubling
+/// from 50 ms until idle connections have had time to expire (the pool
+/// evicts them within 90 ms of `IDLE_TIMEOUT`). The check's own timeout
+/// still applies.
 fn out_of_files_pauses() -> impl Iterator<Item = Duration> {
     let enough = IDLE_TIMEOUT * 2;
     std::iter::successors(Some(Duration::from_millis(50)), |d| Some(*d * 2)).scan(

@@ -21,9 +21,7 @@ pub enum Phase {
 
 /// Classify a reqwest error from the given phase of a check.
 pub fn classify(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -> Failure {
-    let top: &(dyn StdError + 'static) = err;
-    let chain = || std::iter::successors(Some(top), |&e| next_cause(e));
-    if let Some(tls) = chain().find_map(find_tls_error) {
+    if let Some(tls) = causes(err).find_map(find_tls_error) {
         return Failure::new(FailureKind::Tls, tls_message(tls));
     }
     if err.is_timeout() {
@@ -37,7 +35,7 @@ pub fn classify(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -
         };
         return Failure::new(FailureKind::Timeout, message);
     }
-    for cause in chain() {
+    for cause in causes(err) {
         if cause.to_string().starts_with("dns error") {
             let detail = innermost(cause);
             return Failure::new(
@@ -73,19 +71,24 @@ pub fn classify(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -
     }
 }
 
-/// The next cause in a chain. An `io::Error`'s `source()` skips the error it
-/// wraps (where rustls errors travel), so step into it instead.
 /// The process has no file descriptor left for a new socket (EMFILE).
 pub fn is_out_of_files(err: &reqwest::Error) -> bool {
     const EMFILE: i32 = 24; // Linux, macOS and the BSDs alike.
-    let top: &(dyn StdError + 'static) = err;
-    std::iter::successors(Some(top), |&e| next_cause(e)).any(|cause| {
+    causes(err).any(|cause| {
         cause
             .downcast_ref::<io::Error>()
             .is_some_and(|e| e.raw_os_error() == Some(EMFILE))
     })
 }
 
+/// `err` and every error under it.
+fn causes(err: &reqwest::Error) -> impl Iterator<Item = &(dyn StdError + 'static)> {
+    let top: &(dyn StdError + 'static) = err;
+    std::iter::successors(Some(top), |&e| next_cause(e))
+}
+
+/// The next cause in a chain. An `io::Error`'s `source()` skips the error it
+/// wraps (where rustls errors travel), so step into it instead.
 fn next_cause<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
     if let Some(inner) = err.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
         return Some(inner);
