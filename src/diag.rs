@@ -5,15 +5,15 @@
 use std::fmt;
 use std::io::Write;
 
-use crate::sanitize::escape_control;
+use crate::text::escape_control;
 
 /// `urlcheck: <message>`, for errors.
-pub fn error(message: fmt::Arguments<'_>) {
+pub(crate) fn error(message: fmt::Arguments<'_>) {
     write("", message);
 }
 
 /// `urlcheck: warning: <message>`.
-pub fn warning(message: fmt::Arguments<'_>) {
+pub(crate) fn warning(message: fmt::Arguments<'_>) {
     write("warning: ", message);
 }
 

@@ -2,7 +2,7 @@
 
 /// How a run ended, as the shell sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitCode {
+pub(crate) enum ExitCode {
     /// Every check passed (or stdout was closed by its reader).
     Success,
     /// At least one check failed, invalid input lines included.
@@ -16,7 +16,7 @@ pub enum ExitCode {
 }
 
 impl ExitCode {
-    pub const fn code(self) -> u8 {
+    pub(crate) const fn code(self) -> u8 {
         match self {
             ExitCode::Success => 0,
             ExitCode::Failures => 1,

@@ -1,41 +1,29 @@
 //! urlcheck: an async URL health checker. `main` only parses the command
 //! line, builds the runtime, runs, and maps the outcome to an exit code.
 //!
-//! The pipeline, one stage per file: `input` (lines) -> `target` (what a line
-//! means) -> `queue` (the bounded queue) -> `workers` (the pool, running
-//! `check`) -> `results` -> `printer` (the one stdout writer) -> `reporters`,
-//! with `summary` and `progress` on stderr; `run` wires them together.
+//! The pipeline, one folder per stage: `config/` (flags and the config file,
+//! resolved once) -> `input/` (lines and the jobs they become) -> `check/`
+//! (one job, one result) -> `output/` (the one stdout writer, reporters,
+//! summary and progress); `run/` wires them together with the bounded queue
+//! and the worker pool. Shared below them all: `results`, `stop`, `target`,
+//! `text`, `diag` and `exit_codes`.
 
 mod check;
-mod classify;
-mod cli;
-mod client;
 mod config;
-mod config_file;
 mod diag;
 mod exit_codes;
-mod expect;
 mod input;
-mod limits;
-mod printer;
-mod progress;
-mod queue;
-mod reporters;
+mod output;
 mod results;
 mod run;
-mod sanitize;
-mod signals;
 mod stop;
-mod summary;
 mod target;
-mod throttle;
-mod waiting;
-mod workers;
+mod text;
 
 use exit_codes::ExitCode;
 
 fn main() -> std::process::ExitCode {
-    let outcome = cli::parse().and_then(|config| {
+    let outcome = config::cli::parse().and_then(|config| {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::text::escape_control;
+
 /// Where an input URL came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     /// A command-line argument.
     Arg,
     /// Standard input.
@@ -21,7 +23,7 @@ pub enum Source {
 
 impl Source {
     /// The `source` field: the file name, `-` for stdin, `arg` for arguments.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         match self {
             Source::Arg => "arg",
             Source::Stdin => "-",
@@ -32,9 +34,17 @@ impl Source {
 
 /// An input URL's place: its source and, for files and stdin, its line number.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
-    pub source: Source,
-    pub line: Option<u64>,
+pub(crate) struct Origin {
+    pub(crate) source: Source,
+    pub(crate) line: Option<u64>,
+}
+
+impl Origin {
+    /// `(urls.txt:4)`, escaped, for a line from a file or stdin; `None` for
+    /// an argument, which needs no pointer back.
+    pub(crate) fn located(&self) -> Option<String> {
+        (self.source != Source::Arg).then(|| format!("({})", escape_control(&self.to_string())))
+    }
 }
 
 impl fmt::Display for Origin {
@@ -47,9 +57,23 @@ impl fmt::Display for Origin {
     }
 }
 
-/// Why a check failed. The names (`as_str`) are part of the output contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum FailureKind {
+/// Why a check failed. The names (`as_str`, snake_case) are part of the
+/// output contract.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::EnumIter,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[strum(serialize_all = "snake_case")]
+pub(crate) enum FailureKind {
     InvalidInput,
     Dns,
     Connect,
@@ -66,56 +90,21 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 13] = [
-        FailureKind::InvalidInput,
-        FailureKind::Dns,
-        FailureKind::Connect,
-        FailureKind::Tls,
-        FailureKind::Timeout,
-        FailureKind::Redirect,
-        FailureKind::Protocol,
-        FailureKind::Body,
-        FailureKind::Status,
-        FailureKind::Header,
-        FailureKind::Slow,
-        FailureKind::Certificate,
-        FailureKind::Interrupted,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailureKind::InvalidInput => "invalid_input",
-            FailureKind::Dns => "dns",
-            FailureKind::Connect => "connect",
-            FailureKind::Tls => "tls",
-            FailureKind::Timeout => "timeout",
-            FailureKind::Redirect => "redirect",
-            FailureKind::Protocol => "protocol",
-            FailureKind::Body => "body",
-            FailureKind::Status => "status",
-            FailureKind::Header => "header",
-            FailureKind::Slow => "slow",
-            FailureKind::Certificate => "certificate",
-            FailureKind::Interrupted => "interrupted",
-        }
-    }
-}
-
-impl fmt::Display for FailureKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+    /// The kind's name in every output.
+    pub(crate) fn as_str(self) -> &'static str {
+        self.into()
     }
 }
 
 /// A failed check's kind and its short, specific message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub kind: FailureKind,
-    pub message: String,
+pub(crate) struct Failure {
+    pub(crate) kind: FailureKind,
+    pub(crate) message: String,
 }
 
 impl Failure {
-    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: FailureKind, message: impl Into<String>) -> Self {
         Failure {
             kind,
             message: message.into(),
@@ -125,49 +114,49 @@ impl Failure {
 
 /// The outcome of one input URL line.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CheckResult {
+pub(crate) struct CheckResult {
     /// The URL as given, with any password masked.
-    pub url: String,
-    pub origin: Origin,
+    pub(crate) url: String,
+    pub(crate) origin: Origin,
     /// The final HTTP status, when a response arrived.
-    pub status: Option<u16>,
+    pub(crate) status: Option<u16>,
     /// `None` when the check passed.
-    pub failure: Option<Failure>,
-    pub elapsed: Duration,
+    pub(crate) failure: Option<Failure>,
+    pub(crate) elapsed: Duration,
     /// The last URL requested (after redirects), password masked.
-    pub final_url: Option<String>,
+    pub(crate) final_url: Option<String>,
     /// Redirect hops followed.
-    pub redirects: u32,
+    pub(crate) redirects: u32,
     /// Requests made for this URL: 1, plus retries and `--wait` re-checks.
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// The https leaf certificate of the final URL.
-    pub cert: Option<CertInfo>,
+    pub(crate) cert: Option<CertInfo>,
     /// With `--wait`: how long after the run started the URL first passed.
-    pub up_after: Option<Duration>,
+    pub(crate) up_after: Option<Duration>,
 }
 
 /// When a server's leaf certificate expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertInfo {
+pub(crate) struct CertInfo {
     /// RFC 3339, UTC.
-    pub not_after: String,
+    pub(crate) not_after: String,
     /// Whole days left (negative once expired).
-    pub days_left: i64,
+    pub(crate) days_left: i64,
 }
 
 impl CheckResult {
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.failure.is_none()
     }
 
     /// Passed, but only after a retry: worth knowing about.
-    pub fn flaky(&self) -> bool {
+    pub(crate) fn flaky(&self) -> bool {
         self.ok() && self.attempts > 1 && self.up_after.is_none()
     }
 
     /// A result for a line that was never checked: invalid input, or a run
     /// that stopped first.
-    pub fn unchecked(url: String, origin: Origin, failure: Failure) -> Self {
+    pub(crate) fn unchecked(url: String, origin: Origin, failure: Failure) -> Self {
         CheckResult {
             url,
             origin,
@@ -182,7 +171,7 @@ impl CheckResult {
         }
     }
 
-    pub fn record(&self) -> Record<'_> {
+    pub(crate) fn record(&self) -> Record<'_> {
         Record {
             url: &self.url,
             ok: self.ok(),
@@ -206,7 +195,7 @@ impl CheckResult {
 
 impl Record<'_> {
     /// The field names, in output order (the CSV header).
-    pub const FIELDS: [&'static str; 14] = [
+    pub(crate) const FIELDS: [&'static str; 14] = [
         "url",
         "ok",
         "status",
@@ -226,21 +215,21 @@ impl Record<'_> {
 
 /// The stable, documented fields of one result, in output order.
 #[derive(Debug, Serialize)]
-pub struct Record<'a> {
-    pub url: &'a str,
-    pub ok: bool,
-    pub status: Option<u16>,
-    pub error_kind: Option<&'static str>,
-    pub error: Option<&'a str>,
-    pub elapsed_ms: u64,
-    pub final_url: Option<&'a str>,
-    pub redirects: u32,
-    pub source: &'a str,
-    pub line: Option<u64>,
-    pub attempts: u32,
-    pub cert_not_after: Option<&'a str>,
-    pub cert_days_left: Option<i64>,
-    pub up_after_ms: Option<u64>,
+pub(crate) struct Record<'a> {
+    pub(crate) url: &'a str,
+    pub(crate) ok: bool,
+    pub(crate) status: Option<u16>,
+    pub(crate) error_kind: Option<&'static str>,
+    pub(crate) error: Option<&'a str>,
+    pub(crate) elapsed_ms: u64,
+    pub(crate) final_url: Option<&'a str>,
+    pub(crate) redirects: u32,
+    pub(crate) source: &'a str,
+    pub(crate) line: Option<u64>,
+    pub(crate) attempts: u32,
+    pub(crate) cert_not_after: Option<&'a str>,
+    pub(crate) cert_days_left: Option<i64>,
+    pub(crate) up_after_ms: Option<u64>,
 }
 
 #[cfg(test)]
@@ -285,13 +274,99 @@ mod tests {
 
     #[test]
     fn kind_names_are_snake_case_and_unique() {
+        use strum::IntoEnumIterator;
         let names: std::collections::HashSet<&str> =
-            FailureKind::ALL.iter().map(|k| k.as_str()).collect();
-        assert_eq!(names.len(), FailureKind::ALL.len());
+            FailureKind::iter().map(FailureKind::as_str).collect();
+        assert_eq!(names.len(), FailureKind::iter().count());
+        assert_eq!(FailureKind::InvalidInput.to_string(), "invalid_input");
         assert!(
             names
                 .iter()
                 .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
         );
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod samples {
+    //! Results for the tests of every stage that handles them.
+
+    use std::time::Duration;
+
+    use super::{CheckResult, Failure, FailureKind, Origin, Source};
+
+    pub(crate) fn passed() -> CheckResult {
+        CheckResult {
+            url: "https://a.test/".into(),
+            origin: Origin {
+                source: Source::File("urls.txt".into()),
+                line: Some(3),
+            },
+            status: Some(200),
+            failure: None,
+            elapsed: Duration::from_millis(12),
+            final_url: Some("https://a.test/home".into()),
+            redirects: 1,
+            attempts: 1,
+            cert: None,
+            up_after: None,
+        }
+    }
+
+    pub(crate) fn failed() -> CheckResult {
+        CheckResult {
+            url: "https://u:***@a.test/\u{1b}[31mx".into(),
+            origin: Origin {
+                source: Source::Arg,
+                line: None,
+            },
+            status: Some(404),
+            failure: Some(Failure::new(
+                FailureKind::Status,
+                "status 404, expected 200-299",
+            )),
+            elapsed: Duration::from_millis(1500),
+            final_url: Some("https://u:***@a.test/\u{1b}[31mx".into()),
+            redirects: 0,
+            attempts: 1,
+            cert: None,
+            up_after: None,
+        }
+    }
+
+    /// Line `line` of `urls.txt`.
+    pub(crate) fn in_file(line: u64) -> Origin {
+        Origin {
+            source: Source::File("urls.txt".into()),
+            line: Some(line),
+        }
+    }
+
+    /// A result that passed after `attempts` attempts.
+    pub(crate) fn pass(url: &str, origin: Origin, ms: u64, attempts: u32) -> CheckResult {
+        CheckResult {
+            status: Some(200),
+            failure: None,
+            elapsed: Duration::from_millis(ms),
+            final_url: Some(url.into()),
+            attempts,
+            ..CheckResult::unchecked(url.into(), origin, Failure::new(FailureKind::Dns, ""))
+        }
+    }
+
+    /// A result that failed with `kind` and `message`.
+    pub(crate) fn fail(
+        url: &str,
+        origin: Origin,
+        status: Option<u16>,
+        kind: FailureKind,
+        message: &str,
+    ) -> CheckResult {
+        CheckResult {
+            status,
+            elapsed: Duration::from_millis(1500),
+            attempts: 1,
+            ..CheckResult::unchecked(url.into(), origin, Failure::new(kind, message))
+        }
     }
 }

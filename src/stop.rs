@@ -7,12 +7,35 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::exit_codes::ExitCode;
 use crate::results::{Failure, FailureKind};
-use crate::signals::Signal;
+
+/// A signal that stopped the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+impl Signal {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+
+    pub(crate) fn exit_code(self) -> ExitCode {
+        match self {
+            Signal::Interrupt => ExitCode::Interrupted,
+            Signal::Terminate => ExitCode::Terminated,
+        }
+    }
+}
 
 /// What stopped the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
+pub(crate) enum StopReason {
     Signal(Signal),
     /// The run reached `--deadline`.
     Deadline(Duration),
@@ -22,38 +45,38 @@ pub enum StopReason {
 
 /// Shared by every stage: cancelled once, with the first reason given.
 #[derive(Debug, Default)]
-pub struct Stop {
+pub(crate) struct Stop {
     token: CancellationToken,
     reason: OnceLock<StopReason>,
 }
 
 impl Stop {
     /// Stop the run; the first reason given is kept.
-    pub fn trigger(&self, reason: StopReason) {
+    pub(crate) fn trigger(&self, reason: StopReason) {
         let _ = self.reason.set(reason);
         self.token.cancel();
     }
 
-    pub fn reason(&self) -> Option<StopReason> {
+    pub(crate) fn reason(&self) -> Option<StopReason> {
         self.reason.get().copied()
     }
 
-    pub fn is_stopped(&self) -> bool {
+    pub(crate) fn is_stopped(&self) -> bool {
         self.token.is_cancelled()
     }
 
     /// Resolves when the run is stopped.
-    pub async fn stopped(&self) {
+    pub(crate) async fn stopped(&self) {
         self.token.cancelled().await;
     }
 
     /// A token cancelled with this stop, that can also be cancelled alone.
-    pub fn child_token(&self) -> CancellationToken {
+    pub(crate) fn child_token(&self) -> CancellationToken {
         self.token.child_token()
     }
 
     /// The record of a line read but never checked.
-    pub fn not_checked(&self) -> Failure {
+    pub(crate) fn not_checked(&self) -> Failure {
         Failure::new(
             FailureKind::Interrupted,
             format!("not checked: {}", self.describe()),
@@ -61,7 +84,7 @@ impl Stop {
     }
 
     /// The record of a check cut off part way.
-    pub fn cut_off(&self, grace: Duration) -> Failure {
+    pub(crate) fn cut_off(&self, grace: Duration) -> Failure {
         let message = match self.reason() {
             Some(StopReason::Deadline(_)) => format!("cut off: {}", self.describe()),
             _ => format!(

@@ -1,37 +1,10 @@
-//! What one input line means: a checkable http(s) URL, nothing (blank or
-//! comment), or invalid input with a message saying what is wrong. Also the
-//! masking that keeps passwords in URLs out of every output.
+//! What a URL text means: a checkable http(s) URL, or invalid input with a
+//! message saying what is wrong; and the masking that keeps passwords in URLs
+//! out of every output. Shared by the input, the config file and the checks.
 
 use std::borrow::Cow;
 
 use reqwest::Url;
-
-/// Lines longer than this are not URLs anyone means to check; they are
-/// reported, not parsed (and the reader never holds more than this of them).
-pub const MAX_LINE_BYTES: usize = 16 * 1024;
-
-/// What an input line holds, after trimming and stripping comments.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Line<'a> {
-    /// Blank or a `#` comment: no record.
-    Skip,
-    /// A URL candidate, trimmed, comment removed.
-    Url(&'a str),
-}
-
-/// Trim whitespace and comments: `#` at the start of a line, or after
-/// whitespace (`https://a.test/  # staging`). A `#` inside a URL is a fragment.
-pub fn strip_line(raw: &str) -> Line<'_> {
-    let text = raw.trim_start_matches('\u{feff}').trim();
-    if text.is_empty() || text.starts_with('#') {
-        return Line::Skip;
-    }
-    let end = text
-        .char_indices()
-        .find(|&(i, c)| c == '#' && text[..i].ends_with(char::is_whitespace))
-        .map_or(text.len(), |(i, _)| i);
-    Line::Url(text[..end].trim_end())
-}
 
 /// Schemes that are URLs, just not ones urlcheck checks; anything else before
 /// a colon without `//` (`example.com:8080`) is taken for a host.
@@ -54,7 +27,7 @@ const OTHER_SCHEMES: &[&str] = &[
 ];
 
 /// Parse a URL candidate; the error is the message for an invalid_input record.
-pub fn parse_target(text: &str) -> Result<Url, String> {
+pub(crate) fn parse_target(text: &str) -> Result<Url, String> {
     if let Some((i, c)) = text.char_indices().find(|&(_, c)| c.is_control()) {
         return Err(format!(
             "contains a control character (U+{:04X}) at column {}",
@@ -94,7 +67,7 @@ pub fn parse_target(text: &str) -> Result<Url, String> {
 
 /// The text of a URL with its password, if any, shown as `***`. Works on raw
 /// text, so it also covers lines that are not valid URLs.
-pub fn mask_password(text: &str) -> Cow<'_, str> {
+pub(crate) fn mask_password(text: &str) -> Cow<'_, str> {
     let Some(authority_start) = authority_start(text) else {
         return Cow::Borrowed(text);
     };
@@ -150,7 +123,7 @@ fn authority_start(text: &str) -> Option<usize> {
 }
 
 /// A parsed URL for display, password masked.
-pub fn display_url(url: &Url) -> String {
+pub(crate) fn display_url(url: &Url) -> String {
     if url.password().is_some() {
         let mut masked = url.clone();
         // Cannot fail: the URL already has a password, so it can carry one.
@@ -164,35 +137,6 @@ pub fn display_url(url: &Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strips_blanks_comments_and_whitespace() {
-        assert_eq!(strip_line(""), Line::Skip);
-        assert_eq!(strip_line("   \t"), Line::Skip);
-        assert_eq!(strip_line("# a comment"), Line::Skip);
-        assert_eq!(strip_line("   # indented comment"), Line::Skip);
-        assert_eq!(strip_line("\u{feff}# bom then comment"), Line::Skip);
-        assert_eq!(
-            strip_line("  https://a.test/  "),
-            Line::Url("https://a.test/")
-        );
-        assert_eq!(
-            strip_line("https://a.test/ # staging"),
-            Line::Url("https://a.test/")
-        );
-        assert_eq!(
-            strip_line("https://a.test/\t#x"),
-            Line::Url("https://a.test/")
-        );
-        assert_eq!(
-            strip_line("https://a.test/#fragment"),
-            Line::Url("https://a.test/#fragment")
-        );
-        assert_eq!(
-            strip_line("\u{feff}https://a.test/"),
-            Line::Url("https://a.test/")
-        );
-    }
 
     #[test]
     fn accepts_http_and_https() {
@@ -313,33 +257,6 @@ mod proptests {
 
     const URL_LIKE: &str = "https?://[a-z0-9.:@/?#%-]{0,40}";
 
-    /// What `strip_line` promises for any line.
-    fn check_strip(raw: &str) -> Result<(), TestCaseError> {
-        match strip_line(raw) {
-            Line::Skip => {
-                let text = raw.trim_start_matches('\u{feff}').trim();
-                prop_assert!(text.is_empty() || text.starts_with('#'), "{raw:?}");
-            }
-            Line::Url(url) => {
-                prop_assert!(!url.is_empty());
-                prop_assert!(raw.contains(url));
-                prop_assert_eq!(url.trim(), url);
-                prop_assert!(!url.starts_with('#'));
-                let chars: Vec<char> = url.chars().collect();
-                prop_assert!(
-                    !chars
-                        .windows(2)
-                        .any(|w| w[0].is_whitespace() && w[1] == '#'),
-                    "a trailing comment was kept: {url:?}"
-                );
-                if !url.starts_with('\u{feff}') {
-                    prop_assert_eq!(strip_line(url), Line::Url(url), "idempotent");
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// What `parse_target` promises for any candidate.
     fn check_target(text: &str) -> Result<(), TestCaseError> {
         match parse_target(text) {
@@ -364,29 +281,6 @@ mod proptests {
 
     proptest! {
         #![proptest_config(config())]
-
-        #[test]
-        fn strip_line_never_panics_and_keeps_a_trimmed_part(raw in any::<String>()) {
-            check_strip(&raw)?;
-        }
-
-        #[test]
-        fn strip_line_on_lines_with_blanks_comments_and_boms(
-            raw in "\u{feff}?[ \t#a-z:/.\u{a0}\u{feff}\r]{0,30}",
-        ) {
-            check_strip(&raw)?;
-        }
-
-        #[test]
-        fn strip_line_keeps_a_url_whole_and_drops_its_comment(
-            url in URL_LIKE,
-            bom in "\u{feff}?",
-            pad in "[ \t]{0,3}",
-            comment in "([ \t]+#[ -~]{0,10})?",
-        ) {
-            let raw = format!("{bom}{pad}{url}{comment}{pad}\r");
-            prop_assert_eq!(strip_line(&raw), Line::Url(&url));
-        }
 
         #[test]
         fn parse_target_never_panics(text in any::<String>()) {

@@ -1,0 +1,281 @@
+//! One attempt's requests: the URL, and each redirect followed by hand (to
+//! count hops, catch loops and keep `-H` headers on their own origin), then
+//! the final response's body. A request the server never answered because
+//! its connection went away is sent again; so is one that found the
+//! process out of files, once idle connections have had time to close.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::header::{CONNECTION, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::{Client, RequestBuilder, Response, Url};
+
+use super::body::read_body;
+use super::cert::leaf_certificate;
+use super::classify::{Cause, Classified, Phase, classify};
+use super::client::IDLE_TIMEOUT;
+use super::expect::Fetched;
+use super::retry::parse_retry_after;
+use super::throttle::{HostPermit, Throttle};
+use crate::config::CheckSpec;
+use crate::results::FailureKind;
+use crate::target::{display_url, mask_password};
+
+/// How long connections are closed after each response once the process
+/// has run out of files.
+const SHORT_OF_FILES_FOR: Duration = Duration::from_secs(10);
+
+/// Pauses before each new try when the process is out of files: doubling
+/// from 50 ms until idle connections have had time to expire (the pool's
+/// reaper runs at least every 90 ms, so an idle connection is gone soon
+/// after `IDLE_TIMEOUT`). The check's own timeout still applies.
+fn out_of_files_pauses() -> impl Iterator<Item = Duration> {
+    let enough = IDLE_TIMEOUT * 2;
+    std::iter::successors(Some(Duration::from_millis(50)), |d| Some(*d * 2)).scan(
+        Duration::ZERO,
+        move |waited, pause| {
+            (*waited < enough).then(|| {
+                *waited += pause;
+                pause
+            })
+        },
+    )
+}
+
+/// Sends the requests of every check, with the one shared client.
+pub(crate) struct Fetcher {
+    pub(crate) client: Client,
+    pub(crate) method: reqwest::Method,
+    pub(crate) max_redirects: u32,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) throttle: Throttle,
+    /// When the run started, to time `out_of_files_at`.
+    pub(crate) started: Instant,
+    /// When the process last ran out of files, in ms since `started` (0:
+    /// never). For a while after, connections are not kept (see `send`).
+    pub(crate) out_of_files_at: AtomicU64,
+}
+
+/// What an attempt has reached so far: kept up to date, so that a check cut
+/// off by its deadline still reports the URL and status it got to.
+pub(crate) struct Trail {
+    pub(crate) url: Url,
+    pub(crate) redirects: u32,
+    /// The status of the current hop, once it answers.
+    pub(crate) status: Option<u16>,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+impl Trail {
+    pub(crate) fn new(url: &Url) -> Self {
+        Trail {
+            url: url.clone(),
+            redirects: 0,
+            status: None,
+            retry_after: None,
+        }
+    }
+}
+
+impl Fetcher {
+    /// Request `trail.url`, following redirects, and read the body.
+    /// `permit` is the first host's `--per-host` slot; a redirect to another
+    /// host gives it back and waits for one there.
+    pub(crate) async fn fetch(
+        &self,
+        spec: &CheckSpec,
+        trail: &mut Trail,
+        mut permit: HostPermit<'_>,
+    ) -> Result<Fetched, Classified> {
+        let origin = trail.url.origin();
+        let mut visited = vec![trail.url.clone()];
+        loop {
+            let same_origin = trail.url.origin() == origin;
+            // This hop's status, once it answers; not the previous hop's.
+            trail.status = None;
+            let url = &trail.url;
+            let response = self
+                .send(|client: &Client| {
+                    let request = client.request(self.method.clone(), url.clone());
+                    if same_origin {
+                        request.headers(spec.headers.clone())
+                    } else {
+                        request
+                    }
+                })
+                .await?;
+            let status = response.status();
+            trail.status = Some(status.as_u16());
+            trail.retry_after = response
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(parse_retry_after);
+            let location = response.headers().get(LOCATION);
+            if let (true, Some(location)) = (status.is_redirection(), location)
+                && self.max_redirects > 0
+            {
+                let next = self.next_hop(trail, location, &visited)?;
+                if self.throttle.changes_host(&trail.url, &next) {
+                    drop(permit);
+                    permit = self.throttle.host_slot(&next).await;
+                }
+                visited.push(next.clone());
+                trail.url = next;
+                trail.redirects += 1;
+                continue;
+            }
+            let headers = response.headers().clone();
+            let cert = leaf_certificate(&response);
+            let body = if self.method == reqwest::Method::HEAD {
+                None
+            } else {
+                let keep = spec.settings.needs_body();
+                Some(read_body(response, keep, self.connect_timeout).await?)
+            };
+            return Ok(Fetched {
+                status: status.as_u16(),
+                headers,
+                truncated: body.as_ref().is_some_and(|b| b.truncated),
+                body: body.map(|b| b.bytes).unwrap_or_default(),
+                cert,
+            });
+        }
+    }
+
+    /// Where a redirect leads, unless it breaks a rule: over the limit, a
+    /// loop, or not an http(s) URL.
+    fn next_hop(
+        &self,
+        trail: &Trail,
+        location: &HeaderValue,
+        visited: &[Url],
+    ) -> Result<Url, Classified> {
+        let next = redirect_target(&trail.url, location)?;
+        if trail.redirects >= self.max_redirects {
+            return Err(Classified::fatal(
+                FailureKind::Redirect,
+                format!("more than {} redirects", self.max_redirects),
+            ));
+        }
+        if visited.contains(&next) {
+            return Err(Classified::fatal(
+                FailureKind::Redirect,
+                format!("redirect loop: {} was already visited", display_url(&next)),
+            ));
+        }
+        Ok(next)
+    }
+
+    /// Send a request built by `request`, and send it again when that is
+    /// safe and may help: once when the connection went away under it, and,
+    /// when the process ran out of files, after pauses that let idle
+    /// connections close (see `client.rs`). GET and HEAD are idempotent
+    /// (RFC 9110, 9.2.2), and in both cases the request never reached the
+    /// server.
+    async fn send<F>(&self, request: F) -> Result<Response, Classified>
+    where
+        F: Fn(&Client) -> RequestBuilder,
+    {
+        let send = || {
+            let request = request(&self.client);
+            if self.short_of_files() {
+                // Idle connections hold the files new checks need: close
+                // each connection after its response.
+                request.header(CONNECTION, "close")
+            } else {
+                request
+            }
+            .send()
+        };
+        let mut resent_lost = false;
+        let mut pauses = out_of_files_pauses();
+        loop {
+            let error = match send().await {
+                Ok(response) => return Ok(response),
+                Err(e) => classify(&e, Phase::Request, self.connect_timeout),
+            };
+            match error.cause {
+                Cause::OutOfFiles => {
+                    let Some(pause) = pauses.next() else {
+                        return Err(error);
+                    };
+                    let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                    self.out_of_files_at.store(now.max(1), Ordering::Relaxed);
+                    tokio::time::sleep(pause).await;
+                }
+                Cause::ConnectionLost if !resent_lost => resent_lost = true,
+                _ => return Err(error),
+            }
+        }
+    }
+
+    /// Whether the process ran out of files within `SHORT_OF_FILES_FOR`.
+    fn short_of_files(&self) -> bool {
+        match self.out_of_files_at.load(Ordering::Relaxed) {
+            0 => false,
+            at => self.started.elapsed() < Duration::from_millis(at) + SHORT_OF_FILES_FOR,
+        }
+    }
+}
+
+/// Where a redirect points, resolved against the current URL.
+fn redirect_target(current: &Url, location: &HeaderValue) -> Result<Url, Classified> {
+    let location = location.to_str().map_err(|_| {
+        Classified::fatal(
+            FailureKind::Redirect,
+            "the Location header is not valid text",
+        )
+    })?;
+    let next = current.join(location).map_err(|e| {
+        Classified::fatal(
+            FailureKind::Redirect,
+            format!("invalid redirect target '{}': {e}", mask_password(location)),
+        )
+    })?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(Classified::fatal(
+            FailureKind::Redirect,
+            format!("redirect to unsupported scheme '{}:'", next.scheme()),
+        ));
+    }
+    Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(current: &str, location: &str) -> Result<String, Classified> {
+        let current = Url::parse(current).unwrap();
+        redirect_target(&current, &HeaderValue::from_str(location).unwrap()).map(String::from)
+    }
+
+    #[test]
+    fn redirect_targets_resolve_relative_locations() {
+        assert_eq!(
+            target("http://a.test/x/y", "/z").unwrap(),
+            "http://a.test/z"
+        );
+        assert_eq!(
+            target("http://a.test/x/y", "z").unwrap(),
+            "http://a.test/x/z"
+        );
+        assert_eq!(
+            target("http://a.test/", "https://b.test/").unwrap(),
+            "https://b.test/"
+        );
+        assert_eq!(
+            target("https://a.test/", "//c.test/p").unwrap(),
+            "https://c.test/p"
+        );
+    }
+
+    #[test]
+    fn redirects_to_other_schemes_fail() {
+        let err = target("http://a.test/", "ftp://a.test/file").unwrap_err();
+        assert_eq!(err.failure.kind, FailureKind::Redirect);
+        assert_eq!(err.failure.message, "redirect to unsupported scheme 'ftp:'");
+        assert!(target("http://a.test/", "file:///etc/passwd").is_err());
+        assert!(target("http://a.test/", "http://[oops/").is_err());
+    }
+}

@@ -1,0 +1,223 @@
+//! The check stage: one job in, one `CheckResult` out. An attempt requests
+//! the URL and its redirects (`fetch.rs`), reads the body up to a cap
+//! (`body.rs`) and judges what came back (`expect.rs`); transient failures
+//! are retried with backoff (`retry.rs`); with `--wait`, a failing URL is
+//! re-checked until it comes up (`waiting.rs` shows what is awaited). Every
+//! outcome, good or bad, is a result; errors are classified into a kind and
+//! a typed cause (`classify.rs`).
+
+mod body;
+mod cert;
+mod classify;
+mod client;
+mod expect;
+mod fetch;
+mod retry;
+mod throttle;
+pub(crate) mod waiting;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, Instant};
+
+use classify::Cause;
+use fetch::{Fetcher, Trail};
+use throttle::Throttle;
+use waiting::Waiting;
+
+use crate::config::Config;
+use crate::input::Job;
+use crate::results::{CheckResult, Failure, FailureKind};
+use crate::stop::Stop;
+use crate::target::display_url;
+
+/// Something that checks one job. The real one is `Checker`; tests of the
+/// worker pool use fakes.
+pub(crate) trait Check: Send + Sync + 'static {
+    fn check(&self, job: &Job) -> impl Future<Output = CheckResult> + Send;
+}
+
+/// Checks URLs with one shared HTTP client, so connections are reused.
+pub(crate) struct Checker {
+    fetcher: Fetcher,
+    timeout: Duration,
+    retries: u32,
+    retry_delay: Duration,
+    /// `--wait`: until when failing URLs are re-checked, and how often.
+    wait: Option<(Instant, Duration)>,
+    started: Instant,
+    stop: Arc<Stop>,
+    waiting: Arc<Waiting>,
+}
+
+/// One attempt's result, and what it says about trying again.
+struct Attempt {
+    result: CheckResult,
+    cause: Cause,
+    retry_after: Option<Duration>,
+}
+
+impl Checker {
+    pub(crate) fn new(
+        config: &Config,
+        started: Instant,
+        stop: Arc<Stop>,
+        waiting: Arc<Waiting>,
+    ) -> anyhow::Result<Self> {
+        Ok(Checker {
+            fetcher: Fetcher {
+                client: client::build(config)?,
+                method: config.method.as_reqwest(),
+                max_redirects: config.max_redirects,
+                connect_timeout: config.connect_timeout,
+                throttle: Throttle::new(config.per_host, config.rate),
+                started,
+                out_of_files_at: AtomicU64::new(0),
+            },
+            timeout: config.timeout,
+            retries: config.retries,
+            retry_delay: config.retry_delay,
+            wait: config.wait.map(|w| (started + w, config.wait_interval)),
+            started,
+            stop,
+            waiting,
+        })
+    }
+
+    /// One attempt: a request (and its redirects), judged. None when the run
+    /// stopped while the attempt waited for `--per-host` or `--rate`.
+    async fn attempt(&self, job: &Job, url: &reqwest::Url) -> Option<Attempt> {
+        // Waiting for a turn is not part of the check's time or timeout.
+        let permit = tokio::select! {
+            permit = self.fetcher.throttle.admit(url) => permit,
+            _ = self.stop.stopped() => return None,
+        };
+        let started = Instant::now();
+        let mut trail = Trail::new(url);
+        let fetched = tokio::time::timeout(
+            self.timeout,
+            self.fetcher.fetch(&job.spec, &mut trail, permit),
+        )
+        .await;
+        let elapsed = started.elapsed();
+        let (failure, cause, cert) = match fetched {
+            Ok(Ok(fetched)) => {
+                let failure = expect::judge(&job.spec.settings, &fetched, elapsed);
+                let cause = match &failure {
+                    Some(f) if f.kind == FailureKind::Status => retry::status_cause(trail.status),
+                    _ => Cause::Final,
+                };
+                (failure, cause, fetched.cert)
+            }
+            Ok(Err(classified)) => (Some(classified.failure), classified.cause, None),
+            Err(_) => (
+                Some(Failure::new(
+                    FailureKind::Timeout,
+                    format!(
+                        "timed out after {}",
+                        humantime::format_duration(self.timeout)
+                    ),
+                )),
+                Cause::Transient,
+                None,
+            ),
+        };
+        let failure = failure.map(|f| Failure {
+            message: job.spec.redact(&f.message),
+            ..f
+        });
+        Some(Attempt {
+            result: CheckResult {
+                url: job.url.clone(),
+                origin: job.origin.clone(),
+                status: trail.status,
+                failure,
+                elapsed,
+                // A URL with expanded secrets that was not redirected is shown
+                // as written (its `${VAR}`s unexpanded). After a redirect the
+                // server chose it; redact what a config file expanded into it.
+                final_url: Some(if trail.redirects == 0 && !job.spec.redactions.is_empty() {
+                    job.url.clone()
+                } else {
+                    job.spec.redact(&display_url(&trail.url))
+                }),
+                redirects: trail.redirects,
+                attempts: 1,
+                cert,
+                up_after: None,
+            },
+            cause,
+            retry_after: trail.retry_after,
+        })
+    }
+
+    /// An attempt, then retries while the failure is transient. None when
+    /// the run stopped before the first attempt could start.
+    async fn attempt_with_retries(&self, job: &Job, url: &reqwest::Url) -> Option<CheckResult> {
+        let mut attempt = self.attempt(job, url).await?;
+        let mut attempts = 1;
+        for retry in 0..self.retries {
+            if attempt.result.ok() || !attempt.cause.is_transient() {
+                break;
+            }
+            let delay = retry::backoff(self.retry_delay, retry)
+                .max(attempt.retry_after.unwrap_or_default());
+            if !self.pause(delay).await {
+                break;
+            }
+            match self.attempt(job, url).await {
+                Some(next) => attempt = next,
+                None => break,
+            }
+            attempts += 1;
+        }
+        attempt.result.attempts = attempts;
+        Some(attempt.result)
+    }
+
+    /// Sleep, unless the run stops first: then false.
+    async fn pause(&self, delay: Duration) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => true,
+            _ = self.stop.stopped() => false,
+        }
+    }
+}
+
+impl Check for Checker {
+    async fn check(&self, job: &Job) -> CheckResult {
+        let url = match &job.target {
+            Ok(url) => url,
+            Err(message) => {
+                let failure = Failure::new(FailureKind::InvalidInput, message.clone());
+                return CheckResult::unchecked(job.url.clone(), job.origin.clone(), failure);
+            }
+        };
+        let Some(mut result) = self.attempt_with_retries(job, url).await else {
+            let reason = self.stop.not_checked();
+            return CheckResult::unchecked(job.url.clone(), job.origin.clone(), reason);
+        };
+        let Some((until, interval)) = self.wait else {
+            return result;
+        };
+        // --wait: re-check until it passes or the wait is over.
+        let mut attempts = result.attempts;
+        let _waiting = (!result.ok()).then(|| self.waiting.enter(&job.url));
+        while !result.ok() && Instant::now() + interval <= until {
+            if !self.pause(interval).await {
+                break;
+            }
+            match self.attempt_with_retries(job, url).await {
+                Some(next) => result = next,
+                None => break,
+            }
+            attempts += result.attempts;
+            if result.ok() {
+                result.up_after = Some(self.started.elapsed());
+            }
+        }
+        result.attempts = attempts;
+        result
+    }
+}

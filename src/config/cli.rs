@@ -1,0 +1,498 @@
+//! The command line: `Cli` is what the user typed; `into_config` lays it over
+//! the config file and turns both into a plain `Config`, deciding colour,
+//! progress and input once. clap's derive is used here and for the settings
+//! (`settings.rs`), which declare their own flags; nothing outside `config/`
+//! sees clap.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{CommandFactory, Parser, ValueEnum};
+
+use super::file::{self, FileCheck, FileConfig};
+use super::layer::Layer;
+use super::settings::{
+    CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_REDIRECTS, DEFAULT_METHOD, DEFAULT_RETRIES,
+    DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS, RunSettings,
+    default_user_agent,
+};
+use super::values::{Format, parse_duration, parse_report};
+use super::{CaCerts, CheckSpec, Config, ConfigCheck, GithubActions, InputSpec};
+
+/// After a stop, how long in-flight checks may still finish by default.
+const DEFAULT_SHUTDOWN_TIMEOUT: &str = "5s";
+
+/// Check that URLs are up: fast, in parallel, with results a script can read.
+#[derive(Debug, Parser)]
+#[command(name = "urlcheck", version, max_term_width = 100)]
+#[command(
+    after_help = "Exit codes: 0 all passed, 1 some failed, 2 usage or input error, \
+                        130 interrupted (SIGINT), 143 terminated (SIGTERM)."
+)]
+pub(crate) struct Cli {
+    /// URLs (http:// or https://), files with one URL per line, or - for stdin.
+    /// With no INPUT (and no --config), URLs are read from stdin when it is
+    /// not a terminal.
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<String>,
+
+    /// Read defaults and checks from this TOML file (see the README).
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(flatten)]
+    run: RunSettings,
+
+    /// Accept invalid TLS certificates (expired, self-signed, wrong host).
+    #[arg(short = 'k', long, help_heading = "Requests")]
+    insecure: bool,
+
+    /// Also trust the CA certificates in this PEM file.
+    #[arg(long, value_name = "FILE", help_heading = "Requests")]
+    cacert: Option<PathBuf>,
+
+    #[command(flatten)]
+    check: CheckSettings,
+
+    /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
+    #[arg(long, value_name = "DURATION", default_value = DEFAULT_SHUTDOWN_TIMEOUT,
+          value_parser = parse_duration, help_heading = "Retries and waiting")]
+    shutdown_timeout: Duration,
+
+    /// Output format of the results on stdout.
+    #[arg(short, long, value_enum, default_value_t = Format::Human, help_heading = "Output")]
+    format: Format,
+
+    /// Also write a report to a file, e.g. junit:report.xml, markdown:summary.md
+    /// (repeatable).
+    #[arg(long, value_name = "FORMAT:PATH", value_parser = parse_report, help_heading = "Output")]
+    report: Vec<(Format, PathBuf)>,
+
+    /// Colour the output: auto means a terminal, NO_COLOR unset and TERM not dumb.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto,
+          help_heading = "Output")]
+    color: ColorArg,
+
+    /// Write only failed checks to stdout.
+    #[arg(long, help_heading = "Output")]
+    only_failures: bool,
+
+    /// No progress bar and no summary: only results and errors.
+    #[arg(short, long, help_heading = "Output")]
+    quiet: bool,
+
+    /// No progress bar (the summary is still printed).
+    #[arg(long, help_heading = "Output")]
+    no_progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The facts about the environment that decide defaults, gathered in one place
+/// so that `into_config` can be tested without a terminal.
+#[derive(Debug, Clone)]
+pub(crate) struct Environment {
+    pub(crate) stdin_is_terminal: bool,
+    pub(crate) stdout_is_terminal: bool,
+    pub(crate) stderr_is_terminal: bool,
+    pub(crate) no_color: bool,
+    pub(crate) dumb_term: bool,
+    /// `GITHUB_ACTIONS=true`, with `GITHUB_STEP_SUMMARY` if set.
+    pub(crate) github: Option<GithubActions>,
+}
+
+impl Environment {
+    pub(crate) fn detect() -> Self {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+        Environment {
+            stdin_is_terminal: std::io::stdin().is_terminal(),
+            stdout_is_terminal: std::io::stdout().is_terminal(),
+            stderr_is_terminal: std::io::stderr().is_terminal(),
+            no_color: var("NO_COLOR").is_some(),
+            dumb_term: var("TERM").is_some_and(|v| v == "dumb"),
+            github: var("GITHUB_ACTIONS")
+                .is_some_and(|v| v == "true")
+                .then(|| GithubActions {
+                    step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+                }),
+        }
+    }
+}
+
+/// Parse the process arguments into a `Config`. Usage errors exit with code 2
+/// through clap, which prints the usage line.
+pub(crate) fn parse() -> anyhow::Result<Config> {
+    let cli = Cli::parse();
+    let env = Environment::detect();
+    if cli.inputs.is_empty() && cli.config.is_none() && env.stdin_is_terminal {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "no INPUT given and stdin is a terminal: pass URLs, a file of URLs, \
+                 a --config file, or pipe URLs in",
+            )
+            .exit();
+    }
+    cli.into_config(&env)
+}
+
+impl Cli {
+    /// Resolve the parsed flags against the config file and the environment:
+    /// flags lie over the file's `[defaults]`, a `[[check]]` over both.
+    pub(crate) fn into_config(self, env: &Environment) -> anyhow::Result<Config> {
+        let file = match &self.config {
+            Some(path) => file::load(path, &|name| std::env::var(name).ok())?,
+            None => FileConfig::default(),
+        };
+        let inputs = self.inputs()?;
+        let run = self.run.clone().over(file.run);
+        let every_url = self.check.clone().over(file.check);
+        let config_name = self.config.as_ref().map(|p| p.display().to_string());
+        let config_checks = file
+            .checks
+            .into_iter()
+            .map(|check| config_check(check, config_name.as_deref().unwrap_or(""), &every_url))
+            .collect();
+        let cacert = self.cacert.as_ref().map(read_cacert).transpose()?;
+        let color_allowed = |is_terminal: bool| match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => is_terminal && !env.no_color && !env.dumb_term,
+        };
+        Ok(Config {
+            inputs,
+            workers: run.workers.map_or(DEFAULT_WORKERS, |w| w.0),
+            per_host: run.per_host.map(|p| p.0),
+            rate: run.rate.map(|r| r.0),
+            method: run.method.unwrap_or(DEFAULT_METHOD),
+            max_redirects: run.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS),
+            timeout: run.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            connect_timeout: run.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            spec: Arc::new(CheckSpec::new(every_url, Vec::new())),
+            config_checks,
+            retries: run.retries.unwrap_or(DEFAULT_RETRIES),
+            retry_delay: run.retry_delay.unwrap_or(DEFAULT_RETRY_DELAY),
+            wait: run.wait,
+            wait_interval: run.wait_interval.unwrap_or(DEFAULT_WAIT_INTERVAL),
+            deadline: run.deadline,
+            reports: self.report,
+            github: env.github.clone(),
+            user_agent: run.user_agent.unwrap_or_else(default_user_agent),
+            insecure: self.insecure,
+            cacert,
+            format: self.format,
+            color_stdout: color_allowed(env.stdout_is_terminal),
+            color_stderr: color_allowed(env.stderr_is_terminal),
+            stdout_is_terminal: env.stdout_is_terminal,
+            progress: env.stderr_is_terminal && !self.quiet && !self.no_progress,
+            summary: !self.quiet,
+            only_failures: self.only_failures,
+            shutdown_timeout: self.shutdown_timeout,
+        })
+    }
+
+    /// The INPUT arguments; stdin when there are none (and no config file).
+    fn inputs(&self) -> anyhow::Result<Vec<InputSpec>> {
+        let mut inputs: Vec<InputSpec> = self.inputs.iter().map(|s| classify_input(s)).collect();
+        if inputs.is_empty() && self.config.is_none() {
+            inputs.push(InputSpec::Stdin);
+        }
+        if inputs.iter().filter(|i| **i == InputSpec::Stdin).count() > 1 {
+            bail!("stdin (-) can be given only once");
+        }
+        Ok(inputs)
+    }
+}
+
+/// Read `--cacert` now, so that a wrong path is a usage error, not a
+/// failure per URL.
+fn read_cacert(path: &PathBuf) -> anyhow::Result<CaCerts> {
+    let pem = std::fs::read(path)
+        .with_context(|| format!("cannot read --cacert file {}", path.display()))?;
+    Ok(CaCerts {
+        path: path.clone(),
+        pem,
+    })
+}
+
+/// A config-file check: its own settings over those of every URL.
+fn config_check(check: FileCheck, file: &str, every_url: &CheckSettings) -> ConfigCheck {
+    ConfigCheck {
+        url: check.url,
+        expanded_url: check.expanded_url,
+        file: file.to_string(),
+        line: check.line,
+        spec: Arc::new(CheckSpec::new(
+            check.settings.over(every_url.clone()),
+            check.redactions,
+        )),
+    }
+}
+
+/// `-` is stdin; anything with a scheme is a URL (checked, or reported as
+/// invalid input); everything else is a file path.
+fn classify_input(arg: &str) -> InputSpec {
+    if arg == "-" {
+        InputSpec::Stdin
+    } else if arg.contains("://") {
+        InputSpec::Url(arg.to_string())
+    } else {
+        InputSpec::File(PathBuf::from(arg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Method;
+
+    fn env() -> Environment {
+        Environment {
+            stdin_is_terminal: false,
+            stdout_is_terminal: true,
+            stderr_is_terminal: true,
+            no_color: false,
+            dumb_term: false,
+            github: None,
+        }
+    }
+
+    fn config(args: &[&str]) -> Config {
+        let cli = Cli::try_parse_from(std::iter::once("urlcheck").chain(args.iter().copied()))
+            .expect("arguments parse");
+        cli.into_config(&env()).expect("config resolves")
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&["https://example.com"]);
+        assert_eq!(c.workers, DEFAULT_WORKERS);
+        assert_eq!(c.timeout, Duration::from_secs(10));
+        assert_eq!(c.max_redirects, 10);
+        assert_eq!(c.format, Format::Human);
+        assert_eq!(c.method, Method::Get);
+        assert_eq!(c.spec.settings.statuses().to_string(), "200-299");
+        assert_eq!(c.retries, 0);
+        assert_eq!(c.retry_delay, Duration::from_secs(1));
+        assert_eq!((c.wait, c.deadline), (None, None));
+        assert_eq!(c.wait_interval, Duration::from_secs(2));
+        assert!(c.user_agent.to_str().unwrap().starts_with("urlcheck/"));
+        assert!(c.progress && c.summary && c.color_stdout);
+        assert_eq!(c.queue_capacity(), 2 * DEFAULT_WORKERS);
+    }
+
+    #[test]
+    fn inputs_are_classified() {
+        let c = config(&["https://a.test/", "urls.txt", "-", "ftp://x"]);
+        assert_eq!(
+            c.inputs,
+            vec![
+                InputSpec::Url("https://a.test/".into()),
+                InputSpec::File("urls.txt".into()),
+                InputSpec::Stdin,
+                InputSpec::Url("ftp://x".into()),
+            ]
+        );
+        assert_eq!(config(&[]).inputs, vec![InputSpec::Stdin]);
+    }
+
+    #[test]
+    fn stdin_twice_is_an_error() {
+        let cli = Cli::try_parse_from(["urlcheck", "-", "-"]).unwrap();
+        assert!(cli.into_config(&env()).is_err());
+    }
+
+    #[test]
+    fn colour_and_progress_follow_the_environment() {
+        let cli = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("urlcheck").chain(args.iter().copied())).unwrap()
+        };
+        let piped = Environment {
+            stdout_is_terminal: false,
+            stderr_is_terminal: false,
+            ..env()
+        };
+        let c = cli(&["x"]).into_config(&piped).unwrap();
+        assert!(!c.color_stdout && !c.color_stderr && !c.progress && c.summary);
+        let c = cli(&["--color", "always", "x"])
+            .into_config(&piped)
+            .unwrap();
+        assert!(c.color_stdout && c.color_stderr);
+        let no_color = Environment {
+            no_color: true,
+            ..env()
+        };
+        assert!(!cli(&["x"]).into_config(&no_color).unwrap().color_stdout);
+        let dumb = Environment {
+            dumb_term: true,
+            ..env()
+        };
+        assert!(!cli(&["x"]).into_config(&dumb).unwrap().color_stdout);
+        let c = cli(&["-q", "x"]).into_config(&env()).unwrap();
+        assert!(!c.progress && !c.summary);
+        let c = cli(&["--no-progress", "x"]).into_config(&env()).unwrap();
+        assert!(!c.progress && c.summary);
+    }
+
+    #[test]
+    fn flags_reach_the_config() {
+        let c = config(&[
+            "-w",
+            "3",
+            "-f",
+            "jsonl",
+            "-X",
+            "HEAD",
+            "-t",
+            "500ms",
+            "--max-redirects",
+            "0",
+            "-H",
+            "X-A: 1",
+            "-H",
+            "X-A: 2",
+            "-A",
+            "probe",
+            "-k",
+            "--only-failures",
+            "--expect-status",
+            "200,404",
+            "x",
+        ]);
+        assert_eq!(c.workers, 3);
+        assert_eq!(c.format, Format::Jsonl);
+        assert_eq!(c.method, Method::Head);
+        assert_eq!(c.timeout, Duration::from_millis(500));
+        assert_eq!(c.max_redirects, 0);
+        assert_eq!(c.spec.headers.get_all("x-a").iter().count(), 2);
+        assert_eq!(c.user_agent, "probe");
+        assert!(c.insecure && c.only_failures);
+        assert!(
+            c.spec.settings.statuses().contains(404) && !c.spec.settings.statuses().contains(201)
+        );
+    }
+
+    #[test]
+    fn ci_flags_reach_the_config() {
+        let c = config(&[
+            "--expect-body",
+            "ok",
+            "--expect-body-regex",
+            "^o",
+            "--reject-body-regex",
+            "error",
+            "--expect-header",
+            "Content-Type: ^text/",
+            "--max-latency",
+            "500ms",
+            "--min-cert-days",
+            "14",
+            "--retries",
+            "2",
+            "--retry-delay",
+            "100ms",
+            "--wait",
+            "30s",
+            "--wait-interval",
+            "1s",
+            "--deadline",
+            "1m",
+            "--report",
+            "junit:out/report.xml",
+            "--report",
+            "markdown:summary.md",
+            "-f",
+            "junit",
+            "x",
+        ]);
+        let expect = &c.spec.settings;
+        assert_eq!(expect.expect_body.as_deref(), Some("ok"));
+        assert!(expect.expect_body_regex.as_ref().unwrap().is_match("ok"));
+        assert!(
+            expect
+                .reject_body_regex
+                .as_ref()
+                .unwrap()
+                .is_match("an error")
+        );
+        assert_eq!(expect.expect_header[0].name, "content-type");
+        assert_eq!(expect.max_latency, Some(Duration::from_millis(500)));
+        assert_eq!(expect.min_cert_days, Some(14));
+        assert_eq!((c.retries, c.retry_delay), (2, Duration::from_millis(100)));
+        assert_eq!(c.wait, Some(Duration::from_secs(30)));
+        assert_eq!(c.wait_interval, Duration::from_secs(1));
+        assert_eq!(c.deadline, Some(Duration::from_secs(60)));
+        assert_eq!(
+            c.reports,
+            vec![
+                (Format::Junit, PathBuf::from("out/report.xml")),
+                (Format::Markdown, PathBuf::from("summary.md"))
+            ]
+        );
+        assert_eq!(c.format, Format::Junit);
+    }
+
+    #[test]
+    fn a_config_file_gives_defaults_that_flags_override() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("urlcheck.toml");
+        std::fs::write(
+            &path,
+            "[defaults]\nworkers = 8\ntimeout = \"5s\"\nretries = 2\n\
+             per_host = 4\nrate = 2.5\n\
+             headers = { X-Team = \"web\" }\n\n[[check]]\nurl = \"https://a.test/health\"\n\
+             expect_body = \"ok\"\n",
+        )
+        .unwrap();
+        let path = path.to_str().unwrap();
+        let c = config(&["-c", path]);
+        assert_eq!((c.workers, c.retries), (8, 2));
+        assert_eq!((c.per_host, c.rate), (Some(4), Some(2.5)));
+        assert_eq!(c.timeout, Duration::from_secs(5));
+        assert!(c.inputs.is_empty(), "with --config, stdin is not read");
+        assert_eq!(c.config_checks.len(), 1);
+        let check = &c.config_checks[0];
+        assert_eq!(
+            (check.url.as_str(), check.line),
+            ("https://a.test/health", 10)
+        );
+        assert_eq!(check.spec.settings.expect_body.as_deref(), Some("ok"));
+        assert_eq!(check.spec.headers["x-team"], "web");
+        let c = config(&[
+            "-c",
+            path,
+            "-w",
+            "3",
+            "--rate",
+            "7",
+            "-H",
+            "X-Team: api",
+            "https://b.test/",
+        ]);
+        assert_eq!((c.workers, c.retries), (3, 2));
+        assert_eq!((c.per_host, c.rate), (Some(4), Some(7.0)));
+        assert_eq!(c.spec.headers["x-team"], "api");
+        assert_eq!(c.inputs, vec![InputSpec::Url("https://b.test/".into())]);
+    }
+
+    #[test]
+    fn missing_cacert_is_an_error_naming_the_file() {
+        let cli =
+            Cli::try_parse_from(["urlcheck", "--cacert", "/nonexistent/ca.pem", "x"]).unwrap();
+        let err = cli.into_config(&env()).unwrap_err();
+        assert!(format!("{err:#}").contains("/nonexistent/ca.pem"));
+    }
+}

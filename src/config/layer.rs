@@ -1,0 +1,196 @@
+//! Layers of settings. The command line, the config file's `[defaults]` and
+//! each `[[check]]` are layers of the same structs, where unset is `None`; a
+//! layer lies `over` the one below it. `layer!` declares such a struct once:
+//! clap's derive makes its flags, the field names are its config-file keys,
+//! and `Layer` (how a file value sets a field, how layers merge) is written
+//! from the same declaration.
+
+use reqwest::header::HeaderMap;
+
+use super::toml_text::{FileValue, TomlText, Value};
+use super::values::{Header, HeaderRule};
+
+/// A struct of settings that can be read from a config-file table and laid
+/// over another.
+pub(crate) trait Layer: Sized {
+    /// The config-file keys, in declaration order.
+    const KEYS: &'static [&'static str];
+
+    /// Set the field named `key` from a file value; `Ok(false)` when this
+    /// layer has no such key.
+    fn read(&mut self, text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<bool>;
+
+    /// `self` over `below`: what is set here wins.
+    fn over(self, below: Self) -> Self;
+}
+
+/// One field of a layer: how a file value sets it and how it merges.
+pub(crate) trait Field: Sized {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self>;
+    fn over(self, below: Self) -> Self;
+}
+
+/// A single value: set here, it wins.
+impl<T: FileValue> Field for Option<T> {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        T::read(text, key, value).map(Some)
+    }
+
+    fn over(self, below: Self) -> Self {
+        self.or(below)
+    }
+}
+
+/// Request headers: a layer's header replaces the same-named ones below it
+/// (all of them); other headers below are kept.
+impl Field for Vec<Header> {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        let mut headers = Vec::new();
+        for (name, value) in text.table(value, "a table of header names and values")? {
+            let name = super::values::header_name(name.get_ref())
+                .map_err(|problem| text.error_at(name.span().start, format!("{key}: {problem}")))?;
+            let expanded = text.expand(value)?;
+            // The value is never quoted, since it may hold a secret.
+            let value = super::values::header_value(&expanded.text, expanded.has_variables())
+                .map_err(|_| {
+                    text.error_at(
+                        value.span().start,
+                        format!(
+                            "{key}: the value of {name} has characters a header cannot carry \
+                             (such as a line break)"
+                        ),
+                    )
+                })?;
+            headers.push(Header { name, value });
+        }
+        Ok(headers)
+    }
+
+    fn over(self, below: Self) -> Self {
+        let mut merged: Vec<Header> = below
+            .into_iter()
+            .filter(|b| !self.iter().any(|h| h.name == b.name))
+            .collect();
+        merged.extend(self);
+        merged
+    }
+}
+
+/// Header expectations add up: a layer's rules join those below it.
+impl Field for Vec<HeaderRule> {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        let mut rules = Vec::new();
+        for (name, pattern) in text.table(value, "a table of header names and regexes")? {
+            let name = super::values::header_name(name.get_ref())
+                .map_err(|problem| text.error_at(name.span().start, format!("{key}: {problem}")))?;
+            let written: String = text.serde(pattern)?;
+            let pattern = text.regex(&written, pattern.span().start, key)?;
+            rules.push(HeaderRule { name, pattern });
+        }
+        Ok(rules)
+    }
+
+    fn over(self, mut below: Self) -> Self {
+        below.extend(self);
+        below
+    }
+}
+
+/// The headers of a layer, in order, for a request.
+pub(crate) fn header_map(headers: &[Header]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for header in headers {
+        map.append(header.name.clone(), header.value.clone());
+    }
+    map
+}
+
+/// Declares a layer: the struct as written (its fields `Option`s or header
+/// lists), and its `Layer` impl, field by field, from the same names.
+macro_rules! layer {
+    (
+        $(#[$meta:meta])*
+        pub(crate) struct $name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                pub(crate) $field:ident: $ty:ty,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub(crate) struct $name {
+            $(
+                $(#[$field_meta])*
+                pub(crate) $field: $ty,
+            )*
+        }
+
+        impl $crate::config::layer::Layer for $name {
+            const KEYS: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            fn read(
+                &mut self,
+                text: &$crate::config::toml_text::TomlText<'_>,
+                key: &str,
+                value: &$crate::config::toml_text::Value<'_>,
+            ) -> anyhow::Result<bool> {
+                use $crate::config::layer::Field;
+                match key {
+                    $(stringify!($field) => self.$field = Field::read(text, key, value)?,)*
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            }
+
+            fn over(self, below: Self) -> Self {
+                use $crate::config::layer::Field;
+                $name {
+                    $($field: Field::over(self.$field, below.$field),)*
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use layer;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(line: &str) -> Header {
+        line.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn rule(line: &str) -> HeaderRule {
+        line.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn headers_replace_by_name_and_keep_the_rest() {
+        let below = vec![
+            header("X-Team: web"),
+            header("X-Team: ops"),
+            header("X-A: 1"),
+        ];
+        let merged = vec![header("x-team: api")].over(below);
+        let shown: Vec<String> = merged
+            .iter()
+            .map(|h| format!("{}: {}", h.name, h.value.to_str().unwrap_or("?")))
+            .collect();
+        assert_eq!(shown, ["x-a: 1", "x-team: api"]);
+    }
+
+    #[test]
+    fn header_rules_add_up_below_first() {
+        let merged = vec![rule("X-Top: t")].over(vec![rule("X-Base: b")]);
+        let names: Vec<_> = merged.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["x-base", "x-top"]);
+    }
+
+    #[test]
+    fn options_set_above_win() {
+        assert_eq!(Some(1).over(Some(2)), Some(1));
+        assert_eq!(None.over(Some(2)), Some(2));
+    }
+}

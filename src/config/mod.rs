@@ -1,0 +1,185 @@
+//! Configuration: what the user asked for, from the command line (`cli.rs`)
+//! and the `--config` file (`file.rs`), resolved into the plain `Config` of
+//! one run, with every terminal-dependent choice already decided. Settings
+//! shared by both are declared once, in `settings.rs`.
+
+pub(crate) mod cli;
+mod file;
+mod layer;
+pub(crate) mod settings;
+mod toml_text;
+pub(crate) mod values;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue};
+
+pub(crate) use settings::CheckSettings;
+pub(crate) use toml_text::Redaction;
+pub(crate) use values::{Format, Method};
+
+/// Everything a run needs to know, decided once before anything starts.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    /// Where URLs come from, in the order given.
+    pub(crate) inputs: Vec<InputSpec>,
+    /// Number of worker tasks, and so the most checks in flight at once.
+    pub(crate) workers: usize,
+    /// `--per-host`: the most requests in flight to one host.
+    pub(crate) per_host: Option<usize>,
+    /// `--rate`: the most checks started per second.
+    pub(crate) rate: Option<f64>,
+    /// HTTP method of every check.
+    pub(crate) method: Method,
+    /// Redirect hops to follow before failing; 0 reports the redirect itself.
+    pub(crate) max_redirects: u32,
+    /// Hard deadline for one whole check: connect, redirects, headers and body.
+    pub(crate) timeout: Duration,
+    /// Deadline for establishing one TCP (and TLS) connection.
+    pub(crate) connect_timeout: Duration,
+    /// What every URL from the command line or a list must show, and the
+    /// headers it is requested with; config-file checks carry their own.
+    pub(crate) spec: Arc<CheckSpec>,
+    /// URLs from the config file, each with its own spec.
+    pub(crate) config_checks: Vec<ConfigCheck>,
+    /// Extra attempts after a transient failure.
+    pub(crate) retries: u32,
+    /// The first retry's delay; it doubles each time, with jitter.
+    pub(crate) retry_delay: Duration,
+    /// Keep re-checking failing URLs for this long (a deploy coming up).
+    pub(crate) wait: Option<Duration>,
+    /// How often `wait` re-checks.
+    pub(crate) wait_interval: Duration,
+    /// The whole run never takes longer than this.
+    pub(crate) deadline: Option<Duration>,
+    /// Extra reports written to files (`--report FORMAT:PATH`).
+    pub(crate) reports: Vec<(Format, PathBuf)>,
+    /// Running under GitHub Actions: annotations, and the step summary file.
+    pub(crate) github: Option<GithubActions>,
+    /// The `User-Agent` header.
+    pub(crate) user_agent: HeaderValue,
+    /// Accept any TLS certificate (`-k`).
+    pub(crate) insecure: bool,
+    /// Extra trusted CA certificates, PEM, read from `--cacert`.
+    pub(crate) cacert: Option<CaCerts>,
+    /// How results are written to stdout.
+    pub(crate) format: Format,
+    /// Colour results on stdout.
+    pub(crate) color_stdout: bool,
+    /// Colour the summary and warnings on stderr.
+    pub(crate) color_stderr: bool,
+    /// Results go to a terminal (the progress bar steps aside for them).
+    pub(crate) stdout_is_terminal: bool,
+    /// Show a live progress bar on stderr.
+    pub(crate) progress: bool,
+    /// Print the summary on stderr at the end.
+    pub(crate) summary: bool,
+    /// Write only failed checks to stdout (the summary still counts all).
+    pub(crate) only_failures: bool,
+    /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
+    pub(crate) shutdown_timeout: Duration,
+}
+
+impl Config {
+    /// Capacity of the bounded queue between the input reader and the workers:
+    /// enough to keep every worker busy, small enough that input is streamed.
+    pub(crate) fn queue_capacity(&self) -> usize {
+        self.workers.saturating_mul(2).max(1)
+    }
+}
+
+/// The `--cacert` file, read once when the configuration is resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct CaCerts {
+    /// The path as given, for messages.
+    pub(crate) path: PathBuf,
+    /// Its PEM text.
+    pub(crate) pem: Vec<u8>,
+}
+
+/// One INPUT argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum InputSpec {
+    /// A URL given on the command line.
+    Url(String),
+    /// A file of URLs, one per line.
+    File(PathBuf),
+    /// Standard input (`-`, or no INPUT with a piped stdin).
+    Stdin,
+}
+
+/// How to check one URL: the settings that apply to it (flags, `[defaults]`
+/// and its own `[[check]]` keys, merged), and the headers it is sent with.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CheckSpec {
+    /// What it must show, and the headers to send, merged.
+    pub(crate) settings: CheckSettings,
+    /// `settings.headers` as a request carries them, sent to the URL's own
+    /// origin only.
+    pub(crate) headers: HeaderMap,
+    /// Values expanded from `${VAR}` in a config-file URL, with the text to
+    /// show instead: secrets never reach the output.
+    pub(crate) redactions: Vec<Redaction>,
+}
+
+impl CheckSpec {
+    pub(crate) fn new(settings: CheckSettings, redactions: Vec<Redaction>) -> Self {
+        CheckSpec {
+            headers: layer::header_map(&settings.headers),
+            settings,
+            redactions,
+        }
+    }
+
+    /// `text` with every expanded secret shown as its `${VAR}` again.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        self.redactions.iter().fold(text.to_string(), |text, r| {
+            text.replace(&r.secret, &r.shown)
+        })
+    }
+}
+
+/// One `[[check]]` of a config file.
+#[derive(Debug, Clone)]
+pub(crate) struct ConfigCheck {
+    /// The URL as written in the file, `${VAR}` unexpanded: what is shown.
+    pub(crate) url: String,
+    /// The URL with variables expanded: what is requested.
+    pub(crate) expanded_url: String,
+    /// The config file, and the line of this check's `url`.
+    pub(crate) file: String,
+    pub(crate) line: u64,
+    pub(crate) spec: Arc<CheckSpec>,
+}
+
+/// GitHub Actions, detected from `GITHUB_ACTIONS=true`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GithubActions {
+    /// `$GITHUB_STEP_SUMMARY`: the markdown summary is appended to it.
+    pub(crate) step_summary: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_raw_and_percent_encoded() {
+        let spec = CheckSpec {
+            redactions: toml_text::encoded_forms("a b\"c")
+                .into_iter()
+                .map(|secret| Redaction {
+                    secret,
+                    shown: "${T}".to_string(),
+                })
+                .collect(),
+            ..CheckSpec::default()
+        };
+        assert_eq!(
+            spec.redact("http://x/a%20b%22c?k=a%20b%22c"),
+            "http://x/${T}?k=${T}"
+        );
+    }
+}

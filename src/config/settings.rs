@@ -1,0 +1,203 @@
+//! Every setting that the command line and the config file share, declared
+//! once: its flag and help (clap's attributes), its config-file key (the
+//! field's name), and its default (a named constant the help shows). Adding
+//! a setting is adding a field here, plus the code that uses it.
+//!
+//! `RunSettings` are for the whole run (flags and `[defaults]`);
+//! `CheckSettings` are for each URL (flags, `[defaults]` and `[[check]]`).
+
+use std::time::Duration;
+
+use clap::Args;
+use regex::Regex;
+use reqwest::header::HeaderValue;
+
+use super::layer::layer;
+use super::values::{
+    Header, HeaderRule, Method, PerHost, Rate, StatusSet, Workers, parse_duration, parse_regex,
+    parse_user_agent, show_duration,
+};
+
+/// Default number of workers; see "Choosing --workers" in the README.
+pub(crate) const DEFAULT_WORKERS: usize = 64;
+/// Default method of a check.
+pub(crate) const DEFAULT_METHOD: Method = Method::Get;
+/// Default deadline for one attempt.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default deadline for opening one connection.
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default number of redirects followed.
+pub(crate) const DEFAULT_MAX_REDIRECTS: u32 = 10;
+/// Default number of retries after a transient failure.
+pub(crate) const DEFAULT_RETRIES: u32 = 0;
+/// Default delay before the first retry.
+pub(crate) const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(1);
+/// Default interval of `--wait` re-checks.
+pub(crate) const DEFAULT_WAIT_INTERVAL: Duration = Duration::from_secs(2);
+/// Default statuses that pass.
+pub(crate) const DEFAULT_EXPECT_STATUS: StatusSet = StatusSet::SUCCESS;
+
+/// The default User-Agent: `urlcheck/VERSION`.
+pub(crate) fn default_user_agent() -> HeaderValue {
+    HeaderValue::from_static(concat!("urlcheck/", env!("CARGO_PKG_VERSION")))
+}
+
+layer! {
+    /// Settings of the whole run: flags, and the config file's `[defaults]`.
+    #[derive(Debug, Clone, Default, Args)]
+    pub(crate) struct RunSettings {
+        #[arg(short, long, value_name = "N",
+              help = format!("Number of checks in flight at once [default: {DEFAULT_WORKERS}]"))]
+        pub(crate) workers: Option<Workers>,
+
+        /// At most N requests in flight to one host (by name, whatever the port)
+        /// [default: no limit beyond --workers].
+        #[arg(long, value_name = "N")]
+        pub(crate) per_host: Option<PerHost>,
+
+        /// Start at most N checks per second, evenly spaced; decimals allowed,
+        /// e.g. 0.5 for one every 2s [default: no limit].
+        #[arg(long, value_name = "N")]
+        pub(crate) rate: Option<Rate>,
+
+        #[arg(short, long, value_name = "DURATION", value_parser = parse_duration,
+              help_heading = "Requests",
+              help = format!("Deadline for one attempt (connect, redirects, headers and body), \
+                              e.g. 500ms, 10s, 2m [default: {}]", show_duration(DEFAULT_TIMEOUT)))]
+        pub(crate) timeout: Option<Duration>,
+
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+              help_heading = "Requests",
+              help = format!("Deadline for opening a connection, TCP and TLS [default: {}]",
+                             show_duration(DEFAULT_CONNECT_TIMEOUT)))]
+        pub(crate) connect_timeout: Option<Duration>,
+
+        #[arg(long, value_name = "N", help_heading = "Retries and waiting",
+              help = format!("Retry transient failures (dns, connect, timeout, reset, 408, 429, \
+                              5xx) this many times [default: {DEFAULT_RETRIES}]"))]
+        pub(crate) retries: Option<u32>,
+
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+              help_heading = "Retries and waiting",
+              help = format!("First retry delay; it doubles each retry, with jitter [default: {}]",
+                             show_duration(DEFAULT_RETRY_DELAY)))]
+        pub(crate) retry_delay: Option<Duration>,
+
+        #[arg(long, value_name = "N", help_heading = "Requests",
+              help = format!("Redirects to follow; 0 reports the redirect response itself \
+                              [default: {DEFAULT_MAX_REDIRECTS}]"))]
+        pub(crate) max_redirects: Option<u32>,
+
+        #[arg(short = 'X', long, value_enum, ignore_case = true, help_heading = "Requests",
+              help = format!("HTTP method of each check [default: {DEFAULT_METHOD}]"))]
+        pub(crate) method: Option<Method>,
+
+        #[arg(short = 'A', long, value_name = "STRING", value_parser = parse_user_agent,
+              help_heading = "Requests",
+              help = format!("The User-Agent header [default: {}]",
+                             default_user_agent().to_str().unwrap_or("urlcheck")))]
+        pub(crate) user_agent: Option<HeaderValue>,
+
+        /// A deploy is coming up: re-check failing URLs until all pass or this
+        /// much time has passed.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+              help_heading = "Retries and waiting")]
+        pub(crate) wait: Option<Duration>,
+
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+              help_heading = "Retries and waiting",
+              help = format!("How often --wait re-checks a failing URL [default: {}]",
+                             show_duration(DEFAULT_WAIT_INTERVAL)))]
+        pub(crate) wait_interval: Option<Duration>,
+
+        /// The whole run never takes longer; checks cut off fail as interrupted.
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+              help_heading = "Retries and waiting")]
+        pub(crate) deadline: Option<Duration>,
+    }
+}
+
+layer! {
+    /// Settings of each URL: what to send and what to expect. Flags and
+    /// `[defaults]` give them to every URL; a `[[check]]` to its own.
+    #[derive(Debug, Clone, Default, Args)]
+    pub(crate) struct CheckSettings {
+        /// Extra request header, 'Name: value' (repeatable). Dropped when a redirect
+        /// leaves the URL's origin (scheme, host and port).
+        #[arg(short = 'H', long = "header", value_name = "HEADER", help_heading = "Requests")]
+        pub(crate) headers: Vec<Header>,
+
+        #[arg(long, value_name = "LIST", help_heading = "Expectations",
+              help = format!("Statuses that pass: codes and ranges, e.g. 200-299,301,404 \
+                              [default: {DEFAULT_EXPECT_STATUS}]"))]
+        pub(crate) expect_status: Option<StatusSet>,
+
+        /// The body must contain this text.
+        #[arg(long, value_name = "TEXT", help_heading = "Expectations")]
+        pub(crate) expect_body: Option<String>,
+
+        /// The body must match this regex.
+        #[arg(long, value_name = "REGEX", value_parser = parse_regex,
+              help_heading = "Expectations")]
+        pub(crate) expect_body_regex: Option<Regex>,
+
+        /// The check fails if the body matches this regex, e.g. 'error|maintenance'.
+        #[arg(long, value_name = "REGEX", value_parser = parse_regex,
+              help_heading = "Expectations")]
+        pub(crate) reject_body_regex: Option<Regex>,
+
+        /// A response header must match: 'Name: REGEX' (repeatable).
+        #[arg(long, value_name = "HEADER", help_heading = "Expectations")]
+        pub(crate) expect_header: Vec<HeaderRule>,
+
+        /// A slower check fails (kind slow).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+              help_heading = "Expectations")]
+        pub(crate) max_latency: Option<Duration>,
+
+        /// An https check fails (kind certificate) when the certificate expires in
+        /// fewer days.
+        #[arg(long, value_name = "DAYS", help_heading = "Expectations")]
+        pub(crate) min_cert_days: Option<u32>,
+    }
+}
+
+impl CheckSettings {
+    /// The statuses that pass.
+    pub(crate) fn statuses(&self) -> &StatusSet {
+        self.expect_status
+            .as_ref()
+            .unwrap_or(&DEFAULT_EXPECT_STATUS)
+    }
+
+    /// The body must be read and kept (up to the cap) to judge it.
+    pub(crate) fn needs_body(&self) -> bool {
+        self.expect_body.is_some()
+            || self.expect_body_regex.is_some()
+            || self.reject_body_regex.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::layer::Layer;
+
+    #[test]
+    fn the_keys_are_the_field_names_in_order() {
+        assert_eq!(RunSettings::KEYS[0], "workers");
+        assert_eq!(
+            CheckSettings::KEYS,
+            [
+                "headers",
+                "expect_status",
+                "expect_body",
+                "expect_body_regex",
+                "reject_body_regex",
+                "expect_header",
+                "max_latency",
+                "min_cert_days"
+            ]
+        );
+    }
+}

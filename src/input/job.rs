@@ -1,0 +1,175 @@
+//! A job: one input URL line on its way to a worker, with where it came
+//! from and what it means (a URL to check, or why it is not one).
+
+use std::sync::Arc;
+
+use reqwest::Url;
+
+use super::lines::{Line, MAX_LINE_BYTES, RawLine, strip_line};
+use crate::config::CheckSpec;
+use crate::results::{CheckResult, Failure, FailureKind, Origin, Source};
+use crate::target;
+
+/// One input URL line on its way to a worker.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    /// The URL as given, password masked: what every record shows.
+    pub(crate) url: String,
+    pub(crate) origin: Origin,
+    /// The URL to check, or why the line is not one.
+    pub(crate) target: Result<Url, String>,
+    /// What to send and what to expect.
+    pub(crate) spec: Arc<CheckSpec>,
+}
+
+impl Job {
+    pub(crate) fn new(url: &str, origin: Origin, spec: Arc<CheckSpec>) -> Self {
+        Self::expanded(url, url, origin, spec)
+    }
+
+    /// A job that shows `url` but requests `expanded_url` (a config-file URL
+    /// whose `${VAR}`s must not be printed expanded).
+    pub(crate) fn expanded(
+        url: &str,
+        expanded_url: &str,
+        origin: Origin,
+        spec: Arc<CheckSpec>,
+    ) -> Self {
+        let target = target::parse_target(expanded_url).map_err(|message| spec.redact(&message));
+        let mut url = target::mask_password(url).into_owned();
+        // A safety net under the text-level masking: whatever password the
+        // parser found is not shown either (only the login part: the same
+        // text may also be in the path).
+        if let Some(password) = target.as_ref().ok().and_then(|t| t.password()) {
+            url = url.replacen(&format!(":{password}@"), ":***@", 1);
+        }
+        Job {
+            url,
+            origin,
+            target,
+            spec,
+        }
+    }
+
+    fn invalid(url: &str, origin: Origin, message: String, spec: Arc<CheckSpec>) -> Self {
+        Job {
+            url: target::mask_password(url).into_owned(),
+            origin,
+            target: Err(message),
+            spec,
+        }
+    }
+
+    /// The record for this job when it is not checked: its invalid-input
+    /// result if it has one (that much is known), else `reason`.
+    pub(crate) fn into_unchecked(self, reason: Failure) -> CheckResult {
+        let failure = match self.target {
+            Err(message) => Failure::new(FailureKind::InvalidInput, message),
+            Ok(_) => reason,
+        };
+        CheckResult::unchecked(self.url, self.origin, failure)
+    }
+}
+
+/// The job for one physical line, or `None` for a blank or comment line.
+pub(crate) fn job_from_line(
+    source: &Source,
+    raw: RawLine<'_>,
+    spec: &Arc<CheckSpec>,
+) -> Option<Job> {
+    let origin = Origin {
+        source: source.clone(),
+        line: Some(raw.number),
+    };
+    if raw.is_too_long() {
+        // Mask the whole kept part first: a cut could split a password.
+        let kept = String::from_utf8_lossy(raw.bytes);
+        let masked = target::mask_password(kept.trim_start());
+        let start: String = masked.chars().take(60).collect();
+        let message = format!(
+            "line is {} bytes long, over the {MAX_LINE_BYTES}-byte limit for a URL",
+            raw.len
+        );
+        return Some(Job::invalid(
+            &format!("{start}…"),
+            origin,
+            message,
+            spec.clone(),
+        ));
+    }
+    match std::str::from_utf8(raw.bytes) {
+        Ok(text) => match strip_line(text) {
+            Line::Skip => None,
+            Line::Url(url) => Some(Job::new(url, origin, spec.clone())),
+        },
+        Err(e) => {
+            let lossy = String::from_utf8_lossy(raw.bytes);
+            match strip_line(&lossy) {
+                Line::Skip => None,
+                Line::Url(shown) => {
+                    let message = format!(
+                        "line is not valid UTF-8 (bad byte 0x{:02x} at byte {})",
+                        raw.bytes[e.valid_up_to()],
+                        e.valid_up_to() + 1
+                    );
+                    Some(Job::invalid(shown, origin, message, spec.clone()))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stop::Stop;
+
+    #[test]
+    fn an_over_long_line_is_reported_short_and_masked() {
+        let mut line = b"https://user:secret@a.test/".to_vec();
+        line.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES * 2));
+        let raw = RawLine {
+            number: 4,
+            bytes: &line[..MAX_LINE_BYTES],
+            len: line.len(),
+        };
+        let job = job_from_line(&Source::Stdin, raw, &Arc::default()).unwrap();
+        assert!(job.url.starts_with("https://user:***@a.test/xx") && job.url.ends_with('…'));
+        assert!(job.url.chars().count() <= 61);
+        assert!(
+            job.target
+                .unwrap_err()
+                .contains("over the 16384-byte limit")
+        );
+    }
+
+    #[test]
+    fn only_the_login_is_masked_not_the_same_text_elsewhere() {
+        let origin = Origin {
+            source: Source::Arg,
+            line: None,
+        };
+        let job = Job::new(
+            "http:/u:passwd@a.test/passwd?passwd",
+            origin,
+            Arc::default(),
+        );
+        assert_eq!(job.url, "http:/u:***@a.test/passwd?passwd");
+    }
+
+    #[test]
+    fn unchecked_invalid_jobs_keep_their_invalid_input_result() {
+        let origin = Origin {
+            source: Source::Arg,
+            line: None,
+        };
+        let stop = Stop::default();
+        let bad =
+            Job::new("ftp://x", origin.clone(), Arc::default()).into_unchecked(stop.not_checked());
+        assert_eq!(bad.failure.unwrap().kind, FailureKind::InvalidInput);
+        let good = Job::new("https://u:pw@x.test", origin, Arc::default())
+            .into_unchecked(stop.not_checked());
+        assert_eq!(good.failure.unwrap().kind, FailureKind::Interrupted);
+        assert_eq!(good.url, "https://u:***@x.test");
+    }
+}

@@ -1,0 +1,115 @@
+//! Input: opens the INPUT arguments (`lines.rs` streams their lines) and
+//! turns each URL line into a `Job` (`job.rs`), the unit of work that the
+//! queue carries to the workers.
+
+mod job;
+pub(crate) mod lines;
+
+pub(crate) use job::{Job, job_from_line};
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufRead, BufReader};
+
+use crate::config::{ConfigCheck, InputSpec};
+use crate::results::Source;
+use lines::{LineReader, READ_BUFFER};
+
+/// One opened INPUT.
+pub(crate) enum Input {
+    /// A URL given as an argument.
+    Arg(String),
+    /// A `[[check]]` of the config file.
+    Check(ConfigCheck),
+    /// A stream of lines: a file or stdin.
+    Lines {
+        source: Source,
+        reader: LineReader<Box<dyn AsyncBufRead + Send + Unpin>>,
+    },
+}
+
+/// Open every input before any check runs, so that a missing or unreadable
+/// path is an error up front (exit 2), naming the path.
+pub(crate) async fn open_inputs(specs: &[InputSpec]) -> anyhow::Result<Vec<Input>> {
+    let mut inputs = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let input = match spec {
+            InputSpec::Url(url) => Input::Arg(url.clone()),
+            InputSpec::Stdin => Input::Lines {
+                source: Source::Stdin,
+                reader: LineReader::new(Box::new(BufReader::with_capacity(
+                    READ_BUFFER,
+                    tokio::io::stdin(),
+                ))),
+            },
+            InputSpec::File(path) => Input::Lines {
+                source: Source::File(Arc::from(path.display().to_string())),
+                reader: LineReader::new(Box::new(BufReader::with_capacity(
+                    READ_BUFFER,
+                    open_file(path).await?,
+                ))),
+            },
+        };
+        inputs.push(input);
+    }
+    Ok(inputs)
+}
+
+async fn open_file(path: &Path) -> anyhow::Result<tokio::fs::File> {
+    // A mistyped URL given as an argument lands here: keep its password out.
+    let shown = crate::target::mask_password(&path.to_string_lossy()).into_owned();
+    let file = tokio::fs::File::open(path).await.map_err(|e| {
+        let hint = if e.kind() == io::ErrorKind::NotFound && looks_like_host(path) {
+            format!("; to check a URL, give its scheme: https://{shown}")
+        } else {
+            String::new()
+        };
+        anyhow::Error::new(e).context(format!("cannot open input file '{shown}'{hint}"))
+    })?;
+    let meta = file
+        .metadata()
+        .await
+        .with_context(|| format!("cannot read input file '{shown}'"))?;
+    if meta.is_dir() {
+        bail!("input '{shown}' is a directory; give a file with one URL per line");
+    }
+    Ok(file)
+}
+
+fn looks_like_host(path: &Path) -> bool {
+    path.to_str()
+        .is_some_and(|s| s.contains('.') && !s.contains('/') && !s.ends_with(".txt"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn missing_file_and_directory_are_errors_naming_the_path() {
+        let err = open_inputs(&[InputSpec::File("/nonexistent/urls.txt".into())])
+            .await
+            .err()
+            .unwrap();
+        assert!(format!("{err:#}").contains("/nonexistent/urls.txt"));
+        let dir = tempfile::tempdir().unwrap();
+        let err = open_inputs(&[InputSpec::File(dir.path().into())])
+            .await
+            .err()
+            .unwrap();
+        assert!(format!("{err:#}").contains("is a directory"));
+        let err = open_inputs(&[InputSpec::File("u:secret@a.test".into())])
+            .await
+            .err()
+            .unwrap();
+        assert!(!format!("{err:#}").contains("secret"));
+        let err = open_inputs(&[InputSpec::File("example.com".into())])
+            .await
+            .err()
+            .unwrap();
+        assert!(format!("{err:#}").contains("https://example.com"));
+    }
+}

@@ -1,0 +1,123 @@
+//! `--format csv`: the fields of `results::Record`, a header row, RFC 4180
+//! quoting, and control characters escaped.
+
+use std::io::{self, Write};
+
+use super::Reporter;
+use crate::results::{CheckResult, Record};
+use crate::text::escape_control;
+
+pub(crate) struct Csv<W: Write> {
+    out: csv::Writer<W>,
+    header_written: bool,
+}
+
+impl<W: Write> Csv<W> {
+    pub(crate) fn new(out: W) -> Self {
+        Csv {
+            // The header is written by hand, so that it is there even when no
+            // row follows (`--only-failures` and nothing failed).
+            out: csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(out),
+            header_written: false,
+        }
+    }
+
+    fn write_header(&mut self) -> io::Result<()> {
+        if !self.header_written {
+            self.header_written = true;
+            self.out.write_record(Record::FIELDS)?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write + Send> Reporter for Csv<W> {
+    fn report(&mut self, result: &CheckResult) -> io::Result<()> {
+        self.write_header()?;
+        let record = result.record();
+        let url = escape_control(record.url);
+        let error = record.error.map(escape_control);
+        let final_url = record.final_url.map(escape_control);
+        let source = escape_control(record.source);
+        let safe = Record {
+            url: &url,
+            error: error.as_deref(),
+            final_url: final_url.as_deref(),
+            source: &source,
+            ..record
+        };
+        self.out.serialize(safe).map_err(io::Error::other)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.write_header()?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::samples;
+
+    fn render(results: &[CheckResult]) -> String {
+        let mut reporter = Csv::new(Vec::new());
+        for r in results {
+            reporter.report(r).unwrap();
+        }
+        String::from_utf8(reporter.out.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn header_then_one_row_per_result() {
+        let text = render(&[samples::passed(), samples::failed()]);
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "url,ok,status,error_kind,error,elapsed_ms,final_url,redirects,source,line,\
+                 attempts,cert_not_after,cert_days_left,up_after_ms"
+            )
+        );
+        assert_eq!(
+            lines.next(),
+            Some("https://a.test/,true,200,,,12,https://a.test/home,1,urls.txt,3,1,,,")
+        );
+        assert_eq!(
+            lines.next(),
+            Some(
+                "https://u:***@a.test/\\u{1b}[31mx,false,404,status,\"status 404, expected 200-299\",1500,https://u:***@a.test/\\u{1b}[31mx,0,arg,,1,,,"
+            )
+        );
+        assert!(!text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn the_header_comes_even_without_rows() {
+        let mut reporter = Csv::new(Vec::new());
+        reporter.flush().unwrap();
+        reporter.flush().unwrap();
+        let text = String::from_utf8(reporter.out.into_inner().unwrap()).unwrap();
+        assert_eq!(text, format!("{}\n", Record::FIELDS.join(",")));
+    }
+
+    #[test]
+    fn the_header_matches_the_serialized_fields() {
+        let mut auto = csv::Writer::from_writer(Vec::new());
+        auto.serialize(samples::passed().record()).unwrap();
+        let text = String::from_utf8(auto.into_inner().unwrap()).unwrap();
+        assert_eq!(text.lines().next().unwrap(), Record::FIELDS.join(","));
+    }
+
+    #[test]
+    fn quotes_per_rfc_4180() {
+        let mut result = samples::passed();
+        result.url = "https://a.test/?q=\"x\",y".into();
+        let text = render(&[result]);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[0], "https://a.test/?q=\"x\",y");
+    }
+}

@@ -1,0 +1,214 @@
+//! GitHub Actions annotations: one `::error` workflow command per failed
+//! result, so that failures show on the run's page. Passed results write
+//! nothing.
+//!
+//! ```text
+//! ::error title=urlcheck status::https://a.test/x: status 404, expected 200-299 (urls.txt:4)
+//! ```
+//!
+//! GitHub shows only the first few annotations of a step on the run's page;
+//! the rest stay in the log.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use super::Reporter;
+use crate::results::CheckResult;
+use crate::text::escape_control;
+
+/// Annotations written at most: GitHub shows only the first few of a step,
+/// and a long failing list must not flood the log with commands.
+pub(crate) const MAX_ANNOTATIONS: usize = 50;
+
+/// Writes one annotation line per failed result as it arrives, up to
+/// `MAX_ANNOTATIONS`, then one notice of how many more failed.
+pub(crate) struct Annotations<W> {
+    out: W,
+    written: usize,
+    left_out: usize,
+}
+
+impl<W: Write> Annotations<W> {
+    /// A reporter writing to `out`.
+    pub(crate) fn new(out: W) -> Self {
+        Annotations {
+            out,
+            written: 0,
+            left_out: 0,
+        }
+    }
+}
+
+impl<W: Write + Send> Reporter for Annotations<W> {
+    fn report(&mut self, result: &CheckResult) -> io::Result<()> {
+        let Some(line) = annotation(result) else {
+            return Ok(());
+        };
+        if self.written == MAX_ANNOTATIONS {
+            self.left_out += 1;
+            return Ok(());
+        }
+        self.written += 1;
+        // One write per line, so that the runner never sees half a command.
+        self.out.write_all(line.as_bytes())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn finish(&mut self, _wall: Duration) -> io::Result<()> {
+        if self.left_out > 0 {
+            writeln!(
+                self.out,
+                "::warning title=urlcheck::{} more failures were not annotated; see the log or the reports",
+                self.left_out
+            )?;
+        }
+        self.out.flush()
+    }
+}
+
+/// The `::error` line for a failed result, with its newline; `None` if it passed.
+fn annotation(result: &CheckResult) -> Option<String> {
+    let failure = result.failure.as_ref()?;
+    let title = format!("urlcheck {}", failure.kind);
+    let mut message = format!(
+        "{}: {}",
+        escape_control(&result.url),
+        escape_control(&failure.message)
+    );
+    if let Some(origin) = result.origin.located() {
+        message.push(' ');
+        message.push_str(&origin);
+    }
+    Some(format!(
+        "::error title={}::{}\n",
+        escape_property(&title),
+        escape_data(&message)
+    ))
+}
+
+/// A workflow command's message: the runner decodes these, and a raw line
+/// break would end the command and let the rest pass as another command.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property value: `:` would end the properties and
+/// `,` would start the next one.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Failure, FailureKind, Origin, Source, samples};
+
+    fn failed(url: &str, source: Source, line: Option<u64>, message: &str) -> CheckResult {
+        let origin = Origin { source, line };
+        samples::fail(url, origin, Some(404), FailureKind::Status, message)
+    }
+
+    fn render(results: &[CheckResult]) -> String {
+        let mut annotations = Annotations::new(Vec::new());
+        for result in results {
+            annotations.report(result).unwrap();
+        }
+        annotations.flush().unwrap();
+        String::from_utf8(annotations.out).unwrap()
+    }
+
+    #[test]
+    fn one_line_per_failure_and_none_for_a_pass() {
+        let passed = CheckResult {
+            failure: None,
+            ..failed("https://a.test/", Source::Arg, None, "")
+        };
+        let text = render(&[
+            failed(
+                "https://a.test/x",
+                Source::File("urls.txt".into()),
+                Some(4),
+                "status 404, expected 200-299",
+            ),
+            passed,
+            failed("https://a.test/y", Source::Stdin, Some(2), "status 404"),
+            failed("https://a.test/z", Source::Arg, None, "status 404"),
+        ]);
+        assert_eq!(
+            text,
+            "::error title=urlcheck status::https://a.test/x: status 404, expected 200-299 (urls.txt:4)\n\
+             ::error title=urlcheck status::https://a.test/y: status 404 (stdin:2)\n\
+             ::error title=urlcheck status::https://a.test/z: status 404\n"
+        );
+    }
+
+    #[test]
+    fn the_kind_is_in_the_title() {
+        let invalid = CheckResult::unchecked(
+            "example.com".into(),
+            Origin {
+                source: Source::File("urls.txt".into()),
+                line: Some(9),
+            },
+            Failure::new(FailureKind::InvalidInput, "missing scheme"),
+        );
+        assert_eq!(
+            render(&[invalid]),
+            "::error title=urlcheck invalid_input::example.com: missing scheme (urls.txt:9)\n"
+        );
+    }
+
+    #[test]
+    fn hostile_text_cannot_start_another_command() {
+        let text = render(&[failed(
+            "https://a.test/%0A",
+            Source::File("a,b:c.txt".into()),
+            Some(1),
+            "x\r\n::warning::forged\u{1b}[31m 100%",
+        )]);
+        assert_eq!(
+            text,
+            "::error title=urlcheck status::https://a.test/%250A: \
+             x\\r\\n::warning::forged\\u{1b}[31m 100%25 (a,b:c.txt:1)\n"
+        );
+        assert_eq!(text.lines().count(), 1);
+    }
+
+    #[test]
+    fn escaping_follows_the_workflow_command_rules() {
+        assert_eq!(escape_data("50%\r\nnext: a,b"), "50%25%0D%0Anext: a,b");
+        assert_eq!(
+            escape_property("50%\r\nnext: a,b"),
+            "50%25%0D%0Anext%3A a%2Cb"
+        );
+        // `%` first, so that the escapes themselves are not escaped again.
+        assert_eq!(escape_property("%3A"), "%253A");
+    }
+
+    #[test]
+    fn annotations_are_capped_with_a_notice() {
+        let failed = CheckResult::unchecked(
+            "https://a.test/".into(),
+            crate::results::Origin {
+                source: Source::Arg,
+                line: None,
+            },
+            crate::results::Failure::new(crate::results::FailureKind::Connect, "refused"),
+        );
+        let mut reporter = Annotations::new(Vec::new());
+        for _ in 0..MAX_ANNOTATIONS + 7 {
+            reporter.report(&failed).unwrap();
+        }
+        reporter.finish(Duration::ZERO).unwrap();
+        let text = String::from_utf8(reporter.out).unwrap();
+        assert_eq!(text.matches("::error ").count(), MAX_ANNOTATIONS);
+        assert!(text.ends_with(
+            "::warning title=urlcheck::7 more failures were not annotated; see the log or the reports\n"
+        ));
+    }
+}

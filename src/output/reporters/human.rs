@@ -1,0 +1,191 @@
+//! `--format human`: one readable line per result, coloured when asked, with
+//! every untrusted string escaped.
+//!
+//! ```text
+//! ok    200    12 ms  https://a.test/ -> https://a.test/home (1 redirect)
+//! FAIL  404   1.50 s  https://a.test/x  status 404, expected 200-299
+//! FAIL  ---     0 ms  example.com  invalid_input: missing scheme; did you mean https://example.com? (urls.txt:4)
+//! ```
+
+use std::io::{self, Write};
+
+use console::Style;
+
+use super::Reporter;
+use crate::results::{CheckResult, FailureKind};
+use crate::text::{escape_control, format_elapsed, format_status};
+
+pub(crate) struct Human<W> {
+    out: W,
+    styles: Styles,
+}
+
+struct Styles {
+    ok: Style,
+    fail: Style,
+    dim: Style,
+    reason: Style,
+    flaky: Style,
+}
+
+impl Styles {
+    fn new(color: bool) -> Self {
+        let style = |s: Style| s.force_styling(color);
+        Styles {
+            ok: style(Style::new().green()),
+            fail: style(Style::new().red().bold()),
+            dim: style(Style::new().dim()),
+            reason: style(Style::new().red()),
+            flaky: style(Style::new().yellow()),
+        }
+    }
+}
+
+impl<W: Write> Human<W> {
+    pub(crate) fn new(out: W, color: bool) -> Self {
+        Human {
+            out,
+            styles: Styles::new(color),
+        }
+    }
+}
+
+impl<W: Write + Send> Reporter for Human<W> {
+    fn report(&mut self, result: &CheckResult) -> io::Result<()> {
+        let line = format_line(result, &self.styles);
+        self.out.write_all(line.as_bytes())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+fn format_line(result: &CheckResult, styles: &Styles) -> String {
+    let verdict = if result.ok() {
+        styles.ok.apply_to("ok  ")
+    } else {
+        styles.fail.apply_to("FAIL")
+    };
+    let status = format_status(result.status);
+    let mut line = format!(
+        "{verdict}  {status:>3}  {}  {}",
+        styles
+            .dim
+            .apply_to(format!("{:>7}", format_elapsed(result.elapsed))),
+        escape_control(&result.url)
+    );
+    if result.redirects > 0
+        && let Some(final_url) = &result.final_url
+    {
+        let hops = if result.redirects == 1 {
+            "redirect"
+        } else {
+            "redirects"
+        };
+        line.push_str(&format!(
+            " -> {} {}",
+            escape_control(final_url),
+            styles
+                .dim
+                .apply_to(format!("({} {hops})", result.redirects))
+        ));
+    }
+    if result.flaky() {
+        line.push_str(&format!(
+            "  {}",
+            styles
+                .flaky
+                .apply_to(format!("flaky: passed on attempt {}", result.attempts))
+        ));
+    }
+    if let Some(up_after) = result.up_after {
+        line.push_str(&format!(
+            "  {}",
+            styles
+                .dim
+                .apply_to(format!("came up after {}", format_elapsed(up_after)))
+        ));
+    }
+    if let Some(failure) = &result.failure {
+        let reason = if failure.kind == FailureKind::Status {
+            escape_control(&failure.message).into_owned()
+        } else {
+            format!("{}: {}", failure.kind, escape_control(&failure.message))
+        };
+        line.push_str(&format!("  {}", styles.reason.apply_to(reason)));
+        if let Some(origin) = result.origin.located() {
+            line.push_str(&format!(" {}", styles.dim.apply_to(origin)));
+        }
+    }
+    line.push('\n');
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::samples;
+    use crate::results::{Failure, Origin, Source};
+    use std::time::Duration;
+
+    fn plain(result: &CheckResult) -> String {
+        format_line(result, &Styles::new(false))
+    }
+
+    #[test]
+    fn passed_line_shows_status_time_and_redirect() {
+        assert_eq!(
+            plain(&samples::passed()),
+            "ok    200    12 ms  https://a.test/ -> https://a.test/home (1 redirect)\n"
+        );
+    }
+
+    #[test]
+    fn failed_line_shows_the_reason_and_escapes_controls() {
+        let line = plain(&samples::failed());
+        assert_eq!(
+            line,
+            "FAIL  404   1.50 s  https://u:***@a.test/\\u{1b}[31mx  status 404, expected 200-299\n"
+        );
+    }
+
+    #[test]
+    fn invalid_input_names_its_file_and_line() {
+        let result = CheckResult::unchecked(
+            "example.com".into(),
+            Origin {
+                source: Source::File("urls.txt".into()),
+                line: Some(4),
+            },
+            Failure::new(FailureKind::InvalidInput, "missing scheme"),
+        );
+        assert_eq!(
+            plain(&result),
+            "FAIL  ---     0 ms  example.com  invalid_input: missing scheme (urls.txt:4)\n"
+        );
+    }
+
+    #[test]
+    fn flaky_and_late_passes_are_marked() {
+        let mut result = samples::passed();
+        result.redirects = 0;
+        result.attempts = 3;
+        assert_eq!(
+            plain(&result),
+            "ok    200    12 ms  https://a.test/  flaky: passed on attempt 3\n"
+        );
+        result.up_after = Some(Duration::from_millis(4200));
+        assert_eq!(
+            plain(&result),
+            "ok    200    12 ms  https://a.test/  came up after 4.20 s\n"
+        );
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let coloured = format_line(&samples::failed(), &Styles::new(true));
+        assert!(coloured.contains("\u{1b}[31"));
+        assert!(!plain(&samples::failed()).contains("\u{1b}["));
+    }
+}

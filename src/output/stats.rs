@@ -1,0 +1,112 @@
+//! Running counts over every result, whether or not it was printed: the
+//! stderr summary and the markdown report both read them. Memory stays fixed
+//! however long the list: latencies go into a histogram, and only the first
+//! few failures are kept.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use crate::results::{CheckResult, FailureKind};
+use crate::text::format_elapsed;
+
+/// Failures listed again at the end of the summary.
+pub(crate) const RECAP_LIMIT: usize = 20;
+
+/// Running counts over every result, whether or not it was printed; shared
+/// by the stderr summary and the markdown report.
+pub(crate) struct Stats {
+    pub(crate) total: u64,
+    pub(crate) passed: u64,
+    pub(crate) failed: u64,
+    /// Passed only after a retry.
+    pub(crate) flaky: u64,
+    by_kind: BTreeMap<FailureKind, u64>,
+    latency_us: Histogram<u64>,
+    recap: Vec<CheckResult>,
+    recap_limit: usize,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats::keeping(RECAP_LIMIT)
+    }
+}
+
+impl Stats {
+    /// Counts that also keep the first `recap_limit` failures.
+    pub(crate) fn keeping(recap_limit: usize) -> Self {
+        Stats {
+            total: 0,
+            passed: 0,
+            failed: 0,
+            flaky: 0,
+            by_kind: BTreeMap::new(),
+            // Three significant digits, growing as needed: a few KiB at most.
+            latency_us: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfigs is valid")),
+            recap: Vec::new(),
+            recap_limit,
+        }
+    }
+
+    pub(crate) fn add(&mut self, result: &CheckResult) {
+        self.total += 1;
+        if result.flaky() {
+            self.flaky += 1;
+        }
+        match &result.failure {
+            None => self.passed += 1,
+            Some(failure) => {
+                self.failed += 1;
+                *self.by_kind.entry(failure.kind).or_default() += 1;
+                if self.recap.len() < self.recap_limit {
+                    self.recap.push(result.clone());
+                }
+            }
+        }
+        let was_requested = !matches!(
+            result.failure.as_ref().map(|f| f.kind),
+            Some(FailureKind::InvalidInput | FailureKind::Interrupted)
+        );
+        if was_requested {
+            let us = u64::try_from(result.elapsed.as_micros()).unwrap_or(u64::MAX);
+            let _ = self.latency_us.record(us.max(1));
+        }
+    }
+
+    pub(crate) fn count(&self, kind: FailureKind) -> u64 {
+        self.by_kind.get(&kind).copied().unwrap_or(0)
+    }
+
+    /// The first failures, in completion order.
+    pub(crate) fn recap(&self) -> &[CheckResult] {
+        &self.recap
+    }
+
+    /// `status 2, timeout 1`: failures by kind, or `None` when none failed.
+    pub(crate) fn kind_counts(&self) -> Option<String> {
+        // In the order the kinds are declared (their `Ord`).
+        let kinds: Vec<String> = self
+            .by_kind
+            .iter()
+            .map(|(kind, n)| format!("{kind} {n}"))
+            .collect();
+        (!kinds.is_empty()).then(|| kinds.join(", "))
+    }
+
+    /// `p50 12 ms, p95 40 ms, max 1.02 s` over the checks that made a
+    /// request, or `None` when none did.
+    pub(crate) fn latency_line(&self) -> Option<String> {
+        if self.latency_us.is_empty() {
+            return None;
+        }
+        let at = |q| format_elapsed(Duration::from_micros(self.latency_us.value_at_quantile(q)));
+        Some(format!(
+            "p50 {}, p95 {}, max {}",
+            at(0.5),
+            at(0.95),
+            format_elapsed(Duration::from_micros(self.latency_us.max()))
+        ))
+    }
+}

@@ -1,0 +1,227 @@
+//! The summary on stderr: counts by outcome and failure kind, latency
+//! percentiles, wall time and rate, a recap of failures so that a long list
+//! does not drown them, and what a stop left unchecked. Memory stays fixed
+//! however long the list: latencies go into a histogram, and the recap keeps
+//! only the first few failures.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use console::Style;
+
+use super::stats::Stats;
+use crate::results::{CheckResult, FailureKind, Origin};
+use crate::text::{escape_control, format_elapsed, format_status};
+
+/// Below this many results every failure is still on screen: no recap.
+const RECAP_MIN_RESULTS: u64 = 10;
+
+/// What else the summary reports about the run.
+pub(crate) struct RunFacts {
+    pub(crate) wall: Duration,
+    /// What stopped the run early (`SIGINT`, `--deadline 30s`), if anything.
+    pub(crate) stopped_by: Option<String>,
+    /// The last URL line read.
+    pub(crate) last_read: Option<Origin>,
+    /// Reading stopped before the end of the input.
+    pub(crate) stopped_reading_early: bool,
+    /// Checks cut off at the shutdown timeout.
+    pub(crate) aborted: usize,
+}
+
+/// Write the summary.
+pub(crate) fn write_summary<W: Write>(
+    out: &mut W,
+    stats: &Stats,
+    facts: &RunFacts,
+    color: bool,
+) -> io::Result<()> {
+    let bold = Style::new().bold().force_styling(color);
+    let green = Style::new().green().force_styling(color);
+    let red = Style::new().red().bold().force_styling(color);
+    let dim = Style::new().dim().force_styling(color);
+
+    if stats.failed > 0 && stats.total >= RECAP_MIN_RESULTS {
+        writeln!(out, "\n{}", bold.apply_to("Failures:"))?;
+        for result in stats.recap() {
+            write_recap_line(out, result, &dim)?;
+        }
+        let more = stats.failed - stats.recap().len() as u64;
+        if more > 0 {
+            writeln!(
+                out,
+                "  … and {more} more (see the results above, or use --only-failures)"
+            )?;
+        }
+    }
+
+    let rate = stats.total as f64 / facts.wall.as_secs_f64().max(1e-3);
+    let plural = if stats.total == 1 { "URL" } else { "URLs" };
+    writeln!(
+        out,
+        "\n{} {} {plural} in {} ({rate:.1}/s): {}, {}",
+        bold.apply_to("Summary:"),
+        stats.total,
+        format_elapsed(facts.wall),
+        green.apply_to(format!("{} ok", stats.passed)),
+        if stats.failed > 0 {
+            red.apply_to(format!("{} failed", stats.failed))
+        } else {
+            dim.apply_to("0 failed".to_string())
+        }
+    )?;
+    if let Some(kinds) = stats.kind_counts() {
+        writeln!(out, "  failures by kind: {kinds}")?;
+    }
+    if let Some(latency) = stats.latency_line() {
+        writeln!(out, "  latency: {latency}")?;
+    }
+    if stats.flaky > 0 {
+        writeln!(out, "  flaky: {} passed only after a retry", stats.flaky)?;
+    }
+    if let Some(signal) = &facts.stopped_by {
+        let unchecked = stats.count(FailureKind::Interrupted);
+        let cut_off = match facts.aborted {
+            0 => String::new(),
+            n => format!(" ({n} cut off at the shutdown timeout)"),
+        };
+        let reading = match (&facts.last_read, facts.stopped_reading_early) {
+            (Some(last), true) => format!("stopped reading input after {last}"),
+            (None, true) => "stopped before reading any input".to_string(),
+            (_, false) => "all input had been read".to_string(),
+        };
+        writeln!(
+            out,
+            "  {}: {unchecked} not checked{cut_off}; {}",
+            red.apply_to(format!("stopped by {signal}")),
+            escape_control(&reading)
+        )?;
+    }
+    Ok(())
+}
+
+fn write_recap_line<W: Write>(out: &mut W, result: &CheckResult, dim: &Style) -> io::Result<()> {
+    let status = format_status(result.status);
+    let message = result.failure.as_ref().map_or("", |f| f.message.as_str());
+    writeln!(
+        out,
+        "  {status:>3}  {}  {} {}",
+        escape_control(&result.url),
+        escape_control(message),
+        dim.apply_to(format!("({})", escape_control(&result.origin.to_string())))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::stats::RECAP_LIMIT;
+    use crate::results::{Failure, Source};
+
+    fn result(ok: bool, ms: u64, line: u64) -> CheckResult {
+        CheckResult {
+            url: format!("https://a.test/{line}"),
+            origin: Origin {
+                source: Source::File("u.txt".into()),
+                line: Some(line),
+            },
+            status: Some(if ok { 200 } else { 500 }),
+            failure: (!ok)
+                .then(|| Failure::new(FailureKind::Status, "status 500, expected 200-299")),
+            elapsed: Duration::from_millis(ms),
+            final_url: None,
+            redirects: 0,
+            attempts: 1,
+            cert: None,
+            up_after: None,
+        }
+    }
+
+    fn render(stats: &Stats, facts: &RunFacts) -> String {
+        let mut out = Vec::new();
+        write_summary(&mut out, stats, facts, false).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn facts() -> RunFacts {
+        RunFacts {
+            wall: Duration::from_secs(2),
+            stopped_by: None,
+            last_read: None,
+            stopped_reading_early: false,
+            aborted: 0,
+        }
+    }
+
+    #[test]
+    fn counts_kinds_and_latency() {
+        let mut stats = Stats::default();
+        for i in 1..=100 {
+            stats.add(&result(i % 10 != 0, i, i));
+        }
+        assert_eq!((stats.total, stats.passed, stats.failed), (100, 90, 10));
+        let text = render(&stats, &facts());
+        assert!(
+            text.contains("Summary: 100 URLs in 2.00 s (50.0/s): 90 ok, 10 failed"),
+            "{text}"
+        );
+        assert!(text.contains("failures by kind: status 10"));
+        assert!(
+            text.contains("latency: p50 50 ms, p95 95 ms, max 100 ms"),
+            "{text}"
+        );
+        assert!(text.contains("Failures:\n  500  https://a.test/10  status 500"));
+    }
+
+    #[test]
+    fn recap_is_bounded() {
+        let mut stats = Stats::default();
+        for i in 1..=1000 {
+            stats.add(&result(false, 1, i));
+        }
+        let text = render(&stats, &facts());
+        assert_eq!(text.matches("  500  ").count(), RECAP_LIMIT);
+        assert!(text.contains("… and 980 more"));
+    }
+
+    #[test]
+    fn a_stop_says_what_was_left_and_where_reading_stopped() {
+        let mut stats = Stats::default();
+        stats.add(&result(true, 5, 1));
+        stats.add(&CheckResult::unchecked(
+            "https://a.test/2".into(),
+            Origin {
+                source: Source::File("u.txt".into()),
+                line: Some(2),
+            },
+            Failure::new(FailureKind::Interrupted, "not checked"),
+        ));
+        let text = render(
+            &stats,
+            &RunFacts {
+                stopped_by: Some("SIGINT".into()),
+                last_read: Some(Origin {
+                    source: Source::File("u.txt".into()),
+                    line: Some(2),
+                }),
+                stopped_reading_early: true,
+                aborted: 1,
+                ..facts()
+            },
+        );
+        assert!(
+            text.contains(
+                "stopped by SIGINT: 1 not checked (1 cut off at the shutdown timeout); \
+                 stopped reading input after u.txt:2"
+            ),
+            "{text}"
+        );
+        let done_reading = RunFacts {
+            stopped_by: Some("SIGTERM".into()),
+            ..facts()
+        };
+        assert!(render(&stats, &done_reading).contains("1 not checked; all input had been read"));
+        // Interrupted checks do not count toward latency.
+        assert!(text.contains("max 5 ms"));
+    }
+}

@@ -1,0 +1,361 @@
+//! The workers: N tasks in a `JoinSet` drain the bounded queue, at most one
+//! check each, so never more than N checks are in flight. Each result goes to
+//! the printer as a value; workers never print.
+//!
+//! Shutdown: when the queue closes, workers drain it and exit. On a stop
+//! (Ctrl-C, SIGTERM, closed stdout) workers start no new checks and record the
+//! queued jobs as not checked; in-flight checks get a grace period inside
+//! `tokio::time::timeout`, then the tasks are aborted. A registry of what each
+//! worker holds turns every aborted check into a record, so no line is lost
+//! and no result already known is replaced.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{Mutex as AsyncMutex, mpsc};
+use tokio::task::JoinSet;
+
+use crate::check::Check;
+use crate::input::Job;
+use crate::results::{CheckResult, Failure, FailureKind, Origin};
+use crate::stop::Stop;
+
+/// What a worker holds right now.
+enum Slot {
+    Idle,
+    Checking {
+        url: String,
+        origin: Origin,
+    },
+    /// Finished, waiting for room in the results channel.
+    Done(CheckResult),
+}
+
+struct Shared<C> {
+    queue: AsyncMutex<mpsc::Receiver<Job>>,
+    results: mpsc::Sender<CheckResult>,
+    checker: Arc<C>,
+    stop: Arc<Stop>,
+    slots: Mutex<Vec<Slot>>,
+}
+
+impl<C> Shared<C> {
+    fn set_slot(&self, worker: usize, slot: Slot) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::replace(&mut slots[worker], slot)
+    }
+}
+
+/// The running workers.
+pub(crate) struct Pool<C> {
+    tasks: JoinSet<()>,
+    shared: Arc<Shared<C>>,
+}
+
+/// How a shutdown went.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct ShutdownReport {
+    /// Checks still running at the deadline, aborted and recorded as interrupted.
+    pub(crate) aborted: usize,
+}
+
+impl<C: Check> Pool<C> {
+    /// Spawn `workers` tasks draining `queue` into `results`.
+    pub(crate) fn spawn(
+        workers: usize,
+        queue: mpsc::Receiver<Job>,
+        results: mpsc::Sender<CheckResult>,
+        checker: Arc<C>,
+        stop: Arc<Stop>,
+    ) -> Self {
+        let shared = Arc::new(Shared {
+            queue: AsyncMutex::new(queue),
+            results,
+            checker,
+            stop,
+            slots: Mutex::new((0..workers).map(|_| Slot::Idle).collect()),
+        });
+        let mut tasks = JoinSet::new();
+        for id in 0..workers {
+            tasks.spawn(work(id, Arc::clone(&shared)));
+        }
+        Pool { tasks, shared }
+    }
+
+    /// Wait until every worker has exited (the queue closed and drained).
+    /// Cancel-safe: it can be raced against a stop and called again.
+    pub(crate) async fn wait(&mut self) {
+        while let Some(joined) = self.tasks.join_next().await {
+            if let Err(e) = joined
+                && e.is_panic()
+            {
+                crate::diag::error(format_args!(
+                    "internal error: a worker panicked; its check is recorded"
+                ));
+            }
+        }
+    }
+
+    /// Stop: give in-flight checks up to `grace` to finish, then abort them.
+    /// Everything still held or queued is sent on as a record.
+    pub(crate) async fn shutdown(mut self, grace: Duration) -> ShutdownReport {
+        let mut report = ShutdownReport::default();
+        if tokio::time::timeout(grace, self.wait()).await.is_err() {
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+            report.aborted = self.reclaim(self.shared.stop.cut_off(grace)).await;
+        }
+        self.reclaim(Failure::new(
+            FailureKind::Interrupted,
+            "internal error: the check's worker stopped; please report this",
+        ))
+        .await;
+        report
+    }
+
+    /// Send a record for every job a stopped worker still held, and for every
+    /// job left in the queue. Returns how many were cut off mid-check.
+    async fn reclaim(&self, cut_off: Failure) -> usize {
+        let held: Vec<Slot> = {
+            let mut slots = self
+                .shared
+                .slots
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            slots
+                .iter_mut()
+                .map(|s| std::mem::replace(s, Slot::Idle))
+                .collect()
+        };
+        let mut records = Vec::new();
+        let mut cut = 0;
+        for slot in held {
+            match slot {
+                Slot::Idle => {}
+                Slot::Done(result) => records.push(result),
+                Slot::Checking { url, origin } => {
+                    cut += 1;
+                    records.push(CheckResult::unchecked(url, origin, cut_off.clone()));
+                }
+            }
+        }
+        {
+            let mut queue = self.shared.queue.lock().await;
+            while let Ok(job) = queue.try_recv() {
+                records.push(job.into_unchecked(self.shared.stop.not_checked()));
+            }
+        }
+        for record in records {
+            // Fails only when the printer is gone (stdout closed).
+            let _ = self.shared.results.send(record).await;
+        }
+        cut
+    }
+}
+
+/// One worker: take a job, check it, hand the result on; until the queue
+/// closes. After a stop it records queued jobs without checking them.
+async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
+    loop {
+        let job = shared.queue.lock().await.recv().await;
+        let Some(job) = job else { break };
+        if shared.stop.is_stopped() {
+            let record = job.into_unchecked(shared.stop.not_checked());
+            if shared.results.send(record).await.is_err() {
+                break;
+            }
+            continue;
+        }
+        shared.set_slot(
+            id,
+            Slot::Checking {
+                url: job.url.clone(),
+                origin: job.origin.clone(),
+            },
+        );
+        let result = shared.checker.check(&job).await;
+        shared.set_slot(id, Slot::Done(result));
+        // Reserve first, then take the result and send it without an await in
+        // between: an abort can never drop a finished result.
+        let Ok(permit) = shared.results.reserve().await else {
+            break;
+        };
+        if let Slot::Done(result) = shared.set_slot(id, Slot::Idle) {
+            permit.send(result);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Source;
+    use crate::stop::StopReason;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Sleeps for the URL's path in milliseconds, counting checks in flight.
+    #[derive(Default)]
+    struct SlowChecker {
+        in_flight: AtomicUsize,
+        max_in_flight: AtomicUsize,
+    }
+
+    impl Check for SlowChecker {
+        async fn check(&self, job: &Job) -> CheckResult {
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            let url = job.target.as_ref().expect("valid test URL");
+            let ms: u64 = url.path().trim_start_matches('/').parse().unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            let placeholder = Failure::new(FailureKind::Status, "");
+            CheckResult {
+                status: Some(200),
+                failure: None,
+                attempts: 1,
+                ..CheckResult::unchecked(job.url.clone(), job.origin.clone(), placeholder)
+            }
+        }
+    }
+
+    fn job(line: u64, delay_ms: u64) -> Job {
+        Job::new(
+            &format!("http://a.test/{delay_ms}"),
+            Origin {
+                source: Source::Stdin,
+                line: Some(line),
+            },
+            Arc::default(),
+        )
+    }
+
+    struct Run {
+        queue: mpsc::Sender<Job>,
+        results: mpsc::Receiver<CheckResult>,
+        pool: Pool<SlowChecker>,
+        checker: Arc<SlowChecker>,
+        stop: Arc<Stop>,
+    }
+
+    fn start(workers: usize) -> Run {
+        let (queue, queue_rx) = mpsc::channel(workers * 2);
+        let (results_tx, results) = mpsc::channel(1000);
+        let checker = Arc::new(SlowChecker::default());
+        let stop = Arc::new(Stop::default());
+        let pool = Pool::spawn(workers, queue_rx, results_tx, checker.clone(), stop.clone());
+        Run {
+            queue,
+            results,
+            pool,
+            checker,
+            stop,
+        }
+    }
+
+    async fn collect(results: &mut mpsc::Receiver<CheckResult>) -> Vec<CheckResult> {
+        let mut out = Vec::new();
+        while let Ok(r) = results.try_recv() {
+            out.push(r);
+        }
+        out
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn never_more_than_n_in_flight_and_all_run_in_parallel() {
+        let mut run = start(4);
+        let feeder = tokio::spawn(async move {
+            for line in 1..=20 {
+                run.queue.send(job(line, 100)).await.unwrap();
+            }
+        });
+        run.pool.wait().await;
+        feeder.await.unwrap();
+        let results = collect(&mut run.results).await;
+        assert_eq!(results.len(), 20);
+        assert!(results.iter().all(CheckResult::ok));
+        assert_eq!(run.checker.max_in_flight.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_records_queued_jobs_and_aborts_slow_checks() {
+        let mut run = start(2);
+        // Two quick checks finish within the grace period; two hang; the rest
+        // are still queued when the stop comes.
+        for (line, ms) in [(1, 10), (2, 600_000), (3, 10), (4, 600_000), (5, 1), (6, 1)] {
+            run.queue.send(job(line, ms)).await.unwrap();
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        run.stop
+            .trigger(StopReason::Signal(crate::stop::Signal::Interrupt));
+        drop(run.queue);
+        let report = run.pool.shutdown(Duration::from_secs(5)).await;
+        assert_eq!(report.aborted, 2);
+        let mut results = collect(&mut run.results).await;
+        results.sort_by_key(|r| r.origin.line);
+        let kinds: Vec<_> = results
+            .iter()
+            .map(|r| (r.origin.line.unwrap(), r.failure.as_ref().map(|f| f.kind)))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (1, None),
+                (2, Some(FailureKind::Interrupted)),
+                (3, None),
+                (4, Some(FailureKind::Interrupted)),
+                (5, Some(FailureKind::Interrupted)),
+                (6, Some(FailureKind::Interrupted)),
+            ]
+        );
+        assert!(
+            results[1]
+                .failure
+                .as_ref()
+                .unwrap()
+                .message
+                .contains("5s shutdown timeout")
+        );
+        assert!(
+            results[4]
+                .failure
+                .as_ref()
+                .unwrap()
+                .message
+                .contains("not checked")
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_finished_result_waiting_for_the_printer_survives_an_abort() {
+        let (queue, queue_rx) = mpsc::channel(4);
+        let (results_tx, mut results) = mpsc::channel(1);
+        let stop = Arc::new(Stop::default());
+        let pool = Pool::spawn(
+            1,
+            queue_rx,
+            results_tx,
+            Arc::new(SlowChecker::default()),
+            stop.clone(),
+        );
+        queue.send(job(1, 1)).await.unwrap();
+        queue.send(job(2, 1)).await.unwrap();
+        // Nobody reads results: line 1 fills the channel, line 2 is finished
+        // but held by its worker.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        stop.trigger(StopReason::Output);
+        drop(queue);
+        let reader = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            let mut got = Vec::new();
+            while let Some(r) = results.recv().await {
+                got.push(r);
+            }
+            got
+        });
+        pool.shutdown(Duration::from_secs(1)).await;
+        let got = reader.await.unwrap();
+        assert_eq!(got.len(), 2);
+        assert!(got.iter().all(CheckResult::ok), "{got:?}");
+    }
+}
