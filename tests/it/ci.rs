@@ -1,11 +1,9 @@
 //! CI smoke checks: expectations, retries, --wait, --deadline, reports,
 //! GitHub annotations and the config file, against loopback servers.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{TestServer, run, url_file, urlcheck};
+use crate::support::{TestServer, run, url_file, urlcheck};
 
 #[test]
 fn body_expectations_pass_and_fail() {

@@ -7,12 +7,10 @@
 //! Fixtures that need a good URL hold `http://127.0.0.1:PORT/ok`; `PORT` is
 //! replaced by the test server's port and the result written to a tempdir.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use common::{Run, TestServer, run, urlcheck};
+use crate::support::{Run, TestServer, run, urlcheck};
 use serde_json::Value;
 use tempfile::TempDir;
 

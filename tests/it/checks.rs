@@ -1,11 +1,9 @@
 //! What a check reports: statuses, redirects, failure kinds, headers, and the
 //! exact record fields, against servers started here on 127.0.0.1:0.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{TestServer, refused_url, run};
+use crate::support::{TestServer, refused_url, run};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -289,7 +287,7 @@ fn extra_headers_stay_on_their_origin_across_redirects() {
 fn passwords_never_appear_in_any_output() {
     let server = TestServer::http();
     let url = format!("http://alice:hunter2@{}/status/500", server.addr);
-    let (_dir, list) = common::url_file("bob:hunter2@nowhere\nhttps://carol:hunter2@\n");
+    let (_dir, list) = crate::support::url_file("bob:hunter2@nowhere\nhttps://carol:hunter2@\n");
     for format in ["human", "jsonl", "csv"] {
         let out = run(&["-f", format, "--color", "always", &url, &list], None);
         assert_eq!(out.code, Some(1));
@@ -394,7 +392,8 @@ fn control_characters_from_servers_and_input_never_reach_the_terminal() {
         let _ = socket.write_all(head.as_bytes()).await;
         let _ = socket.write_all(body.as_bytes()).await;
     });
-    let (_dir, list) = common::url_file("http://a.test/\u{1b}[31mx\u{7}\nbad\u{1b}]0;t\u{7}line\n");
+    let (_dir, list) =
+        crate::support::url_file("http://a.test/\u{1b}[31mx\u{7}\nbad\u{1b}]0;t\u{7}line\n");
     let url = hostile.url("/");
     for format in ["human", "csv"] {
         let out = run(

@@ -1,13 +1,11 @@
 //! The worker pool and the run around it: concurrency bounds, input lines
 //! and their records, exit codes, signals and a closed stdout.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TestServer, run, url_file, urlcheck};
+use crate::support::{TestServer, run, url_file, urlcheck};
 
 #[test]
 fn never_more_than_n_in_flight_and_n_workers_really_run_in_parallel() {
@@ -315,7 +313,7 @@ fn a_second_ctrl_c_exits_at_once() {
 }
 
 /// Run the binary under `ulimit -n LIMIT` (soft and hard).
-fn run_with_file_limit(limit: u32, args: &[&str]) -> common::Run {
+fn run_with_file_limit(limit: u32, args: &[&str]) -> crate::support::Run {
     let mut command = std::process::Command::new("bash");
     command
         .env_clear()
@@ -324,7 +322,7 @@ fn run_with_file_limit(limit: u32, args: &[&str]) -> common::Run {
         .arg(env!("CARGO_BIN_EXE_urlcheck"))
         .args(args);
     let output = command.output().unwrap();
-    common::Run {
+    crate::support::Run {
         code: output.status.code(),
         stdout: String::from_utf8(output.stdout).unwrap(),
         stderr: String::from_utf8(output.stderr).unwrap(),

@@ -2,8 +2,6 @@
 //! 127.0.0.1:0, and a runner for the real `urlcheck` binary with a clean
 //! environment.
 
-#![allow(dead_code)] // each test binary uses a different part of this
-
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;

@@ -4,14 +4,12 @@
 //! within `--timeout` plus a second with the exact failure kind and message,
 //! never panic, and leave the other URLs of the run unaffected.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Run, TestServer, run};
+use crate::support::{Run, TestServer, run};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};

@@ -1,11 +1,9 @@
 //! TLS: certificates made here with rcgen, served on loopback with
 //! tokio-rustls; `--cacert`, `-k` and the messages for bad certificates.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{TestServer, run};
+use crate::support::{TestServer, run};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, date_time_ymd,
 };

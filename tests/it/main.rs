@@ -1,0 +1,11 @@
+//! The integration tests: the real `urlcheck` binary against servers that
+//! the tests start on loopback. One test binary, so the suite links once;
+//! `support.rs` holds the servers and the runner every module shares.
+
+mod bad_input;
+mod checks;
+mod ci;
+mod hostile;
+mod pool;
+mod support;
+mod tls;
