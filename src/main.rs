@@ -18,6 +18,8 @@ mod results;
 mod run;
 mod stop;
 mod target;
+#[cfg(test)]
+mod testing;
 mod text;
 
 use exit_codes::ExitCode;

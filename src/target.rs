@@ -247,13 +247,7 @@ mod proptests {
     use super::*;
     use proptest::prelude::*;
 
-    /// No regression files written into the source tree.
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
+    use crate::testing::proptest_config as config;
 
     const URL_LIKE: &str = "https?://[a-z0-9.:@/?#%-]{0,40}";
 

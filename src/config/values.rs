@@ -524,13 +524,7 @@ mod proptests {
     use super::*;
     use proptest::prelude::*;
 
-    /// No regression files written into the source tree.
-    fn config() -> ProptestConfig {
-        ProptestConfig {
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        }
-    }
+    use crate::testing::proptest_config as config;
 
     /// The ranges of a status set, read back from its display form.
     fn displayed_ranges(set: &StatusSet) -> Vec<(u16, u16)> {

@@ -60,7 +60,7 @@ impl<W: Write + Send> Reporter for Csv<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::samples;
+    use crate::testing;
 
     fn render(results: &[CheckResult]) -> String {
         let mut reporter = Csv::new(Vec::new());
@@ -72,7 +72,7 @@ mod tests {
 
     #[test]
     fn header_then_one_row_per_result() {
-        let text = render(&[samples::passed(), samples::failed()]);
+        let text = render(&[testing::passed(), testing::failed()]);
         let mut lines = text.lines();
         assert_eq!(
             lines.next(),
@@ -106,14 +106,14 @@ mod tests {
     #[test]
     fn the_header_matches_the_serialized_fields() {
         let mut auto = csv::Writer::from_writer(Vec::new());
-        auto.serialize(samples::passed().record()).unwrap();
+        auto.serialize(testing::passed().record()).unwrap();
         let text = String::from_utf8(auto.into_inner().unwrap()).unwrap();
         assert_eq!(text.lines().next().unwrap(), Record::FIELDS.join(","));
     }
 
     #[test]
     fn quotes_per_rfc_4180() {
-        let mut result = samples::passed();
+        let mut result = testing::passed();
         result.url = "https://a.test/?q=\"x\",y".into();
         let text = render(&[result]);
         let mut reader = csv::Reader::from_reader(text.as_bytes());

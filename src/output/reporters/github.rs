@@ -106,11 +106,12 @@ fn escape_property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Failure, FailureKind, Origin, Source, samples};
+    use crate::results::{Failure, FailureKind, Origin, Source};
+    use crate::testing;
 
     fn failed(url: &str, source: Source, line: Option<u64>, message: &str) -> CheckResult {
         let origin = Origin { source, line };
-        samples::fail(url, origin, Some(404), FailureKind::Status, message)
+        testing::fail(url, origin, Some(404), FailureKind::Status, message)
     }
 
     fn render(results: &[CheckResult]) -> String {

@@ -125,8 +125,8 @@ fn format_line(result: &CheckResult, styles: &Styles) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::samples;
     use crate::results::{Failure, Origin, Source};
+    use crate::testing;
     use std::time::Duration;
 
     fn plain(result: &CheckResult) -> String {
@@ -136,14 +136,14 @@ mod tests {
     #[test]
     fn passed_line_shows_status_time_and_redirect() {
         assert_eq!(
-            plain(&samples::passed()),
+            plain(&testing::passed()),
             "ok    200    12 ms  https://a.test/ -> https://a.test/home (1 redirect)\n"
         );
     }
 
     #[test]
     fn failed_line_shows_the_reason_and_escapes_controls() {
-        let line = plain(&samples::failed());
+        let line = plain(&testing::failed());
         assert_eq!(
             line,
             "FAIL  404   1.50 s  https://u:***@a.test/\\u{1b}[31mx  status 404, expected 200-299\n"
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn flaky_and_late_passes_are_marked() {
-        let mut result = samples::passed();
+        let mut result = testing::passed();
         result.redirects = 0;
         result.attempts = 3;
         assert_eq!(
@@ -184,8 +184,8 @@ mod tests {
 
     #[test]
     fn colour_only_when_asked() {
-        let coloured = format_line(&samples::failed(), &Styles::new(true));
+        let coloured = format_line(&testing::failed(), &Styles::new(true));
         assert!(coloured.contains("\u{1b}[31"));
-        assert!(!plain(&samples::failed()).contains("\u{1b}["));
+        assert!(!plain(&testing::failed()).contains("\u{1b}["));
     }
 }

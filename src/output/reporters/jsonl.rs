@@ -31,13 +31,13 @@ impl<W: Write + Send> Reporter for Jsonl<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::samples;
+    use crate::testing;
 
     #[test]
     fn writes_one_parseable_object_per_line() {
         let mut reporter = Jsonl::new(Vec::new());
-        reporter.report(&samples::passed()).unwrap();
-        reporter.report(&samples::failed()).unwrap();
+        reporter.report(&testing::passed()).unwrap();
+        reporter.report(&testing::failed()).unwrap();
         let text = String::from_utf8(reporter.out).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()

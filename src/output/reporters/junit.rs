@@ -202,10 +202,11 @@ fn is_xml_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Failure, samples};
+    use crate::results::Failure;
+    use crate::testing;
 
     fn passed(url: &str, ms: u64) -> CheckResult {
-        samples::pass(url, samples::in_file(3), ms, 1)
+        testing::pass(url, testing::in_file(3), ms, 1)
     }
 
     fn failed(url: &str, kind: FailureKind, message: &str) -> CheckResult {
@@ -213,7 +214,7 @@ mod tests {
             status: Some(404),
             final_url: Some(format!("{url}/final")),
             attempts: 2,
-            ..samples::fail(
+            ..testing::fail(
                 url,
                 Origin {
                     source: Source::Arg,

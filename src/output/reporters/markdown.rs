@@ -164,14 +164,15 @@ fn code_cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Failure, FailureKind, Origin, Source, samples};
+    use crate::results::{Failure, FailureKind, Origin, Source};
+    use crate::testing;
 
     fn passed(ms: u64, attempts: u32) -> CheckResult {
-        samples::pass("https://a.test/", samples::in_file(1), ms, attempts)
+        testing::pass("https://a.test/", testing::in_file(1), ms, attempts)
     }
 
     fn failed(url: &str, status: Option<u16>, kind: FailureKind, message: &str) -> CheckResult {
-        samples::fail(url, samples::in_file(4), status, kind, message)
+        testing::fail(url, testing::in_file(4), status, kind, message)
     }
 
     fn render(results: &[CheckResult], wall: Duration) -> String {
