@@ -26,9 +26,10 @@ use crate::target::{display_url, mask_password};
 const SHORT_OF_FILES_FOR: Duration = Duration::from_secs(10);
 
 /// Pauses before each new try when the process is out of files: doubling
-/// from 50 ms until idle connections have had time to expire (the pool's
-/// reaper runs at least every 90 ms, so an idle connection is gone soon
-/// after `IDLE_TIMEOUT`). The check's own timeout still applies.
+/// from 50 ms until idle connections have had time to close. The pool's
+/// reaper runs every max(`IDLE_TIMEOUT`, 90 ms), so a connection idle for
+/// `IDLE_TIMEOUT` is closed within twice that. The check's own timeout
+/// still applies.
 fn out_of_files_pauses() -> impl Iterator<Item = Duration> {
     let enough = IDLE_TIMEOUT * 2;
     std::iter::successors(Some(Duration::from_millis(50)), |d| Some(*d * 2)).scan(

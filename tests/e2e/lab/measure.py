@@ -456,8 +456,8 @@ def run_singles():
         "squid with auth, no credentials, https URL (CONNECT refused: 407)",
         f"{T}?p=squid-407", env=penv(https=sqa), proxy="squid")
     add("squid-connect-403", "proxy",
-        "squid, CONNECT to a port its ACL forbids (127.0.0.1:19000: 403)",
-        f"https://{IP}:19000/ok", env=penv(https=sq), proxy="squid")
+        "squid, CONNECT to a port its ACL forbids (127.0.0.1:18990: 403)",
+        f"https://{IP}:18990/ok", env=penv(https=sq), proxy="squid")
     add("squid-connect-503", "proxy",
         "squid, CONNECT to a closed port (127.0.0.1:18998: squid answers 503)",
         f"https://{IP}:18998/ok", env=penv(https=sq), proxy="squid")

@@ -25,7 +25,8 @@
 #   caddy     18800 TLS h2 (encode zstd gzip)   18801 plain h1
 #   squid     18900 no auth    18901 basic auth (user:secret)
 #   tinyproxy 18910 no auth    18911 BasicAuth (user:secret)
-#   nothing   18999 (the "unreachable proxy")
+#   nothing   18999 (the "unreachable proxy"); 18990: squid refuses it (403)
+#             18998: nothing listens (squid answers CONNECT with 503)
 
 LAB_ROOT=${LAB_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
 LAB_RUN=${LAB_RUN:-$LAB_ROOT/target/e2e/lab-run}
@@ -507,11 +508,14 @@ auth_param basic realm urlcheck-lab
 acl lab_src src 127.0.0.0/8
 acl lab_dst dst 127.0.0.0/8
 acl lab_ports port 18500-18999
+acl lab_forbidden port 18990
 acl CONNECT method CONNECT
 acl authport myportname authport
 acl authed proxy_auth REQUIRED
 http_access deny !lab_src
 http_access deny !lab_ports
+# A CONNECT refused by policy (403), for urlcheck's tunnel error message.
+http_access deny lab_forbidden
 http_access deny !lab_dst
 # Ending on an auth ACL makes the denial a 407 challenge.
 http_access deny authport !authed
