@@ -2,7 +2,9 @@
 # Measure a urlcheck binary against the issue-9 lab (servers.sh), curl as
 # ground truth. Usage: bash tests/e2e/lab/measure.sh BINARY [measure.py options]
 #   e.g. bash tests/e2e/lab/measure.sh /tmp/before/target/release/urlcheck
-#        QUICK=1 ...   small lists, to test the script (about a minute)
+#        QUICK=1 ...   200-URL lists, to test the script (about 2 minutes)
+#        ... --repeat 2  every load cell twice (about 11 minutes; default run about 6)
+#        ... --only ID,ID  only these scenarios (ids as in measure.py)
 #        LAB_OUT=DIR   where results go (default target/e2e/lab-results/NAME)
 # Installs what is missing (lab_install), makes fresh certificates, starts every
 # server on 127.0.0.1:18500-18999 and stops them all when it ends.
