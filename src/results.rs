@@ -133,6 +133,20 @@ pub(crate) struct CheckResult {
     pub(crate) cert: Option<CertInfo>,
     /// With `--wait`: how long after the run started the URL first passed.
     pub(crate) up_after: Option<Duration>,
+    /// The HTTP version of the final response (`HTTP/1.1`, `HTTP/2`).
+    pub(crate) http_version: Option<&'static str>,
+}
+
+/// `HTTP/1.1`, `HTTP/2`: a response's version as records show it.
+pub(crate) fn version_name(version: reqwest::Version) -> &'static str {
+    match version {
+        reqwest::Version::HTTP_09 => "HTTP/0.9",
+        reqwest::Version::HTTP_10 => "HTTP/1.0",
+        reqwest::Version::HTTP_11 => "HTTP/1.1",
+        reqwest::Version::HTTP_2 => "HTTP/2",
+        reqwest::Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/?",
+    }
 }
 
 /// When a server's leaf certificate expires.
@@ -168,6 +182,7 @@ impl CheckResult {
             attempts: 0,
             cert: None,
             up_after: None,
+            http_version: None,
         }
     }
 
@@ -189,13 +204,14 @@ impl CheckResult {
             up_after_ms: self
                 .up_after
                 .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            http_version: self.http_version,
         }
     }
 }
 
 impl Record<'_> {
     /// The field names, in output order (the CSV header).
-    pub(crate) const FIELDS: [&'static str; 14] = [
+    pub(crate) const FIELDS: [&'static str; 15] = [
         "url",
         "ok",
         "status",
@@ -210,6 +226,7 @@ impl Record<'_> {
         "cert_not_after",
         "cert_days_left",
         "up_after_ms",
+        "http_version",
     ];
 }
 
@@ -230,6 +247,7 @@ pub(crate) struct Record<'a> {
     pub(crate) cert_not_after: Option<&'a str>,
     pub(crate) cert_days_left: Option<i64>,
     pub(crate) up_after_ms: Option<u64>,
+    pub(crate) http_version: Option<&'static str>,
 }
 
 #[cfg(test)]
@@ -268,7 +286,7 @@ mod tests {
         let json = serde_json::to_string(&result.record()).unwrap();
         assert_eq!(
             json,
-            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2,"attempts":0,"cert_not_after":null,"cert_days_left":null,"up_after_ms":null}"#
+            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2,"attempts":0,"cert_not_after":null,"cert_days_left":null,"up_after_ms":null,"http_version":null}"#
         );
     }
 

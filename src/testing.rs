@@ -23,6 +23,7 @@ pub(crate) fn passed() -> CheckResult {
         attempts: 1,
         cert: None,
         up_after: None,
+        http_version: Some("HTTP/1.1"),
     }
 }
 
@@ -45,6 +46,7 @@ pub(crate) fn failed() -> CheckResult {
         attempts: 1,
         cert: None,
         up_after: None,
+        http_version: Some("HTTP/1.1"),
     }
 }
 

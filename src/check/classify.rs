@@ -15,9 +15,16 @@ use crate::results::{Failure, FailureKind};
 /// What an error says about sending the request again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Cause {
+    /// The request was never processed: it was not sent before its
+    /// connection went away, or an HTTP/2 server refused it (GOAWAY, whose
+    /// streams above the last one were not processed, RFC 9113 6.8; or
+    /// REFUSED_STREAM, 8.7). Sending it again at once, on another
+    /// connection, is safe whatever the method.
+    NotProcessed,
     /// The connection went away before any response: on a reused keep-alive
-    /// connection, the server closed it just as the request arrived. Sending
-    /// again at once, on a fresh connection, is safe for GET and HEAD.
+    /// connection, the server closed it just as the request arrived; or our
+    /// own HTTP/2 stack ended the connection. Sending again at once, on a
+    /// fresh connection, is safe for GET and HEAD.
     ConnectionLost,
     /// The process has no file left for a new socket (EMFILE): sending again
     /// once idle connections have closed may work.
@@ -34,7 +41,7 @@ impl Cause {
     pub(crate) fn is_transient(self) -> bool {
         matches!(
             self,
-            Cause::ConnectionLost | Cause::Transient | Cause::OutOfFiles
+            Cause::NotProcessed | Cause::ConnectionLost | Cause::Transient | Cause::OutOfFiles
         )
     }
 }
@@ -44,6 +51,9 @@ impl Cause {
 pub(crate) struct Classified {
     pub(crate) failure: Failure,
     pub(crate) cause: Cause,
+    /// It happened while connecting: to the server, or to the proxy in
+    /// between.
+    pub(crate) connecting: bool,
 }
 
 impl Classified {
@@ -51,6 +61,7 @@ impl Classified {
         Classified {
             failure: Failure::new(kind, message),
             cause,
+            connecting: false,
         }
     }
 
@@ -79,6 +90,7 @@ pub(crate) fn classify(
     if is_out_of_files(err) {
         classified.cause = Cause::OutOfFiles;
     }
+    classified.connecting = err.is_connect();
     classified
 }
 
@@ -106,6 +118,11 @@ fn describe(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -> Cl
                 Cause::Transient,
             );
         }
+        if let Some(h2) = cause.downcast_ref::<h2::Error>()
+            && let Some(failure) = from_h2(h2, phase)
+        {
+            return failure;
+        }
         if let Some(io) = cause.downcast_ref::<io::Error>()
             && let Some(failure) = from_io(io, phase, err.is_connect())
         {
@@ -116,6 +133,11 @@ fn describe(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -> Cl
         {
             return failure;
         }
+        if let Some(client) = cause.downcast_ref::<hyper_util::client::legacy::Error>()
+            && was_never_sent(client)
+        {
+            return not_sent();
+        }
     }
     // The top-level message names the URL, which may carry a password: use
     // the causes only.
@@ -123,6 +145,7 @@ fn describe(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -> Cl
         .source()
         .map_or_else(|| "request failed".to_string(), innermost);
     if err.is_connect() {
+        let detail = tunnel_refusal(&detail).unwrap_or(detail);
         Classified::new(FailureKind::Connect, detail, Cause::Transient)
     } else if phase == Phase::Body || err.is_body() || err.is_decode() {
         Classified::fatal(
@@ -132,6 +155,23 @@ fn describe(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -> Cl
     } else {
         Classified::fatal(FailureKind::Protocol, detail)
     }
+}
+
+/// A proxy's refusal to open a tunnel (CONNECT), in words that say what to
+/// do. The HTTP client keeps only the proxy's 407 of the answer, in its
+/// message.
+fn tunnel_refusal(detail: &str) -> Option<String> {
+    let refusal = detail.strip_prefix("tunnel error: ")?;
+    Some(match refusal {
+        "proxy authorization required" => "the proxy refused the tunnel: 407 Proxy \
+            Authentication Required (give its login in the proxy URL: \
+            http://user:password@host:port)"
+            .to_string(),
+        "unsuccessful" => {
+            "the proxy refused the tunnel: its answer to CONNECT was not 200".to_string()
+        }
+        other => format!("the tunnel through the proxy failed: {other}"),
+    })
 }
 
 /// The process has no file descriptor left for a new socket (EMFILE).
@@ -154,10 +194,14 @@ fn causes(err: &reqwest::Error) -> impl Iterator<Item = &(dyn StdError + 'static
 }
 
 /// The next cause in a chain. An `io::Error`'s `source()` skips the error it
-/// wraps (where rustls errors travel), so step into it instead.
+/// wraps (where rustls errors travel), and an `h2::Error` has no `source()`
+/// at all for the I/O error under it, so step into those instead.
 fn next_cause<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
     if let Some(inner) = err.downcast_ref::<io::Error>().and_then(io::Error::get_ref) {
         return Some(inner);
+    }
+    if let Some(io) = err.downcast_ref::<h2::Error>().and_then(h2::Error::get_io) {
+        return Some(io);
     }
     err.source()
 }
@@ -188,6 +232,10 @@ fn tls_message(err: &rustls::Error) -> String {
         },
         rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
             "TLS handshake failed: the server did not answer with TLS (plain HTTP on this port?)"
+                .into()
+        }
+        rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired) => {
+            "the server requires a client certificate; give one with --cert FILE and --key FILE"
                 .into()
         }
         rustls::Error::AlertReceived(alert) => {
@@ -232,7 +280,88 @@ fn from_io(err: &io::Error, phase: Phase, connecting: bool) -> Option<Classified
     Some(Classified::new(kind, message, cause))
 }
 
+/// An HTTP/2 stream or connection error. I/O errors are left to the cause
+/// under them.
+fn from_h2(err: &h2::Error, phase: Phase) -> Option<Classified> {
+    let reason = err.reason()?;
+    let body = phase == Phase::Body;
+    let kind = if body {
+        FailureKind::Body
+    } else {
+        FailureKind::Protocol
+    };
+    if err.is_go_away() && err.is_remote() {
+        return Some(if reason == h2::Reason::NO_ERROR && !body {
+            Classified::new(
+                kind,
+                "the server closed the HTTP/2 connection (GOAWAY) before processing the request",
+                Cause::NotProcessed,
+            )
+        } else if body {
+            Classified::fatal(
+                kind,
+                format!(
+                    "the server closed the HTTP/2 connection ({reason:?}) before the body was complete"
+                ),
+            )
+        } else {
+            Classified::new(
+                kind,
+                format!("the server closed the HTTP/2 connection ({reason:?}) before a response"),
+                Cause::ConnectionLost,
+            )
+        });
+    }
+    if err.is_go_away() {
+        // Our HTTP/2 stack ended the connection (for example, after many
+        // streams that were stopped at the body cap): not the server's doing.
+        return Some(Classified::new(
+            kind,
+            format!("the HTTP/2 connection was ended on this side ({reason:?})"),
+            Cause::ConnectionLost,
+        ));
+    }
+    if err.is_reset() && err.is_remote() {
+        return Some(if reason == h2::Reason::REFUSED_STREAM {
+            Classified::new(
+                kind,
+                "the server refused the HTTP/2 stream (REFUSED_STREAM) before processing it",
+                Cause::NotProcessed,
+            )
+        } else {
+            Classified::fatal(
+                kind,
+                format!("the server reset the HTTP/2 stream ({reason:?})"),
+            )
+        });
+    }
+    None
+}
+
+/// A request canceled before it was sent: its connection closed first, or
+/// it was not ready.
+fn not_sent() -> Classified {
+    Classified::new(
+        FailureKind::Protocol,
+        "the connection closed before the request could be sent",
+        Cause::NotProcessed,
+    )
+}
+
+/// hyper-util's pool gave up on a request before sending it (for example,
+/// when another connection to the host had just become HTTP/2): the one
+/// kind of its errors that is neither a connect error nor one from hyper.
+fn was_never_sent(err: &hyper_util::client::legacy::Error) -> bool {
+    !err.is_connect()
+        && err
+            .source()
+            .is_none_or(|source| source.downcast_ref::<hyper::Error>().is_none())
+}
+
 fn from_hyper(err: &hyper::Error, phase: Phase) -> Option<Classified> {
+    if err.is_canceled() && phase == Phase::Request {
+        return Some(not_sent());
+    }
     if err.is_parse() || err.is_parse_status() {
         let what = if phase == Phase::Body {
             FailureKind::Body

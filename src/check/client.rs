@@ -11,9 +11,13 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use reqwest::{Certificate, Client};
+use reqwest::header::{ACCEPT_ENCODING, HeaderMap, HeaderValue};
+use reqwest::{Certificate, Client, ClientBuilder, Identity, NoProxy, Proxy};
 
-use crate::config::Config;
+use crate::config::{Config, HttpVersions, Proxies};
+
+/// What `--compressed` asks for: every encoding the body reader decodes.
+pub(crate) const ACCEPTED_ENCODINGS: &str = "gzip, deflate, br, zstd";
 
 /// How long an idle connection is kept for the next check of its host.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -30,6 +34,25 @@ pub(crate) fn build(config: &Config) -> anyhow::Result<Client> {
         .tls_info(true)
         .pool_max_idle_per_host(config.workers)
         .pool_idle_timeout(IDLE_TIMEOUT);
+    builder = match config.http {
+        HttpVersions::Negotiate => builder,
+        HttpVersions::Http1Only => builder.http1_only(),
+        HttpVersions::Http2PriorKnowledge => builder.http2_prior_knowledge(),
+    };
+    if config.compressed {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            ACCEPT_ENCODING,
+            HeaderValue::from_static(ACCEPTED_ENCODINGS),
+        );
+        builder = builder.default_headers(headers);
+    }
+    if let Some(cert) = &config.client_cert {
+        let identity = Identity::from_pem(&cert.pem)
+            .context("the --cert and --key files cannot be used as a client certificate")?;
+        builder = builder.identity(identity);
+    }
+    builder = with_proxies(builder, &config.proxies)?;
     if let Some(cacert) = &config.cacert {
         let path = cacert.path.display();
         let certs = Certificate::from_pem_bundle(&cacert.pem)
@@ -40,4 +63,23 @@ pub(crate) fn build(config: &Config) -> anyhow::Result<Client> {
         builder = builder.tls_certs_merge(certs);
     }
     builder.build().context("cannot set up the HTTP client")
+}
+
+/// The proxies as resolved from the flags and the environment, and no
+/// others: reqwest's own reading of the environment would skip a value it
+/// cannot parse.
+fn with_proxies(builder: ClientBuilder, proxies: &Proxies) -> anyhow::Result<ClientBuilder> {
+    let mut builder = builder.no_proxy();
+    let no_proxy = || proxies.no_proxy.as_deref().and_then(NoProxy::from_string);
+    if let Some(http) = &proxies.http {
+        let proxy = Proxy::http(http.url.as_str())
+            .with_context(|| format!("{}: cannot use this proxy", http.from))?;
+        builder = builder.proxy(proxy.no_proxy(no_proxy()));
+    }
+    if let Some(https) = &proxies.https {
+        let proxy = Proxy::https(https.url.as_str())
+            .with_context(|| format!("{}: cannot use this proxy", https.from))?;
+        builder = builder.proxy(proxy.no_proxy(no_proxy()));
+    }
+    Ok(builder)
 }

@@ -17,9 +17,16 @@ use super::client::IDLE_TIMEOUT;
 use super::expect::Fetched;
 use super::retry::parse_retry_after;
 use super::throttle::{HostPermit, Throttle};
-use crate::config::CheckSpec;
-use crate::results::FailureKind;
+use crate::config::{CheckSpec, Proxies};
+use crate::results::{FailureKind, version_name};
 use crate::target::{display_url, mask_password};
+
+/// How many times a request that was never processed is sent again. An
+/// HTTP/2 server that ends each connection after a few requests (nginx's
+/// `keepalive_requests`) turns the other streams on it away with GOAWAY,
+/// and with many checks in flight one request may meet that several times
+/// in a row; the attempt's timeout bounds it too.
+const MAX_UNPROCESSED_RESENDS: u32 = 32;
 
 /// How long connections are closed after each response once the process
 /// has run out of files.
@@ -55,6 +62,9 @@ pub(crate) struct Fetcher {
     /// When the process last ran out of files, in ms since `started` (0:
     /// never). For a while after, connections are not kept (see `send`).
     pub(crate) out_of_files_at: AtomicU64,
+    /// Which proxy each URL goes through, to name it when it fails.
+    pub(crate) proxies: Proxies,
+    pub(crate) proxy_matcher: hyper_util::client::proxy::matcher::Matcher,
 }
 
 /// What an attempt has reached so far: kept up to date, so that a check cut
@@ -65,6 +75,8 @@ pub(crate) struct Trail {
     /// The status of the current hop, once it answers.
     pub(crate) status: Option<u16>,
     pub(crate) retry_after: Option<Duration>,
+    /// The HTTP version of the current hop's response.
+    pub(crate) version: Option<&'static str>,
 }
 
 impl Trail {
@@ -74,6 +86,7 @@ impl Trail {
             redirects: 0,
             status: None,
             retry_after: None,
+            version: None,
         }
     }
 }
@@ -90,10 +103,12 @@ impl Fetcher {
     ) -> Result<Fetched, Classified> {
         let origin = trail.url.origin();
         let mut visited = vec![trail.url.clone()];
+        let mut body_resent = false;
         loop {
             let same_origin = trail.url.origin() == origin;
             // This hop's status, once it answers; not the previous hop's.
             trail.status = None;
+            trail.version = None;
             let url = &trail.url;
             let response = self
                 .send(|client: &Client| {
@@ -104,9 +119,11 @@ impl Fetcher {
                         request
                     }
                 })
-                .await?;
+                .await
+                .map_err(|failed| self.name_the_proxy(url, failed))?;
             let status = response.status();
             trail.status = Some(status.as_u16());
+            trail.version = Some(version_name(response.version()));
             trail.retry_after = response
                 .headers()
                 .get(RETRY_AFTER)
@@ -131,7 +148,16 @@ impl Fetcher {
                 None
             } else {
                 let keep = spec.settings.needs_body();
-                Some(read_body(response, keep, self.connect_timeout).await?)
+                match read_body(response, keep, self.connect_timeout).await {
+                    Ok(body) => Some(body),
+                    // The HTTP/2 connection ended under the body, on this
+                    // side: ask once more, on another connection.
+                    Err(lost) if lost.cause == Cause::ConnectionLost && !body_resent => {
+                        body_resent = true;
+                        continue;
+                    }
+                    Err(failed) => return Err(failed),
+                }
             };
             return Ok(Fetched {
                 status: status.as_u16(),
@@ -168,11 +194,11 @@ impl Fetcher {
     }
 
     /// Send a request built by `request`, and send it again when that is
-    /// safe and may help: once when the connection went away under it, and,
-    /// when the process ran out of files, after pauses that let idle
-    /// connections close (see `client.rs`). GET and HEAD are idempotent
-    /// (RFC 9110, 9.2.2), and in both cases the request never reached the
-    /// server.
+    /// safe and may help: while it was never processed (up to
+    /// `MAX_UNPROCESSED_RESENDS` times); once when the connection went away
+    /// under it; and, when the process ran out of files, after pauses that
+    /// let idle connections close (see `client.rs`). GET and HEAD are
+    /// idempotent (RFC 9110, 9.2.2).
     async fn send<F>(&self, request: F) -> Result<Response, Classified>
     where
         F: Fn(&Client) -> RequestBuilder,
@@ -189,6 +215,7 @@ impl Fetcher {
             .send()
         };
         let mut resent_lost = false;
+        let mut unprocessed = 0;
         let mut pauses = out_of_files_pauses();
         loop {
             let error = match send().await {
@@ -204,10 +231,21 @@ impl Fetcher {
                     self.out_of_files_at.store(now.max(1), Ordering::Relaxed);
                     tokio::time::sleep(pause).await;
                 }
+                Cause::NotProcessed if unprocessed < MAX_UNPROCESSED_RESENDS => unprocessed += 1,
                 Cause::ConnectionLost if !resent_lost => resent_lost = true,
                 _ => return Err(error),
             }
         }
+    }
+
+    /// A failure to connect through a proxy says so, and names it.
+    fn name_the_proxy(&self, url: &Url, mut failed: Classified) -> Classified {
+        if failed.connecting
+            && let Some(proxy) = self.proxies.shown_for(&self.proxy_matcher, url)
+        {
+            failed.failure.message = format!("proxy {proxy}: {}", failed.failure.message);
+        }
+        failed
     }
 
     /// Whether the process ran out of files within `SHORT_OF_FILES_FOR`.
@@ -221,16 +259,14 @@ impl Fetcher {
 
 /// Where a redirect points, resolved against the current URL.
 fn redirect_target(current: &Url, location: &HeaderValue) -> Result<Url, Classified> {
-    let location = location.to_str().map_err(|_| {
+    let location = location_text(location);
+    let next = current.join(&location).map_err(|e| {
         Classified::fatal(
             FailureKind::Redirect,
-            "the Location header is not valid text",
-        )
-    })?;
-    let next = current.join(location).map_err(|e| {
-        Classified::fatal(
-            FailureKind::Redirect,
-            format!("invalid redirect target '{}': {e}", mask_password(location)),
+            format!(
+                "invalid redirect target '{}': {e}",
+                mask_password(&location)
+            ),
         )
     })?;
     if !matches!(next.scheme(), "http" | "https") {
@@ -242,9 +278,46 @@ fn redirect_target(current: &Url, location: &HeaderValue) -> Result<Url, Classif
     Ok(next)
 }
 
+/// A Location value as text. Bytes that are not ASCII (UTF-8 or Latin-1
+/// from a server that did not encode them) are percent-encoded, as curl and
+/// browsers do; the URL parser then decodes a host and turns an
+/// internationalised one into punycode.
+fn location_text(value: &HeaderValue) -> String {
+    let mut text = String::with_capacity(value.len());
+    for &byte in value.as_bytes() {
+        if byte.is_ascii() {
+            text.push(char::from(byte));
+        } else {
+            text.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn target_bytes(current: &str, location: &[u8]) -> Result<String, Classified> {
+        let current = Url::parse(current).unwrap();
+        redirect_target(&current, &HeaderValue::from_bytes(location).unwrap()).map(String::from)
+    }
+
+    #[test]
+    fn raw_non_ascii_locations_are_encoded_as_curl_does() {
+        assert_eq!(
+            target_bytes("http://a.test/", "/caf\u{e9}".as_bytes()).unwrap(),
+            "http://a.test/caf%C3%A9"
+        );
+        assert_eq!(
+            target_bytes("http://a.test/", b"/caf\xe9?q=\xe9").unwrap(),
+            "http://a.test/caf%E9?q=%E9"
+        );
+        assert_eq!(
+            target_bytes("http://a.test/", "http://b\u{fc}cher.test/x".as_bytes()).unwrap(),
+            "http://xn--bcher-kva.test/x"
+        );
+    }
 
     fn target(current: &str, location: &str) -> Result<String, Classified> {
         let current = Url::parse(current).unwrap();

@@ -69,7 +69,7 @@ mod tests {
     #[test]
     fn only_transient_failures_are_retried() {
         use Cause::*;
-        for cause in [Transient, ConnectionLost, OutOfFiles] {
+        for cause in [Transient, NotProcessed, ConnectionLost, OutOfFiles] {
             assert!(cause.is_transient(), "{cause:?}");
         }
         assert!(!Final.is_transient());

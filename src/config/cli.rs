@@ -5,7 +5,7 @@
 //! sees clap.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,13 +14,15 @@ use clap::{CommandFactory, Parser, ValueEnum};
 
 use super::file::{self, FileCheck, FileConfig};
 use super::layer::Layer;
+use super::proxy::Proxies;
 use super::settings::{
     CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_REDIRECTS, DEFAULT_METHOD, DEFAULT_RETRIES,
     DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS, RunSettings,
     default_user_agent,
 };
+use super::values::HttpVersions;
 use super::values::{Format, parse_duration, parse_report};
-use super::{CaCerts, CheckSpec, Config, ConfigCheck, GithubActions, InputSpec};
+use super::{CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec};
 
 /// After a stop, how long in-flight checks may still finish by default.
 const DEFAULT_SHUTDOWN_TIMEOUT: &str = "5s";
@@ -53,6 +55,15 @@ pub(crate) struct Cli {
     /// Also trust the CA certificates in this PEM file.
     #[arg(long, value_name = "FILE", help_heading = "Requests")]
     cacert: Option<PathBuf>,
+
+    /// Speak HTTP/1.1 only, also to servers that offer HTTP/2.
+    #[arg(long = "http1.1", help_heading = "Requests")]
+    http1_1: bool,
+
+    /// Speak HTTP/2 from the first byte, without negotiating: h2c on http://,
+    /// h2 on https://.
+    #[arg(long, conflicts_with = "http1_1", help_heading = "Requests")]
+    http2_prior_knowledge: bool,
 
     #[command(flatten)]
     check: CheckSettings,
@@ -107,6 +118,8 @@ pub(crate) struct Environment {
     pub(crate) dumb_term: bool,
     /// `GITHUB_ACTIONS=true`, with `GITHUB_STEP_SUMMARY` if set.
     pub(crate) github: Option<GithubActions>,
+    /// The proxy variables that are set, with their values.
+    pub(crate) proxy_vars: Vec<(String, String)>,
 }
 
 impl Environment {
@@ -123,6 +136,10 @@ impl Environment {
                 .then(|| GithubActions {
                     step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
                 }),
+            proxy_vars: super::proxy::VARIABLES
+                .iter()
+                .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)))
+                .collect(),
         }
     }
 }
@@ -162,6 +179,13 @@ impl Cli {
             .map(|check| config_check(check, config_name.as_deref().unwrap_or(""), &every_url))
             .collect();
         let cacert = self.cacert.as_ref().map(read_cacert).transpose()?;
+        let client_cert = read_client_cert(run.cert.as_deref(), run.key.as_deref())?;
+        let proxies = Proxies::resolve(run.proxy.clone(), run.noproxy.clone(), &|name| {
+            env.proxy_vars
+                .iter()
+                .find(|(var, _)| var == name)
+                .map(|(_, value)| value.clone())
+        })?;
         let color_allowed = |is_terminal: bool| match self.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
@@ -188,6 +212,16 @@ impl Cli {
             user_agent: run.user_agent.unwrap_or_else(default_user_agent),
             insecure: self.insecure,
             cacert,
+            client_cert,
+            http: if self.http1_1 {
+                HttpVersions::Http1Only
+            } else if self.http2_prior_knowledge {
+                HttpVersions::Http2PriorKnowledge
+            } else {
+                HttpVersions::Negotiate
+            },
+            compressed: run.compressed.unwrap_or(false),
+            proxies,
             format: self.format,
             color_stdout: color_allowed(env.stdout_is_terminal),
             color_stderr: color_allowed(env.stderr_is_terminal),
@@ -221,6 +255,36 @@ fn read_cacert(path: &PathBuf) -> anyhow::Result<CaCerts> {
         path: path.clone(),
         pem,
     })
+}
+
+/// Read `--cert` (and `--key`, or the key in the same file) now, and check
+/// that they belong together, so that a mistake is a usage error naming the
+/// files, not a handshake failure per URL.
+fn read_client_cert(cert: Option<&Path>, key: Option<&Path>) -> anyhow::Result<Option<ClientCert>> {
+    let read = |path: &Path, what: &str| {
+        std::fs::read(path).with_context(|| format!("cannot read {what} file {}", path.display()))
+    };
+    let (cert, key) = match (cert, key) {
+        (None, None) => return Ok(None),
+        (None, Some(key)) => bail!(
+            "--key {} needs --cert: the client certificate it belongs to",
+            key.display()
+        ),
+        (Some(cert), key) => (cert, key),
+    };
+    let mut pem = read(cert, "--cert")?;
+    if let Some(key) = key {
+        pem.push(b'\n');
+        pem.extend(read(key, "--key")?);
+    }
+    crate::config::client_cert::check(&pem).map_err(|problem| {
+        let files = match key {
+            Some(key) => format!("--cert {} and --key {}", cert.display(), key.display()),
+            None => format!("--cert {}", cert.display()),
+        };
+        anyhow::anyhow!("{files}: {problem}")
+    })?;
+    Ok(Some(ClientCert { pem }))
 }
 
 /// A config-file check: its own settings over those of every URL.
@@ -262,6 +326,7 @@ mod tests {
             no_color: false,
             dumb_term: false,
             github: None,
+            proxy_vars: Vec::new(),
         }
     }
 

@@ -4,8 +4,10 @@
 //! shared by both are declared once, in `settings.rs`.
 
 pub(crate) mod cli;
+pub(crate) mod client_cert;
 mod file;
 mod layer;
+pub(crate) mod proxy;
 pub(crate) mod settings;
 mod toml_text;
 pub(crate) mod values;
@@ -16,9 +18,10 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 
+pub(crate) use proxy::Proxies;
 pub(crate) use settings::CheckSettings;
 pub(crate) use toml_text::Redaction;
-pub(crate) use values::{Format, Method};
+pub(crate) use values::{Format, HttpVersions, Method};
 
 /// Everything a run needs to know, decided once before anything starts.
 #[derive(Debug, Clone)]
@@ -64,6 +67,14 @@ pub(crate) struct Config {
     pub(crate) insecure: bool,
     /// Extra trusted CA certificates, PEM, read from `--cacert`.
     pub(crate) cacert: Option<CaCerts>,
+    /// The client certificate and key, PEM, read from `--cert` and `--key`.
+    pub(crate) client_cert: Option<ClientCert>,
+    /// Which HTTP versions to speak.
+    pub(crate) http: HttpVersions,
+    /// Ask for compressed responses (`--compressed`).
+    pub(crate) compressed: bool,
+    /// Which proxy each URL goes through.
+    pub(crate) proxies: Proxies,
     /// How results are written to stdout.
     pub(crate) format: Format,
     /// Colour results on stdout.
@@ -96,6 +107,13 @@ pub(crate) struct CaCerts {
     /// The path as given, for messages.
     pub(crate) path: PathBuf,
     /// Its PEM text.
+    pub(crate) pem: Vec<u8>,
+}
+
+/// `--cert` and `--key`, read and checked when the configuration is resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientCert {
+    /// The certificate chain and the key, PEM, one after the other.
     pub(crate) pem: Vec<u8>,
 }
 

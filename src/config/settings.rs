@@ -6,6 +6,7 @@
 //! `RunSettings` are for the whole run (flags and `[defaults]`);
 //! `CheckSettings` are for each URL (flags, `[defaults]` and `[[check]]`).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
@@ -14,8 +15,8 @@ use reqwest::header::HeaderValue;
 
 use super::layer::layer;
 use super::values::{
-    Header, HeaderRule, Method, PerHost, Rate, StatusSet, Workers, parse_duration, parse_regex,
-    parse_user_agent, show_duration,
+    Header, HeaderRule, Method, PerHost, ProxyUrl, Rate, StatusSet, Workers, parse_duration,
+    parse_regex, parse_user_agent, show_duration,
 };
 
 /// Default number of workers; see "Choosing --workers" in the README.
@@ -114,6 +115,30 @@ layer! {
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
               help_heading = "Retries and waiting")]
         pub(crate) deadline: Option<Duration>,
+
+        /// Ask for a compressed response (Accept-Encoding: gzip, deflate, br,
+        /// zstd). Compressed bodies are decoded for body expectations either way.
+        #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Requests")]
+        pub(crate) compressed: Option<bool>,
+
+        /// Client certificate (PEM) for servers that ask for one; its key goes in
+        /// --key, or in the same file.
+        #[arg(long, value_name = "FILE", help_heading = "Requests")]
+        pub(crate) cert: Option<PathBuf>,
+
+        /// The private key (PEM) of --cert.
+        #[arg(long, value_name = "FILE", help_heading = "Requests")]
+        pub(crate) key: Option<PathBuf>,
+
+        /// Send every request through this proxy (http:// or https://, with
+        /// user:password@ for a login); overrides the proxy variables.
+        #[arg(long, value_name = "URL", help_heading = "Requests")]
+        pub(crate) proxy: Option<ProxyUrl>,
+
+        /// Hosts reached directly, not through a proxy: names, addresses or
+        /// ranges, comma-separated; * for all. Overrides NO_PROXY.
+        #[arg(long, value_name = "LIST", help_heading = "Requests")]
+        pub(crate) noproxy: Option<String>,
     }
 }
 

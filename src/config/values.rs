@@ -312,6 +312,80 @@ impl FileValue for Regex {
     }
 }
 
+/// `--proxy`: an http:// or https:// proxy URL; `host:port` alone means
+/// http://. A login goes in the URL (`http://user:password@host:3128`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProxyUrl(pub(crate) reqwest::Url);
+
+impl FromStr for ProxyUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let text = s.trim();
+        let shown = crate::target::mask_password(text);
+        if text.contains(['"', '\'']) {
+            return Err(format!(
+                "'{shown}' is not a proxy URL: remove the quotes around it"
+            ));
+        }
+        let with_scheme = if text.contains("://") {
+            text.to_string()
+        } else {
+            format!("http://{text}")
+        };
+        let url = reqwest::Url::parse(&with_scheme)
+            .map_err(|e| format!("'{shown}' is not a proxy URL: {e}"))?;
+        match url.scheme() {
+            "http" | "https" => {}
+            "socks4" | "socks4a" | "socks5" | "socks5h" => {
+                return Err(format!(
+                    "'{shown}': SOCKS proxies are not supported; use an http:// or https:// proxy"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "'{shown}': a proxy URL starts with http:// or https://, not {other}://"
+                ));
+            }
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(format!("'{shown}' is not a proxy URL: it has no host"));
+        }
+        Ok(ProxyUrl(url))
+    }
+}
+
+impl FileValue for ProxyUrl {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        text.parsed(value, key, "a proxy URL such as \"http://127.0.0.1:3128\"")
+    }
+}
+
+/// Which HTTP versions a check may speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum HttpVersions {
+    /// HTTP/1.1, or HTTP/2 where TLS negotiates it (ALPN).
+    #[default]
+    Negotiate,
+    /// HTTP/1.1 only (`--http1.1`).
+    Http1Only,
+    /// HTTP/2 from the first byte, without negotiating: h2c on http://, h2
+    /// on https:// (`--http2-prior-knowledge`).
+    Http2PriorKnowledge,
+}
+
+impl FileValue for bool {
+    fn read(text: &TomlText<'_>, _key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        text.serde(value)
+    }
+}
+
+impl FileValue for std::path::PathBuf {
+    fn read(text: &TomlText<'_>, _key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        text.serde::<String>(value).map(std::path::PathBuf::from)
+    }
+}
+
 impl FileValue for String {
     fn read(text: &TomlText<'_>, _key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
         text.serde(value)

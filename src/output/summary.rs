@@ -134,6 +134,7 @@ mod tests {
             attempts: 1,
             cert: None,
             up_after: None,
+            http_version: None,
         }
     }
 

@@ -156,7 +156,7 @@ fn a_file_of_only_comments_and_blank_lines_exits_2() {
         out.stdout.lines().collect::<Vec<_>>(),
         [concat!(
             "url,ok,status,error_kind,error,elapsed_ms,final_url,redirects,",
-            "source,line,attempts,cert_not_after,cert_days_left,up_after_ms"
+            "source,line,attempts,cert_not_after,cert_days_left,up_after_ms,http_version"
         )]
     );
     assert_eq!(out.stderr, NO_URLS);

@@ -38,14 +38,14 @@ fn a_mix_of_outcomes_gives_exact_records_and_exit_1() {
         fields(out.record(&ok)),
         json!({"url": ok, "ok": true, "status": 200, "error_kind": null, "error": null,
                "final_url": ok, "redirects": 0, "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
-               "cert_days_left": null, "up_after_ms": null})
+               "cert_days_left": null, "up_after_ms": null, "http_version": "HTTP/1.1"})
     );
     assert_eq!(
         fields(out.record(&missing)),
         json!({"url": missing, "ok": false, "status": 404, "error_kind": "status",
                "error": "status 404, expected 200-299", "final_url": missing, "redirects": 0,
                "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
-               "cert_days_left": null, "up_after_ms": null})
+               "cert_days_left": null, "up_after_ms": null, "http_version": "HTTP/1.1"})
     );
     assert_eq!(out.record(&error)["error"], "status 500, expected 200-299");
     assert_eq!(
@@ -53,14 +53,14 @@ fn a_mix_of_outcomes_gives_exact_records_and_exit_1() {
         json!({"url": moved, "ok": true, "status": 200, "error_kind": null, "error": null,
                "final_url": server.url("/redirect/0"), "redirects": 2, "source": "arg",
                "line": null, "attempts": 1, "cert_not_after": null, "cert_days_left": null,
-               "up_after_ms": null})
+               "up_after_ms": null, "http_version": "HTTP/1.1"})
     );
     assert_eq!(
         fields(out.record(&refused)),
         json!({"url": refused, "ok": false, "status": null, "error_kind": "connect",
                "error": "connection refused", "final_url": refused, "redirects": 0,
                "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
-               "cert_days_left": null, "up_after_ms": null})
+               "cert_days_left": null, "up_after_ms": null, "http_version": null})
     );
 }
 
@@ -333,7 +333,8 @@ fn csv_has_a_header_and_one_row_per_url() {
             "attempts",
             "cert_not_after",
             "cert_days_left",
-            "up_after_ms"
+            "up_after_ms",
+            "http_version"
         ]
     );
     let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
