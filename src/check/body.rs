@@ -1,30 +1,44 @@
 //! The body of the final response: read up to a cap, enough to catch a
 //! server that breaks mid-body and to judge body expectations; the rest is
-//! not downloaded. It is kept only when an expectation needs it.
+//! not downloaded. It is kept only when an expectation needs it, and then a
+//! compressed body (`Content-Encoding` gzip, deflate, br or zstd) is decoded
+//! first, with the same cap on the decoded bytes, so that a decompression
+//! bomb stays small.
 
+use std::io::Read;
 use std::time::Duration;
+
+use reqwest::header::CONTENT_ENCODING;
 
 use super::classify::{Classified, Phase, classify};
 
-/// How much of a body is read.
+/// How much of a body is read, and how much of it, decoded, is kept.
 pub(crate) const BODY_READ_LIMIT: usize = 1024 * 1024;
 
-/// A body as read: its first `BODY_READ_LIMIT` bytes when kept, and whether
-/// it went on past the cap.
+/// A body as read: its first `BODY_READ_LIMIT` bytes (decoded) when kept,
+/// and whether it went on past the cap.
 pub(crate) struct Body {
     pub(crate) bytes: Vec<u8>,
     pub(crate) truncated: bool,
+    /// Why a compressed body could not be decoded (all of it).
+    pub(crate) decode_error: Option<String>,
 }
 
-/// Read the body of `response` up to `BODY_READ_LIMIT`, keeping it only
-/// when asked.
+/// Read the body of `response` up to `BODY_READ_LIMIT`, keeping it (decoded)
+/// only when asked.
 pub(crate) async fn read_body(
     mut response: reqwest::Response,
     keep: bool,
     connect_timeout: Duration,
 ) -> Result<Body, Classified> {
+    let encodings = if keep {
+        content_encodings(&response)
+    } else {
+        Vec::new()
+    };
     let mut bytes = Vec::new();
     let mut read = 0usize;
+    let mut truncated = true;
     while read < BODY_READ_LIMIT {
         match response.chunk().await {
             Ok(Some(chunk)) => {
@@ -35,16 +49,182 @@ pub(crate) async fn read_body(
                 }
             }
             Ok(None) => {
-                return Ok(Body {
-                    bytes,
-                    truncated: false,
-                });
+                truncated = false;
+                break;
             }
             Err(e) => return Err(classify(&e, Phase::Body, connect_timeout)),
         }
     }
-    Ok(Body {
+    let mut body = Body {
         bytes,
-        truncated: true,
-    })
+        truncated,
+        decode_error: None,
+    };
+    // Content-Encoding lists the codings in the order they were applied.
+    for encoding in encodings.iter().rev() {
+        body = decode(*encoding, body);
+    }
+    Ok(body)
+}
+
+/// A content coding that the body reader decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Gzip,
+    Deflate,
+    Brotli,
+    Zstd,
+}
+
+impl Encoding {
+    fn name(self) -> &'static str {
+        match self {
+            Encoding::Gzip => "gzip",
+            Encoding::Deflate => "deflate",
+            Encoding::Brotli => "br",
+            Encoding::Zstd => "zstd",
+        }
+    }
+}
+
+/// The codings of `Content-Encoding` that can be decoded, in order; none
+/// when any of them is unknown (the body is then judged as it came).
+fn content_encodings(response: &reqwest::Response) -> Vec<Encoding> {
+    let Some(value) = response.headers().get(CONTENT_ENCODING) else {
+        return Vec::new();
+    };
+    let Ok(text) = value.to_str() else {
+        return Vec::new();
+    };
+    let mut encodings = Vec::new();
+    for coding in text.split(',').map(|c| c.trim().to_ascii_lowercase()) {
+        match coding.as_str() {
+            "gzip" | "x-gzip" => encodings.push(Encoding::Gzip),
+            "deflate" => encodings.push(Encoding::Deflate),
+            "br" => encodings.push(Encoding::Brotli),
+            "zstd" => encodings.push(Encoding::Zstd),
+            "identity" | "" => {}
+            _ => return Vec::new(),
+        }
+    }
+    encodings
+}
+
+/// `body` decoded from `encoding`, at most `BODY_READ_LIMIT` bytes of it.
+/// A body cut at the cap ends mid-stream: what decodes before the cut is
+/// kept, and that is not an error.
+fn decode(encoding: Encoding, body: Body) -> Body {
+    let raw = body.bytes.as_slice();
+    let limit = BODY_READ_LIMIT as u64 + 1;
+    let mut decoded = Vec::new();
+    let result = match encoding {
+        Encoding::Gzip => flate2::read::MultiGzDecoder::new(raw)
+            .take(limit)
+            .read_to_end(&mut decoded),
+        Encoding::Deflate => {
+            // HTTP's deflate is zlib-wrapped, but some servers send it raw.
+            let zlib = flate2::read::ZlibDecoder::new(raw)
+                .take(limit)
+                .read_to_end(&mut decoded);
+            if zlib.is_err() && decoded.is_empty() {
+                flate2::read::DeflateDecoder::new(raw)
+                    .take(limit)
+                    .read_to_end(&mut decoded)
+            } else {
+                zlib
+            }
+        }
+        Encoding::Brotli => brotli_decompressor::Decompressor::new(raw, 4096)
+            .take(limit)
+            .read_to_end(&mut decoded),
+        Encoding::Zstd => match ruzstd::decoding::StreamingDecoder::new(raw) {
+            Ok(decoder) => decoder.take(limit).read_to_end(&mut decoded),
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        },
+    };
+    let over = decoded.len() > BODY_READ_LIMIT;
+    decoded.truncate(BODY_READ_LIMIT);
+    let decode_error = match result {
+        Err(e) if !body.truncated => Some(format!(
+            "the {} body could not be decoded: {e}",
+            encoding.name()
+        )),
+        _ => body.decode_error,
+    };
+    Body {
+        bytes: decoded,
+        truncated: body.truncated || over,
+        decode_error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn raw(bytes: Vec<u8>, truncated: bool) -> Body {
+        Body {
+            bytes,
+            truncated,
+            decode_error: None,
+        }
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).unwrap_or_else(|e| panic!("{e}"));
+        encoder.finish().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn gzip_and_deflate_bodies_are_decoded() {
+        let body = decode(Encoding::Gzip, raw(gzip(b"hello lab world"), false));
+        assert_eq!(body.bytes, b"hello lab world");
+        assert!(!body.truncated && body.decode_error.is_none());
+
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        zlib.write_all(b"zlib text")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let zlib = zlib.finish().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            decode(Encoding::Deflate, raw(zlib, false)).bytes,
+            b"zlib text"
+        );
+
+        let mut bare = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        bare.write_all(b"raw deflate")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bare = bare.finish().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            decode(Encoding::Deflate, raw(bare, false)).bytes,
+            b"raw deflate"
+        );
+    }
+
+    #[test]
+    fn a_bomb_is_cut_at_the_cap() {
+        let zeros = vec![0u8; 8 * BODY_READ_LIMIT];
+        let body = decode(Encoding::Gzip, raw(gzip(&zeros), false));
+        assert_eq!(body.bytes.len(), BODY_READ_LIMIT);
+        assert!(body.truncated);
+    }
+
+    #[test]
+    fn a_body_cut_at_the_cap_keeps_what_decodes_and_a_broken_one_says_so() {
+        let mut cut = gzip(b"the start of a long body");
+        cut.truncate(cut.len() - 8);
+        let body = decode(Encoding::Gzip, raw(cut.clone(), true));
+        assert!(body.decode_error.is_none(), "a cut at the cap is expected");
+        let broken = decode(Encoding::Gzip, raw(b"not gzip at all".to_vec(), false));
+        assert!(
+            broken
+                .decode_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("the gzip body could not be decoded")),
+            "{:?}",
+            broken.decode_error
+        );
+    }
 }

@@ -359,7 +359,11 @@ fn was_never_sent(err: &hyper_util::client::legacy::Error) -> bool {
 }
 
 fn from_hyper(err: &hyper::Error, phase: Phase) -> Option<Classified> {
-    if err.is_canceled() && phase == Phase::Request {
+    // Canceled: the request waited for a connection that closed, or was
+    // not ready. A "user" error, for a GET or HEAD without a body, can only
+    // be hyper's "dispatch gone": the connection's task ended with the
+    // request still queued for it.
+    if (err.is_canceled() || err.is_user()) && phase == Phase::Request {
         return Some(not_sent());
     }
     if err.is_parse() || err.is_parse_status() {

@@ -22,6 +22,8 @@ pub(crate) struct Fetched {
     pub(crate) body: Vec<u8>,
     /// The body went on past `BODY_READ_LIMIT`.
     pub(crate) truncated: bool,
+    /// Why a compressed body could not be decoded.
+    pub(crate) decode_error: Option<String>,
     pub(crate) cert: Option<CertInfo>,
 }
 
@@ -74,7 +76,9 @@ fn judge_body(expect: &CheckSettings, fetched: &Fetched) -> Option<Failure> {
         return None;
     }
     let body = String::from_utf8_lossy(&fetched.body);
-    let partly = if fetched.truncated {
+    let partly = if let Some(problem) = &fetched.decode_error {
+        format!(" ({problem})")
+    } else if fetched.truncated {
         format!(
             " (only the first {} MiB of the body is read)",
             BODY_READ_LIMIT / (1024 * 1024)
@@ -165,6 +169,7 @@ mod tests {
             headers,
             body: body.as_bytes().to_vec(),
             truncated: false,
+            decode_error: None,
             cert: None,
         }
     }

@@ -24,9 +24,11 @@ use crate::target::{display_url, mask_password};
 /// How many times a request that was never processed is sent again. An
 /// HTTP/2 server that ends each connection after a few requests (nginx's
 /// `keepalive_requests`) turns the other streams on it away with GOAWAY,
-/// and with many checks in flight one request may meet that several times
-/// in a row; the attempt's timeout bounds it too.
-const MAX_UNPROCESSED_RESENDS: u32 = 32;
+/// and with many checks in flight on one connection a request may meet that
+/// dozens of times in a row (128 in flight, 5 served per connection: about
+/// 26 rounds). A resend costs one request frame; the attempt's timeout
+/// bounds them too.
+const MAX_UNPROCESSED_RESENDS: u32 = 100;
 
 /// How long connections are closed after each response once the process
 /// has run out of files.
@@ -159,11 +161,16 @@ impl Fetcher {
                     Err(failed) => return Err(failed),
                 }
             };
+            let (bytes, truncated, decode_error) = match body {
+                Some(body) => (body.bytes, body.truncated, body.decode_error),
+                None => (Vec::new(), false, None),
+            };
             return Ok(Fetched {
                 status: status.as_u16(),
                 headers,
-                truncated: body.as_ref().is_some_and(|b| b.truncated),
-                body: body.map(|b| b.bytes).unwrap_or_default(),
+                body: bytes,
+                truncated,
+                decode_error,
                 cert,
             });
         }
