@@ -138,6 +138,13 @@ fn describe(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -> Cl
         {
             return not_sent();
         }
+        // The pool handed out a connection that closed before the request
+        // went on it.
+        if let Some(hyper_util::client::legacy::pool::Error::CheckedOutClosedValue) =
+            cause.downcast_ref::<hyper_util::client::legacy::pool::Error>()
+        {
+            return not_sent();
+        }
     }
     // The top-level message names the URL, which may carry a password: use
     // the causes only.
@@ -223,7 +230,9 @@ fn tls_message(err: &rustls::Error) -> String {
                 "certificate is not valid for this host name".into()
             }
             CertificateError::UnknownIssuer => {
-                "certificate issued by an unknown authority (trust it with --cacert FILE, or skip checks with -k)"
+                "certificate issued by an unknown authority (the server may not send its \
+                 intermediate certificates; or trust its CA with --cacert FILE, or skip checks \
+                 with -k)"
                     .into()
             }
             CertificateError::Revoked => "certificate revoked".into(),
@@ -248,6 +257,11 @@ fn tls_message(err: &rustls::Error) -> String {
 fn from_io(err: &io::Error, phase: Phase, connecting: bool) -> Option<Classified> {
     use Cause::{ConnectionLost, Final, Transient};
     use io::ErrorKind::*;
+    if err.kind() == InvalidData
+        && let Some(alert) = tls_alert(err)
+    {
+        return Some(alert);
+    }
     let (kind, message, cause) = match err.kind() {
         ConnectionRefused => (FailureKind::Connect, "connection refused", Transient),
         HostUnreachable => (FailureKind::Connect, "host unreachable", Transient),
@@ -278,6 +292,24 @@ fn from_io(err: &io::Error, phase: Phase, connecting: bool) -> Option<Classified
         _ => return None,
     };
     Some(Classified::new(kind, message, cause))
+}
+
+/// A TLS alert that reached us only as text: HTTP/2 keeps an I/O error's
+/// kind and message, not the rustls error in it (TLS 1.3 servers send
+/// `certificate_required` after the handshake, when HTTP/2 is already
+/// reading). The words are rustls's own `AlertReceived` message.
+fn tls_alert(err: &io::Error) -> Option<Classified> {
+    let message = err.to_string();
+    let alert = message.strip_prefix("received fatal alert: ")?;
+    Some(Classified::fatal(
+        FailureKind::Tls,
+        if alert == "CertificateRequired" {
+            "the server requires a client certificate; give one with --cert FILE and --key FILE"
+                .to_string()
+        } else {
+            format!("TLS failed: the server sent alert {alert}")
+        },
+    ))
 }
 
 /// An HTTP/2 stream or connection error. I/O errors are left to the cause

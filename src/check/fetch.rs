@@ -30,6 +30,11 @@ use crate::target::{display_url, mask_password};
 /// bounds them too.
 const MAX_UNPROCESSED_RESENDS: u32 = 100;
 
+/// How many times a request whose connection went away before an answer is
+/// sent again. A server that drops many idle keep-alive connections at once
+/// (Apache at 128 in flight) can leave a resend on another stale one.
+const MAX_LOST_RESENDS: u32 = 3;
+
 /// How long connections are closed after each response once the process
 /// has run out of files.
 const SHORT_OF_FILES_FOR: Duration = Duration::from_secs(10);
@@ -202,10 +207,10 @@ impl Fetcher {
 
     /// Send a request built by `request`, and send it again when that is
     /// safe and may help: while it was never processed (up to
-    /// `MAX_UNPROCESSED_RESENDS` times); once when the connection went away
-    /// under it; and, when the process ran out of files, after pauses that
-    /// let idle connections close (see `client.rs`). GET and HEAD are
-    /// idempotent (RFC 9110, 9.2.2).
+    /// `MAX_UNPROCESSED_RESENDS` times); when the connection went away under
+    /// it (up to `MAX_LOST_RESENDS`); and, when the process ran out of files,
+    /// after pauses that let idle connections close (see `client.rs`). GET
+    /// and HEAD are idempotent (RFC 9110, 9.2.2).
     async fn send<F>(&self, request: F) -> Result<Response, Classified>
     where
         F: Fn(&Client) -> RequestBuilder,
@@ -221,7 +226,7 @@ impl Fetcher {
             }
             .send()
         };
-        let mut resent_lost = false;
+        let mut lost = 0;
         let mut unprocessed = 0;
         let mut pauses = out_of_files_pauses();
         loop {
@@ -239,7 +244,7 @@ impl Fetcher {
                     tokio::time::sleep(pause).await;
                 }
                 Cause::NotProcessed if unprocessed < MAX_UNPROCESSED_RESENDS => unprocessed += 1,
-                Cause::ConnectionLost if !resent_lost => resent_lost = true,
+                Cause::ConnectionLost if lost < MAX_LOST_RESENDS => lost += 1,
                 _ => return Err(error),
             }
         }

@@ -483,12 +483,14 @@ def run_singles():
     # h2c.
     add("h2c-nginx", "h2c", "nginx listen ... http2 without TLS (prior knowledge only)",
         f"http://{IP}:18505/ok")
-    add("h2c-nginx-pk", "h2c", "the same, curl --http2-prior-knowledge",
-        f"http://{IP}:18505/ok", curl_args=["--http2-prior-knowledge"], curl_only=True)
+    add("h2c-nginx-pk", "h2c", "the same, --http2-prior-knowledge (both)",
+        f"http://{IP}:18505/ok", uc_args=["--http2-prior-knowledge"],
+        curl_args=["--http2-prior-knowledge"])
     add("h2c-apache", "h2c", "Apache Protocols h2c http/1.1, H2Direct on",
         f"http://{IP}:18600/ok")
-    add("h2c-apache-pk", "h2c", "the same, curl --http2-prior-knowledge",
-        f"http://{IP}:18600/ok", curl_args=["--http2-prior-knowledge"], curl_only=True)
+    add("h2c-apache-pk", "h2c", "the same, --http2-prior-knowledge (both)",
+        f"http://{IP}:18600/ok", uc_args=["--http2-prior-knowledge"],
+        curl_args=["--http2-prior-knowledge"])
     add("h2c-lighttpd", "h2c", "lighttpd server.h2c enabled, plain port",
         f"http://{IP}:18701/ok")
     # Proxies. Both spellings of each variable: curl ignores upper-case HTTP_PROXY.
