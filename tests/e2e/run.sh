@@ -125,8 +125,9 @@ set +e
 "$bin" -f jsonl -t 2s --cacert "$run/ca.pem" "$run/urls.txt" > "$run/plain.jsonl" 2> "$run/plain.err"
 plain_code=$?
 "$bin" -f jsonl "$T/ok" > "$run/untrusted.jsonl" 2>/dev/null
-"$bin" -f jsonl -H 'Accept-Encoding: gzip' --expect-header 'Content-Encoding: ^gzip$' \
-  --expect-body-regex '^\x1f' "$N/big.txt" > "$run/gzip.jsonl" 2>/dev/null
+# A gzip body is decoded for body expectations: the text, not the gzip bytes.
+"$bin" -f jsonl --compressed --expect-header 'Content-Encoding: ^gzip$' \
+  --expect-body-regex '^a{1000}' "$N/big.txt" > "$run/gzip.jsonl" 2>/dev/null
 gzip_code=$?
 "$bin" -f jsonl --max-latency 500ms "$N/slow" > "$run/slow.jsonl" 2>/dev/null
 "$bin" -f jsonl --min-cert-days 60 --cacert "$run/ca.pem" "$T/ok" > "$run/cert.jsonl" 2>/dev/null
