@@ -57,6 +57,11 @@ fn out_of_files_pauses() -> impl Iterator<Item = Duration> {
     )
 }
 
+/// A short, random pause before sending a refused request again.
+fn resend_pause() -> Duration {
+    Duration::from_millis(fastrand::u64(1..=20))
+}
+
 /// Sends the requests of every check, with the one shared client.
 pub(crate) struct Fetcher {
     pub(crate) client: Client,
@@ -243,7 +248,12 @@ impl Fetcher {
                     self.out_of_files_at.store(now.max(1), Ordering::Relaxed);
                     tokio::time::sleep(pause).await;
                 }
-                Cause::NotProcessed if unprocessed < MAX_UNPROCESSED_RESENDS => unprocessed += 1,
+                Cause::NotProcessed if unprocessed < MAX_UNPROCESSED_RESENDS => {
+                    unprocessed += 1;
+                    // Not all at once: the requests a GOAWAY turned away
+                    // would otherwise stampede the same new connection.
+                    tokio::time::sleep(resend_pause()).await;
+                }
                 Cause::ConnectionLost if lost < MAX_LOST_RESENDS => lost += 1,
                 _ => return Err(error),
             }
