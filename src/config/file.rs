@@ -10,7 +10,7 @@ use toml::de::DeValue;
 
 use super::layer::Layer;
 use super::settings::{CheckSettings, RunSettings};
-use super::toml_text::{Key, Redaction, Table, TomlText, Value, in_file_order};
+use super::toml_text::{Expanded, Key, Redaction, Table, TomlText, Value, in_file_order};
 use crate::target::parse_target;
 
 /// A whole config file, validated.
@@ -97,12 +97,12 @@ fn check(text: &TomlText<'_>, value: &Value<'_>) -> anyhow::Result<FileCheck> {
         ));
     };
     let expanded = text.expand(written)?;
-    check_url(text, written, &expanded.text)?;
+    check_url(text, written, &expanded)?;
     let mut settings = CheckSettings::default();
     read_layers(text, table, &mut [&mut settings], &[URL_KEY])?;
     Ok(FileCheck {
-        url: text.serde(written)?,
         redactions: expanded.redactions(),
+        url: expanded.written,
         expanded_url: expanded.text,
         line: text.line_of(written.span().start),
         settings,
@@ -111,14 +111,13 @@ fn check(text: &TomlText<'_>, value: &Value<'_>) -> anyhow::Result<FileCheck> {
 
 /// Refuse a URL that could never be checked now, rather than as a record
 /// later: the file is written by hand, and a typo should stop the run.
-fn check_url(text: &TomlText<'_>, written: &Value<'_>, expanded: &str) -> anyhow::Result<()> {
-    let Err(problem) = parse_target(expanded) else {
+fn check_url(text: &TomlText<'_>, written: &Value<'_>, url: &Expanded) -> anyhow::Result<()> {
+    let Err(problem) = parse_target(&url.text) else {
         return Ok(());
     };
     // The problem may quote the expanded URL, so it is told only when
     // nothing was expanded.
-    let as_written: String = text.serde(written)?;
-    let message = if expanded == as_written {
+    let message = if !url.has_variables() {
         format!("url: {problem}")
     } else {
         "url: not a valid http or https URL once its variables are expanded \

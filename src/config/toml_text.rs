@@ -46,6 +46,8 @@ pub(crate) struct Redaction {
 
 /// A string with its `${VAR}`s expanded.
 pub(crate) struct Expanded {
+    /// The string as the file writes it, `${VAR}`s and all.
+    pub(crate) written: String,
     pub(crate) text: String,
     /// What each variable expanded to, with its placeholder.
     values: Vec<(String, String)>,
@@ -210,6 +212,7 @@ impl<'a> TomlText<'a> {
     pub(crate) fn expand(&self, value: &Value<'a>) -> anyhow::Result<Expanded> {
         let written: String = self.serde(value)?;
         let mut out = Expanded {
+            written: String::new(),
             text: String::with_capacity(written.len()),
             values: Vec::new(),
         };
@@ -239,6 +242,7 @@ impl<'a> TomlText<'a> {
             rest_start = start + 2 + len + 1;
         }
         out.text.push_str(&written[rest_start..]);
+        out.written = written;
         Ok(out)
     }
 

@@ -362,10 +362,9 @@ impl FileValue for ProxyUrl {
 }
 
 /// Which HTTP versions a check may speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HttpVersions {
     /// HTTP/1.1, or HTTP/2 where TLS negotiates it (ALPN).
-    #[default]
     Negotiate,
     /// HTTP/1.1 only (`--http1.1`).
     Http1Only,
