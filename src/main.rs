@@ -26,7 +26,8 @@ use exit_codes::ExitCode;
 
 fn main() -> std::process::ExitCode {
     let outcome = config::cli::parse().and_then(|config| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        // One thread here; the checks spread over more (see `run/lanes.rs`).
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;

@@ -1,4 +1,5 @@
-//! The one HTTP client every check shares, so connections are reused.
+//! The HTTP clients: one per lane (see `run/lanes.rs`), shared by the
+//! lane's checks, so connections are reused.
 //!
 //! Idle keep-alive connections are kept per host with no cap across hosts,
 //! so their lifetime is what bounds them: with reqwest's default of 90 s, a
@@ -8,6 +9,8 @@
 //! check of its host in a list, and a check that finds no file left waits
 //! for idle ones to close (see `fetch.rs`).
 
+use std::cell::Cell;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -30,7 +33,46 @@ pub(crate) const ACCEPTED_ENCODINGS: &str = "gzip, deflate, br, zstd";
 /// How long an idle connection is kept for the next check of its host.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 
-pub(crate) fn build(config: &Config) -> anyhow::Result<Client> {
+thread_local! {
+    /// The lane this thread is (0 unless `enter_lane` said otherwise).
+    static LANE: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Make this thread lane `lane`: its checks use that lane's client.
+pub(crate) fn enter_lane(lane: usize) {
+    LANE.with(|l| l.set(lane));
+}
+
+/// One client per lane, each built the first time its lane needs it (the
+/// first up front, so that a setting it refuses is an error before any
+/// check). A client is only used on its lane's thread.
+pub(crate) struct Clients {
+    config: Config,
+    lanes: Box<[OnceLock<Client>]>,
+}
+
+impl Clients {
+    pub(crate) fn new(config: &Config, lanes: usize) -> anyhow::Result<Self> {
+        let lanes: Box<[OnceLock<Client>]> = (0..lanes.max(1)).map(|_| OnceLock::new()).collect();
+        let _ = lanes[0].set(build(config)?);
+        Ok(Clients {
+            config: config.clone(),
+            lanes,
+        })
+    }
+
+    /// The client of this thread's lane.
+    pub(crate) fn here(&self) -> anyhow::Result<&Client> {
+        let lane = &self.lanes[LANE.with(Cell::get) % self.lanes.len()];
+        if let Some(client) = lane.get() {
+            return Ok(client);
+        }
+        let built = build(&self.config)?;
+        Ok(lane.get_or_init(|| built))
+    }
+}
+
+fn build(config: &Config) -> anyhow::Result<Client> {
     // reqwest is built without a bundled crypto provider; install ring.
     // An error only means one is installed already.
     let _ = rustls::crypto::ring::default_provider().install_default();

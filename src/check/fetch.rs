@@ -13,7 +13,7 @@ use reqwest::{Client, RequestBuilder, Response, Url};
 use super::body::read_body;
 use super::cert::leaf_certificate;
 use super::classify::{Cause, Classified, Phase, classify};
-use super::client::IDLE_TIMEOUT;
+use super::client::{Clients, IDLE_TIMEOUT};
 use super::expect::Fetched;
 use super::retry::parse_retry_after;
 use super::throttle::{HostPermit, Throttle};
@@ -62,9 +62,9 @@ fn resend_pause() -> Duration {
     Duration::from_millis(fastrand::u64(1..=20))
 }
 
-/// Sends the requests of every check, with the one shared client.
+/// Sends the requests of every check, with its lane's client.
 pub(crate) struct Fetcher {
-    pub(crate) client: Client,
+    pub(crate) clients: Clients,
     pub(crate) method: reqwest::Method,
     pub(crate) max_redirects: u32,
     pub(crate) connect_timeout: Duration,
@@ -220,8 +220,14 @@ impl Fetcher {
     where
         F: Fn(&Client) -> RequestBuilder,
     {
+        let client = self.clients.here().map_err(|e| {
+            Classified::fatal(
+                FailureKind::Protocol,
+                format!("cannot set up the HTTP client: {e:#}"),
+            )
+        })?;
         let send = || {
-            let request = request(&self.client);
+            let request = request(client);
             if self.short_of_files() {
                 // Idle connections hold the files new checks need: close
                 // each connection after its response.

@@ -16,6 +16,8 @@ mod retry;
 mod throttle;
 pub(crate) mod waiting;
 
+pub(crate) use client::enter_lane;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -38,7 +40,7 @@ pub(crate) trait Check: Send + Sync + 'static {
     fn check(&self, job: &Job) -> impl Future<Output = CheckResult> + Send;
 }
 
-/// Checks URLs with one shared HTTP client, so connections are reused.
+/// Checks URLs with an HTTP client per lane, so connections are reused.
 pub(crate) struct Checker {
     fetcher: Fetcher,
     timeout: Duration,
@@ -59,15 +61,17 @@ struct Attempt {
 }
 
 impl Checker {
+    /// A checker for checks spread over `lanes` threads.
     pub(crate) fn new(
         config: &Config,
+        lanes: usize,
         started: Instant,
         stop: Arc<Stop>,
         waiting: Arc<Waiting>,
     ) -> anyhow::Result<Self> {
         Ok(Checker {
             fetcher: Fetcher {
-                client: client::build(config)?,
+                clients: client::Clients::new(config, lanes)?,
                 method: config.method.as_reqwest(),
                 max_redirects: config.max_redirects,
                 connect_timeout: config.connect_timeout,

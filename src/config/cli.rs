@@ -17,8 +17,8 @@ use super::layer::Layer;
 use super::proxy::Proxies;
 use super::settings::{
     CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_REDIRECTS, DEFAULT_METHOD, DEFAULT_RETRIES,
-    DEFAULT_RETRY_DELAY, DEFAULT_TIMEOUT, DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS, RunSettings,
-    default_user_agent,
+    DEFAULT_RETRY_DELAY, DEFAULT_THREADS, DEFAULT_TIMEOUT, DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS,
+    RunSettings, default_user_agent,
 };
 use super::values::HttpVersions;
 use super::values::{Format, parse_duration, parse_report};
@@ -194,6 +194,7 @@ impl Cli {
         Ok(Config {
             inputs,
             workers: run.workers.map_or(DEFAULT_WORKERS, |w| w.0),
+            threads: run.threads.map_or(DEFAULT_THREADS, |t| t.0),
             per_host: run.per_host.map(|p| p.0),
             rate: run.rate.map(|r| r.0),
             method: run.method.unwrap_or(DEFAULT_METHOD),

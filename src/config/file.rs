@@ -626,10 +626,11 @@ min_cert_days = 7
              `headers`, `expect_status`, `expect_body`, `expect_body_regex`, \
              `reject_body_regex`, `expect_header`, `max_latency`, `min_cert_days`"
         );
-        let message = error("[defaults]\nworkers = 2\nthreads = 2\n");
+        let message = error("[defaults]\nworkers = 2\nmax_concurrency = 2\n");
         assert!(
-            message
-                .starts_with("urls.toml:3:1: unknown field `threads`, expected one of `workers`"),
+            message.starts_with(
+                "urls.toml:3:1: unknown field `max_concurrency`, expected one of `workers`"
+            ),
             "{message}"
         );
         assert!(error("[defaults]\nurl = \"https://a.test/\"\n").contains("unknown field `url`"));

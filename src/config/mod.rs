@@ -30,6 +30,8 @@ pub(crate) struct Config {
     pub(crate) inputs: Vec<InputSpec>,
     /// Number of worker tasks, and so the most checks in flight at once.
     pub(crate) workers: usize,
+    /// Threads that run the checks (`--threads`).
+    pub(crate) threads: usize,
     /// `--per-host`: the most requests in flight to one host.
     pub(crate) per_host: Option<usize>,
     /// `--rate`: the most checks started per second.

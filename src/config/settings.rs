@@ -15,12 +15,14 @@ use reqwest::header::HeaderValue;
 
 use super::layer::layer;
 use super::values::{
-    Header, HeaderRule, Method, PerHost, ProxyUrl, Rate, StatusSet, Workers, parse_duration,
-    parse_regex, parse_user_agent, show_duration,
+    Header, HeaderRule, Method, PerHost, ProxyUrl, Rate, StatusSet, Threads, Workers,
+    parse_duration, parse_regex, parse_user_agent, show_duration,
 };
 
 /// Default number of workers; see "Choosing --workers" in the README.
 pub(crate) const DEFAULT_WORKERS: usize = 64;
+/// Default number of checking threads; see "Choosing --threads" in the README.
+pub(crate) const DEFAULT_THREADS: usize = 1;
 /// Default method of a check.
 pub(crate) const DEFAULT_METHOD: Method = Method::Get;
 /// Default deadline for one attempt.
@@ -60,6 +62,11 @@ layer! {
         /// e.g. 0.5 for one every 2s [default: no limit].
         #[arg(long, value_name = "N")]
         pub(crate) rate: Option<Rate>,
+
+        #[arg(long, value_name = "N",
+              help = format!("Threads that run the checks; more helps only when checking is \
+                              CPU-bound, as with many TLS handshakes [default: {DEFAULT_THREADS}]"))]
+        pub(crate) threads: Option<Threads>,
 
         #[arg(short, long, value_name = "DURATION", value_parser = parse_duration,
               help_heading = "Requests",

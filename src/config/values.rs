@@ -40,6 +40,35 @@ impl FileValue for Workers {
     }
 }
 
+/// `--threads`: threads that run the checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Threads(pub(crate) usize);
+
+/// More threads than this only adds switching.
+const MAX_THREADS: usize = 256;
+
+impl FromStr for Threads {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let n: usize = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{s}' is not a whole number"))?;
+        match n {
+            0 => Err("at least 1 thread is needed".into()),
+            n if n > MAX_THREADS => Err(format!("{n} threads is too many (at most {MAX_THREADS})")),
+            n => Ok(Threads(n)),
+        }
+    }
+}
+
+impl FileValue for Threads {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        text.parsed(value, key, "a number of threads such as 2")
+    }
+}
+
 /// `--per-host`: requests in flight to one host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PerHost(pub(crate) usize);
@@ -491,6 +520,17 @@ mod tests {
         assert!(parse::<Workers>("-1").is_err());
         assert!(parse::<Workers>("many").is_err());
         assert!(parse::<Workers>("1000000").is_err());
+    }
+
+    #[test]
+    fn threads_parser() {
+        assert_eq!(parse::<Threads>("2"), Ok(Threads(2)));
+        assert_eq!(
+            parse::<Threads>("0").unwrap_err(),
+            "at least 1 thread is needed"
+        );
+        assert!(parse::<Threads>("257").unwrap_err().contains("at most 256"));
+        assert!(parse::<Threads>("two").is_err());
     }
 
     #[test]

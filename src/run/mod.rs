@@ -4,6 +4,7 @@
 //! Ctrl-C and SIGTERM into a stop; `limits.rs` fits `--workers` to the
 //! open-file limit.
 
+mod lanes;
 mod limits;
 mod queue;
 mod signals;
@@ -33,6 +34,7 @@ use crate::output::progress::Progress;
 use crate::output::reporters;
 use crate::output::summary::{RunFacts, write_summary};
 use crate::stop::{Stop, StopReason};
+use lanes::Lanes;
 use queue::FeedReport;
 use workers::{Pool, ShutdownReport};
 
@@ -56,13 +58,15 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let extras = open_extras(&config)?;
     let stop = Arc::new(Stop::default());
     let waiting = Arc::new(Waiting::default());
-    let checker = Checker::new(&config, started, stop.clone(), waiting.clone())?;
+    let lanes = Lanes::start(lanes::count(config.threads, config.workers))?;
+    let checker = Checker::new(&config, lanes.len(), started, stop.clone(), waiting.clone())?;
     warn_if_insecure(&config);
     let progress = Progress::new(config.progress, config.stdout_is_terminal);
     watch_the_clock_and_signals(&config, &stop, &progress)?;
     show_progress(&config, &progress, waiting);
     let stages = Stages {
         checker: Arc::new(checker),
+        lanes,
         stop: stop.clone(),
         progress: progress.clone(),
         started,
@@ -136,6 +140,7 @@ struct Pipeline {
     printer: JoinHandle<PrinterReport>,
     feeder: TaskHandle<FeedReport>,
     pool: Pool<Checker>,
+    lanes: Lanes,
     /// Ends reading alone, without the run counting as stopped.
     stop_reading: CancellationToken,
 }
@@ -150,6 +155,7 @@ struct Finished {
 /// What the stages share.
 struct Stages {
     checker: Arc<Checker>,
+    lanes: Lanes,
     stop: Arc<Stop>,
     progress: Progress,
     /// When the run started, for the reports' wall time.
@@ -165,6 +171,7 @@ impl Pipeline {
     ) -> anyhow::Result<Self> {
         let Stages {
             checker,
+            lanes,
             stop,
             progress,
             started,
@@ -192,11 +199,19 @@ impl Pipeline {
             stop.clone(),
             stop_reading.clone(),
         ));
-        let pool = Pool::spawn(config.workers, queue_rx, results_tx, checker, stop.clone());
+        let pool = Pool::spawn(
+            config.workers,
+            &lanes,
+            queue_rx,
+            results_tx,
+            checker,
+            stop.clone(),
+        );
         Ok(Pipeline {
             printer,
             feeder,
             pool,
+            lanes,
             stop_reading,
         })
     }
@@ -220,6 +235,7 @@ impl Pipeline {
             _ => config.shutdown_timeout,
         };
         let shutdown = self.pool.shutdown(grace).await;
+        self.lanes.stop();
         let feed = self
             .feeder
             .await

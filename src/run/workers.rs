@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::sync::{Mutex as AsyncMutex, mpsc};
 use tokio::task::JoinSet;
 
+use super::lanes::Lanes;
 use crate::check::Check;
 use crate::input::Job;
 use crate::results::{CheckResult, Failure, FailureKind, Origin};
@@ -60,9 +61,11 @@ pub(crate) struct ShutdownReport {
 }
 
 impl<C: Check> Pool<C> {
-    /// Spawn `workers` tasks draining `queue` into `results`.
+    /// Spawn `workers` tasks draining `queue` into `results`, spread over
+    /// the lanes in turn.
     pub(crate) fn spawn(
         workers: usize,
+        lanes: &Lanes,
         queue: mpsc::Receiver<Job>,
         results: mpsc::Sender<CheckResult>,
         checker: Arc<C>,
@@ -77,7 +80,11 @@ impl<C: Check> Pool<C> {
         });
         let mut tasks = JoinSet::new();
         for id in 0..workers {
-            tasks.spawn(work(id, Arc::clone(&shared)));
+            let worker = work(id, Arc::clone(&shared));
+            match lanes.handle(id % lanes.len()) {
+                Some(lane) => tasks.spawn_on(worker, lane),
+                None => tasks.spawn(worker),
+            };
         }
         Pool { tasks, shared }
     }
@@ -242,7 +249,14 @@ mod tests {
         let (results_tx, results) = mpsc::channel(1000);
         let checker = Arc::new(SlowChecker::default());
         let stop = Arc::new(Stop::default());
-        let pool = Pool::spawn(workers, queue_rx, results_tx, checker.clone(), stop.clone());
+        let pool = Pool::spawn(
+            workers,
+            &Lanes::none(),
+            queue_rx,
+            results_tx,
+            checker.clone(),
+            stop.clone(),
+        );
         Run {
             queue,
             results,
@@ -333,6 +347,7 @@ mod tests {
         let stop = Arc::new(Stop::default());
         let pool = Pool::spawn(
             1,
+            &Lanes::none(),
             queue_rx,
             results_tx,
             Arc::new(SlowChecker::default()),

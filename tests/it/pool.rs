@@ -9,11 +9,20 @@ use crate::support::{TestServer, run, url_file, urlcheck};
 
 #[test]
 fn never_more_than_n_in_flight_and_n_workers_really_run_in_parallel() {
+    in_flight_on_threads("1");
+}
+
+#[test]
+fn workers_spread_over_threads_keep_the_same_bounds() {
+    in_flight_on_threads("3");
+}
+
+fn in_flight_on_threads(threads: &str) {
     let server = TestServer::http();
     let urls: Vec<String> = (0..12)
         .map(|i| server.url(&format!("/slow/500?n={i}")))
         .collect();
-    let mut args = vec!["-w", "4", "-f", "jsonl"];
+    let mut args = vec!["-w", "4", "--threads", threads, "-f", "jsonl"];
     args.extend(urls.iter().map(String::as_str));
     let started = Instant::now();
     let out = run(&args, None);
@@ -217,12 +226,22 @@ fn stopped_after(stderr: &str) -> u64 {
         .unwrap()
 }
 
-fn stop_mid_run(signal_name: &str, expected_code: i32) {
+fn stop_mid_run(signal_name: &str, expected_code: i32, threads: &str) {
     let server = TestServer::http();
     let mut lines: Vec<String> = (1..=3).map(|i| server.url(&format!("/ok?{i}"))).collect();
     lines.extend((4..=40).map(|i| server.url(&format!("/hang?{i}"))));
     let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
-    let child = spawn(&["-w", "2", "--shutdown-timeout", "1s", "-f", "jsonl", &path]);
+    let child = spawn(&[
+        "-w",
+        "2",
+        "--threads",
+        threads,
+        "--shutdown-timeout",
+        "1s",
+        "-f",
+        "jsonl",
+        &path,
+    ]);
     // Both workers are stuck on hanging URLs once 5 requests have arrived.
     wait_until("the workers to be busy", || server.counters.requests() >= 5);
     signal(&child, signal_name);
@@ -265,12 +284,18 @@ fn stop_mid_run(signal_name: &str, expected_code: i32) {
 
 #[test]
 fn sigint_mid_run_exits_130_with_one_record_per_line_read() {
-    stop_mid_run("INT", 130);
+    stop_mid_run("INT", 130, "1");
 }
 
 #[test]
 fn sigterm_mid_run_exits_143_with_one_record_per_line_read() {
-    stop_mid_run("TERM", 143);
+    stop_mid_run("TERM", 143, "1");
+}
+
+/// Checks cut off on the other threads are recorded all the same.
+#[test]
+fn a_stop_on_two_threads_leaves_one_record_per_line_read() {
+    stop_mid_run("TERM", 143, "2");
 }
 
 #[test]

@@ -17,13 +17,6 @@ import sys
 # (Apache's graceful reload really cuts HTTP/2 streams: curl fails there too).
 REPORTED_ONLY = {"apache-h2-reload", "nginx-h1-reload", "nginx-h2-reload"}
 
-# Known and not yet fixed: against nginx ending HTTP/2 connections after a
-# few requests, a request now and then gets no answer at all until the
-# timeout (about 1 run in 10 of 2,000 URLs shows 1 to 8; reqwest issue
-# #1323, "Requests can hang indefinitely when using HTTP/2"). Such timeouts
-# are reported here, not judged; any other failure in these cells is.
-HANGS_REPORTED = {"nginx-h2-ka5", "nginx-h2-ka100"}
-
 
 def ok(**extra):
     return dict(ok=True, **extra)
@@ -93,11 +86,6 @@ def check_load(rows, results):
         for i, run in enumerate(row["urlcheck"]):
             name = f"load {row['id']} -w {row['workers']} run {i + 1} ({row['urls']} URLs)"
             failures = run["failures"]
-            if row["id"] in HANGS_REPORTED:
-                hangs = run["kinds"].get("timeout", 0)
-                if hangs:
-                    print(f"info {name}: {hangs} timed out (known HTTP/2 hang, reported)")
-                failures -= hangs
             good = failures == 0 and run["records"] == row["urls"]
             detail = "; ".join(f"{t['count']}x {t['kind']}: {t['message']}" for t in run["top"][:3])
             results.append((good, name, f"{run['failures']} failed, {run['records']} records {detail}"))

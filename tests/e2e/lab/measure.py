@@ -155,9 +155,9 @@ def run_curl(urls, workers, tag, extra=(), timeout=600):
 def load_scenarios():
     S = []
 
-    def add(sid, server, what, url, n, workers, curl_extra=(), reload=None):
-        S.append(dict(id=sid, server=server, what=what, url=url, n=n,
-                      workers=workers, curl_extra=list(curl_extra), reload=reload))
+    def add(sid, server, what, url, n, workers, curl_extra=(), reload=None, uc_extra=()):
+        S.append(dict(id=sid, server=server, what=what, url=url, n=n, workers=workers,
+                      curl_extra=list(curl_extra), reload=reload, uc_extra=list(uc_extra)))
 
     add("nginx-h1", "nginx", "HTTP/1.1 plain, /ok", f"http://{IP}:18500/ok", 20000, [16, 128])
     add("nginx-h1-ka5", "nginx", "HTTP/1.1 plain, keepalive_requests 5, /ok",
@@ -166,6 +166,11 @@ def load_scenarios():
         f"https://{IP}:18501/ok", 20000, [16, 128])
     add("nginx-h2-ka5", "nginx", "TLS + HTTP/2, keepalive_requests 5, /ok",
         f"https://{IP}:18502/ok", 2000, [1, 8, 16, 64, 128])
+    add("nginx-h2-ka5-threads2", "nginx", "TLS + HTTP/2, keepalive_requests 5, /ok, --threads 2",
+        f"https://{IP}:18502/ok", 2000, [16, 64], uc_extra=["--threads", "2"])
+    add("nginx-h2c-ka5", "nginx", "h2c (prior knowledge), keepalive_requests 5, /ok",
+        f"http://{IP}:18508/ok", 2000, [16, 64], curl_extra=["--http2-prior-knowledge"],
+        uc_extra=["--http2-prior-knowledge"])
     add("nginx-h2-ka100", "nginx", "TLS + HTTP/2, keepalive_requests 100, /ok",
         f"https://{IP}:18503/ok", 20000, [16, 128])
     add("nginx-h2-streams4", "nginx", "TLS + HTTP/2, http2_max_concurrent_streams 4, /ok",
@@ -265,7 +270,7 @@ def run_load():
             for rep in range(ARGS.repeat):
                 tag = f"{s['id']}.w{w}" + (f".r{rep + 1}" if ARGS.repeat > 1 else "")
                 t = reloader(s["reload"]) if s["reload"] else None
-                u = run_urlcheck(list_path, w, tag)
+                u = run_urlcheck(list_path, w, tag, extra=s["uc_extra"])
                 if t:
                     t.join()
                     settle(s["reload"])

@@ -16,6 +16,7 @@
 #             18504 TLS h2 http2_max_concurrent_streams 4
 #             18505 h2c (cleartext HTTP/2, prior knowledge only)
 #             18506 TLS HTTP/1.1 only               18507 h1 plain keepalive_requests 5
+#             18508 h2c keepalive_requests 5
 #   apache    18600 h1 plain + h2c (Upgrade and prior knowledge), CGIs
 #             18601 TLS h2 full chain (MaxKeepAliveRequests 100, KeepAliveTimeout 5)
 #             18602 TLS 1.2 only   18603 TLS 1.3 only   18604 leaf only (chain missing)
@@ -213,6 +214,7 @@ http {
   server {
     listen $LAB_IP:18502 ssl http2;
     listen $LAB_IP:18507;
+    listen $LAB_IP:18508 http2;
     keepalive_requests 5;
     $common
   }
