@@ -203,6 +203,29 @@ mod tests {
         );
     }
 
+    /// `b"brotli text, "` 40 times, and 8 MiB of zeros, as Python's
+    /// `brotli.compress` gives them (the crate here only decodes).
+    const BROTLI_TEXT: &str = "1b0702f8057463a99efe9a0e06411064c120301ab836b74c8b7a2c";
+    const BROTLI_ZEROS: &str = "cbffff3ff82700e2b14020f7fe6f";
+
+    fn unhex(hex: &str) -> Vec<u8> {
+        (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or_else(|e| panic!("{e}")))
+            .collect()
+    }
+
+    #[test]
+    fn brotli_bodies_are_decoded_and_a_brotli_bomb_is_cut_at_the_cap() {
+        let body = decode(Encoding::Brotli, raw(unhex(BROTLI_TEXT), false));
+        assert_eq!(body.bytes, b"brotli text, ".repeat(40));
+        assert!(!body.truncated && body.decode_error.is_none());
+
+        let bomb = decode(Encoding::Brotli, raw(unhex(BROTLI_ZEROS), false));
+        assert_eq!(bomb.bytes.len(), BODY_READ_LIMIT);
+        assert!(bomb.truncated);
+    }
+
     #[test]
     fn a_bomb_is_cut_at_the_cap() {
         let zeros = vec![0u8; 8 * BODY_READ_LIMIT];
