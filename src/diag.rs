@@ -12,6 +12,12 @@ pub(crate) fn error(message: fmt::Arguments<'_>) {
     write("", message);
 }
 
+/// `urlcheck: <message>`, for news that is neither an error nor a warning
+/// (what a watcher is doing).
+pub(crate) fn note(message: fmt::Arguments<'_>) {
+    write("", message);
+}
+
 /// `urlcheck: warning: <message>`.
 pub(crate) fn warning(message: fmt::Arguments<'_>) {
     write("warning: ", message);

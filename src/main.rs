@@ -21,6 +21,7 @@ mod target;
 #[cfg(test)]
 mod testing;
 mod text;
+mod watch;
 
 use exit_codes::ExitCode;
 
@@ -31,7 +32,11 @@ fn main() -> std::process::ExitCode {
             .enable_all()
             .build()
             .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-        let outcome = runtime.block_on(run::run(config));
+        let outcome = if config.watch.is_some() {
+            runtime.block_on(watch::run(config))
+        } else {
+            runtime.block_on(run::run(config))
+        };
         // A read of stdin may still be blocked in a runtime thread: do not
         // wait for it.
         runtime.shutdown_background();

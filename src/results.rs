@@ -230,6 +230,45 @@ impl Record<'_> {
     ];
 }
 
+/// With `--watch`: what a URL is, as far as the watcher knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Health {
+    /// No verdict yet.
+    Unknown,
+    Up,
+    Down,
+}
+
+impl Health {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Health::Unknown => "unknown",
+            Health::Up => "up",
+            Health::Down => "down",
+        }
+    }
+}
+
+/// With `--watch`: a URL's change of health, and the check that made it.
+#[derive(Debug, Clone)]
+pub(crate) struct Event {
+    pub(crate) result: CheckResult,
+    pub(crate) health: Health,
+    pub(crate) previous: Health,
+    /// How long the previous health lasted.
+    pub(crate) previous_for: Duration,
+}
+
+impl Event {
+    /// The names of the fields an event adds to a record, in output order.
+    pub(crate) const FIELDS: [&'static str; 3] = ["event", "previous", "previous_for_ms"];
+
+    pub(crate) fn previous_for_ms(&self) -> u64 {
+        u64::try_from(self.previous_for.as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
 /// The stable, documented fields of one result, in output order.
 #[derive(Debug, Serialize)]
 pub(crate) struct Record<'a> {

@@ -45,6 +45,24 @@ pub(crate) fn format_elapsed(elapsed: Duration) -> String {
     }
 }
 
+/// `3h 12m`, `5m 3s`, `42s`, `2d 4h`: how long a state lasted, in its two
+/// largest units.
+pub(crate) fn format_span(span: Duration) -> String {
+    let secs = span.as_secs();
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else if s > 0 {
+        format!("{s}s")
+    } else {
+        format!("{}ms", span.as_millis())
+    }
+}
+
 /// `200`, or `---` when no response arrived: the status column of every
 /// human-readable table.
 pub(crate) fn format_status(status: Option<u16>) -> String {
@@ -54,6 +72,21 @@ pub(crate) fn format_status(status: Option<u16>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_show_their_two_largest_units() {
+        assert_eq!(
+            format_span(Duration::from_secs(3 * 3600 + 12 * 60 + 5)),
+            "3h 12m"
+        );
+        assert_eq!(format_span(Duration::from_secs(5 * 60 + 3)), "5m 3s");
+        assert_eq!(format_span(Duration::from_secs(42)), "42s");
+        assert_eq!(
+            format_span(Duration::from_secs(2 * 86_400 + 4 * 3600)),
+            "2d 4h"
+        );
+        assert_eq!(format_span(Duration::from_millis(350)), "350ms");
+    }
 
     #[test]
     fn elapsed_is_short() {

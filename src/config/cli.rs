@@ -5,6 +5,7 @@
 //! sees clap.
 
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +23,7 @@ use super::settings::{
 };
 use super::values::HttpVersions;
 use super::values::{Format, parse_duration, parse_report};
-use super::{CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec};
+use super::{CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec, Watch};
 
 /// After a stop, how long in-flight checks may still finish by default.
 const DEFAULT_SHUTDOWN_TIMEOUT: &str = "5s";
@@ -98,6 +99,54 @@ pub(crate) struct Cli {
     /// No progress bar (the summary is still printed).
     #[arg(long, help_heading = "Output")]
     no_progress: bool,
+
+    /// Keep checking every URL every INTERVAL (or its config `interval`) until
+    /// stopped, writing a record when a URL goes down or comes back up.
+    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, value_parser = parse_watch,
+          help_heading = "Watch")]
+    watch: Option<Option<Duration>>,
+
+    /// With --watch: consecutive failed checks before a URL is reported down.
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_streak,
+          requires = "watch", help_heading = "Watch")]
+    down_after: u32,
+
+    /// With --watch: consecutive passed checks before a URL is reported up again.
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_streak,
+          requires = "watch", help_heading = "Watch")]
+    up_after: u32,
+
+    /// With --watch: serve /metrics (Prometheus), /status and /healthz on this
+    /// address, e.g. 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen, requires = "watch",
+          help_heading = "Watch")]
+    listen: Option<SocketAddr>,
+}
+
+/// `--watch [INTERVAL]` (no value: the intervals come from the config file).
+fn parse_watch(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map_err(|e| {
+        format!("{e} (to take the intervals from the config file, write --watch after the inputs)")
+    })
+}
+
+/// `--down-after`, `--up-after`: at least one check.
+fn parse_streak(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(0) => Err("at least 1 check is needed".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number")),
+    }
+}
+
+/// `--listen`: an address and a port; a bare port means loopback.
+fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse()
+        .map_err(|_| format!("'{s}' is not an address and port such as 127.0.0.1:9464"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -171,7 +220,14 @@ impl Cli {
         };
         let inputs = self.inputs()?;
         let run = self.run.clone().over(file.run);
-        let every_url = self.check.clone().over(file.check);
+        let mut flags = self.check.clone();
+        if let Some(Some(interval)) = self.watch {
+            if flags.interval.is_some() {
+                bail!("give the watch interval once: --watch INTERVAL or --interval INTERVAL");
+            }
+            flags.interval = Some(interval);
+        }
+        let every_url = flags.over(file.check);
         let config_name = self.config.as_ref().map(|p| p.display().to_string());
         let config_checks = file
             .checks
@@ -231,7 +287,13 @@ impl Cli {
             summary: !self.quiet,
             only_failures: self.only_failures,
             shutdown_timeout: self.shutdown_timeout,
+            watch: self.watch.map(|_| Watch {
+                down_after: self.down_after,
+                up_after: self.up_after,
+                listen: self.listen,
+            }),
         })
+        .and_then(Config::check_watch)
     }
 
     /// The INPUT arguments; stdin when there are none (and no config file).

@@ -624,7 +624,7 @@ min_cert_days = 7
             error(&check_with("expect_body_contains = \"ok\"")),
             "urls.toml:3:1: unknown field `expect_body_contains`, expected one of `url`, \
              `headers`, `expect_status`, `expect_body`, `expect_body_regex`, \
-             `reject_body_regex`, `expect_header`, `max_latency`, `min_cert_days`"
+             `reject_body_regex`, `expect_header`, `max_latency`, `min_cert_days`, `interval`"
         );
         let message = error("[defaults]\nworkers = 2\nmax_concurrency = 2\n");
         assert!(

@@ -12,6 +12,7 @@ pub(crate) mod settings;
 mod toml_text;
 pub(crate) mod values;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -93,9 +94,68 @@ pub(crate) struct Config {
     pub(crate) only_failures: bool,
     /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
     pub(crate) shutdown_timeout: Duration,
+    /// `--watch`: keep checking, and report changes.
+    pub(crate) watch: Option<Watch>,
+}
+
+/// How `--watch` watches; each URL's interval is in its check settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Watch {
+    /// Consecutive failed checks before a URL is reported down.
+    pub(crate) down_after: u32,
+    /// Consecutive passed checks before a URL is reported up again.
+    pub(crate) up_after: u32,
+    /// Where `/metrics`, `/status` and `/healthz` are served.
+    pub(crate) listen: Option<SocketAddr>,
 }
 
 impl Config {
+    /// With `--watch`: every URL has an interval, and only what makes sense
+    /// for a watcher is asked for. Without it, the watch flags are refused.
+    fn check_watch(self) -> anyhow::Result<Self> {
+        let Some(_) = &self.watch else {
+            return Ok(self);
+        };
+        let needs_interval = || {
+            anyhow::anyhow!(
+                "--watch needs an interval: give --watch 30s, or `interval` in the config \
+                 file's [defaults] or in each [[check]]"
+            )
+        };
+        if !self.inputs.is_empty() && self.spec.settings.interval.is_none() {
+            return Err(needs_interval());
+        }
+        if let Some(check) = self
+            .config_checks
+            .iter()
+            .find(|c| c.spec.settings.interval.is_none())
+        {
+            return Err(needs_interval().context(format!("{}:{}", check.file, check.line)));
+        }
+        if self.inputs.iter().any(|i| matches!(i, InputSpec::Stdin)) {
+            anyhow::bail!(
+                "--watch reads its URLs from files and arguments, which it reads again on \
+                 SIGHUP; stdin cannot be read again: put the URLs in a file"
+            );
+        }
+        if !self.format.streams_results() {
+            anyhow::bail!(
+                "--format {} writes at the end, and --watch has no end: use human, jsonl or csv",
+                self.format
+            );
+        }
+        if let Some((format, _)) = self.reports.iter().find(|(f, _)| !f.streams_results()) {
+            anyhow::bail!(
+                "--report {format}: reports written at the end do not go with --watch; \
+                 use jsonl or csv"
+            );
+        }
+        if self.wait.is_some() {
+            anyhow::bail!("--wait waits for one pass; --watch keeps checking: give one of them");
+        }
+        Ok(self)
+    }
+
     /// Capacity of the bounded queue between the input reader and the workers:
     /// enough to keep every worker busy, small enough that input is streamed.
     pub(crate) fn queue_capacity(&self) -> usize {

@@ -191,6 +191,12 @@ layer! {
         /// fewer days.
         #[arg(long, value_name = "DAYS", help_heading = "Expectations")]
         pub(crate) min_cert_days: Option<u32>,
+
+        /// With --watch: how often each URL is checked (--watch INTERVAL says
+        /// the same).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+              help_heading = "Watch")]
+        pub(crate) interval: Option<Duration>,
     }
 }
 
@@ -228,7 +234,8 @@ mod tests {
                 "reject_body_regex",
                 "expect_header",
                 "max_latency",
-                "min_cert_days"
+                "min_cert_days",
+                "interval"
             ]
         );
     }

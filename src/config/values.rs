@@ -317,6 +317,16 @@ impl Format {
     }
 }
 
+impl fmt::Display for Format {
+    /// The name the flags take.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_possible_value() {
+            Some(value) => f.write_str(value.get_name()),
+            None => write!(f, "{self:?}"),
+        }
+    }
+}
+
 /// `--report FORMAT:PATH`.
 pub(crate) fn parse_report(s: &str) -> Result<(Format, std::path::PathBuf), String> {
     let (format, path) = s

@@ -4,11 +4,11 @@
 //! Ctrl-C and SIGTERM into a stop; `limits.rs` fits `--workers` to the
 //! open-file limit.
 
-mod lanes;
+pub(crate) mod lanes;
 mod limits;
 mod queue;
-mod signals;
-mod workers;
+pub(crate) mod signals;
+pub(crate) mod workers;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter};
@@ -78,7 +78,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
 }
 
 /// `--workers`, or fewer if the open-file limit cannot hold them (said once).
-fn fit_to_open_files(mut config: Config) -> Config {
+pub(crate) fn fit_to_open_files(mut config: Config) -> Config {
     let (workers, reduced) = limits::fit_workers(config.workers);
     if let Some(message) = reduced {
         diag::warning(format_args!("{message}"));
@@ -109,7 +109,7 @@ fn warn_if_insecure(config: &Config) {
 }
 
 /// Stop on Ctrl-C or SIGTERM, and at the `--deadline`.
-fn watch_the_clock_and_signals(
+pub(crate) fn watch_the_clock_and_signals(
     config: &Config,
     stop: &Arc<Stop>,
     progress: &Progress,

@@ -31,6 +31,35 @@ pub(crate) fn watch(
     Ok(())
 }
 
+/// SIGHUP, where there is one: with `--watch`, read the inputs again.
+pub(crate) struct Hangups {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Hangups {
+    pub(crate) fn new() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use anyhow::Context;
+            use tokio::signal::unix::{SignalKind, signal};
+            let signal = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+            Ok(Hangups { signal })
+        }
+        #[cfg(not(unix))]
+        Ok(Hangups {})
+    }
+
+    /// The next SIGHUP (never, where there are none).
+    pub(crate) async fn next(&mut self) {
+        #[cfg(unix)]
+        if self.signal.recv().await.is_some() {
+            return;
+        }
+        std::future::pending::<()>().await;
+    }
+}
+
 /// SIGINT and SIGTERM, on Unix.
 #[cfg(unix)]
 struct Listener {

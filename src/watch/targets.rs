@@ -1,0 +1,125 @@
+//! What is watched: every URL of the inputs and the config file's checks,
+//! read in full (at the start, and again on SIGHUP), each with its interval.
+//! A line that is not a URL is said on stderr, with its file and line, and
+//! not watched; a URL given twice is watched once.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::input::{self, Input, Job, job_from_line};
+use crate::results::{Origin, Source};
+
+/// One watched URL.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) job: Job,
+    pub(crate) interval: Duration,
+}
+
+impl Target {
+    /// What identifies it across reloads: the URL as written, password masked.
+    pub(crate) fn key(&self) -> &str {
+        &self.job.url
+    }
+}
+
+/// Read every input in full, in order.
+pub(crate) async fn load(config: &Config) -> anyhow::Result<Vec<Target>> {
+    let mut inputs: Vec<Input> = config
+        .config_checks
+        .iter()
+        .cloned()
+        .map(Input::Check)
+        .collect();
+    inputs.extend(input::open_inputs(&config.inputs).await?);
+    let mut jobs = Vec::new();
+    for input in inputs {
+        match input {
+            Input::Arg(text) => {
+                let origin = Origin {
+                    source: Source::Arg,
+                    line: None,
+                };
+                jobs.push(Job::new(&text, origin, config.spec.clone()));
+            }
+            Input::Check(check) => {
+                let origin = Origin {
+                    source: Source::File(check.file.as_str().into()),
+                    line: Some(check.line),
+                };
+                jobs.push(Job::expanded(
+                    &check.url,
+                    &check.expanded_url,
+                    origin,
+                    check.spec,
+                ));
+            }
+            Input::Lines { source, mut reader } => {
+                while let Some(raw) = reader
+                    .next_line()
+                    .await
+                    .with_context(|| format!("cannot read {}", source.name()))?
+                {
+                    jobs.extend(job_from_line(&source, raw, &config.spec));
+                }
+            }
+        }
+    }
+    Ok(targets(jobs))
+}
+
+/// The jobs worth watching: valid URLs, each once.
+fn targets(jobs: Vec<Job>) -> Vec<Target> {
+    let mut seen = HashSet::new();
+    let mut targets = Vec::new();
+    for job in jobs {
+        if let Err(message) = &job.target {
+            let at = job.origin.located().unwrap_or_default();
+            crate::diag::warning(format_args!("not watched: {} {at}: {message}", job.url));
+            continue;
+        }
+        let Some(interval) = job.spec.settings.interval else {
+            // `Config::check_watch` made sure every URL has one.
+            continue;
+        };
+        if seen.insert(job.url.clone()) {
+            targets.push(Target { job, interval });
+        }
+    }
+    targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{CheckSettings, CheckSpec};
+    use std::sync::Arc;
+
+    fn job(url: &str, line: u64, interval: Option<u64>) -> Job {
+        let settings = CheckSettings {
+            interval: interval.map(Duration::from_secs),
+            ..CheckSettings::default()
+        };
+        let origin = Origin {
+            source: Source::File("urls.txt".into()),
+            line: Some(line),
+        };
+        Job::new(url, origin, Arc::new(CheckSpec::new(settings, Vec::new())))
+    }
+
+    #[test]
+    fn valid_urls_are_watched_once_each_and_bad_lines_not_at_all() {
+        let targets = targets(vec![
+            job("https://a.test/", 1, Some(30)),
+            job("not a url", 2, Some(30)),
+            job("https://a.test/", 3, Some(30)),
+            job("https://b.test/", 4, Some(5)),
+        ]);
+        let keys: Vec<&str> = targets.iter().map(Target::key).collect();
+        assert_eq!(keys, ["https://a.test/", "https://b.test/"]);
+        assert_eq!(targets[1].interval, Duration::from_secs(5));
+    }
+}
