@@ -9,3 +9,4 @@ mod hostile;
 mod pool;
 mod support;
 mod tls;
+mod watch;
