@@ -191,8 +191,10 @@ impl Metrics {
         }
     }
 
-    /// The exposition text, with the queue's depth as it is now.
-    pub(crate) fn render(&self, queue_depth: u64) -> String {
+    /// The exposition text, with the queue's depth as it is now: OpenMetrics
+    /// (what Prometheus asks for), or else the classic text format that
+    /// older tools and `promtool check metrics` read.
+    pub(crate) fn render(&self, queue_depth: u64, openmetrics: bool) -> String {
         let open = self
             .dispatched
             .load(Ordering::Relaxed)
@@ -205,8 +207,39 @@ impl Metrics {
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = encode(&mut text, &self.registry);
-        text
+        if openmetrics {
+            text
+        } else {
+            classic_text(&text)
+        }
     }
+}
+
+/// OpenMetrics as the classic Prometheus text format (0.0.4): a counter's
+/// family is named with its `_total`, and there are no `# UNIT` or `# EOF`
+/// lines.
+fn classic_text(openmetrics: &str) -> String {
+    let counters: Vec<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(&name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -220,7 +253,7 @@ mod tests {
         metrics.dispatched(0.002);
         let failed = testing::failed();
         metrics.finished(&failed, Health::Down);
-        let text = metrics.render(0);
+        let text = metrics.render(0, true);
         let url = &failed.url;
         for line in [
             format!("urlcheck_up{{url=\"{url}\"}} 0"),
@@ -239,14 +272,32 @@ mod tests {
             "{text}"
         );
         metrics.forget(url);
-        assert!(!metrics.render(0).contains(url.as_str()));
+        assert!(!metrics.render(0, true).contains(url.as_str()));
+    }
+
+    #[test]
+    fn the_classic_format_names_counter_families_with_total_and_has_no_eof() {
+        let metrics = Metrics::new();
+        metrics.finished(&testing::passed(), Health::Up);
+        let text = metrics.render(0, false);
+        assert!(
+            text.contains("# TYPE urlcheck_checks_total counter\n"),
+            "{text}"
+        );
+        assert!(text.contains("# HELP urlcheck_checks_total "), "{text}");
+        assert!(text.contains("# TYPE urlcheck_up gauge\n"), "{text}");
+        assert!(
+            !text.contains("# EOF") && !text.contains("# UNIT"),
+            "{text}"
+        );
+        assert!(metrics.render(0, true).ends_with("# EOF\n"));
     }
 
     #[test]
     fn up_is_absent_until_the_first_verdict() {
         let metrics = Metrics::new();
         metrics.finished(&testing::passed(), Health::Unknown);
-        let text = metrics.render(0);
+        let text = metrics.render(0, true);
         assert!(!text.contains("urlcheck_up{"), "{text}");
         assert!(text.contains("urlcheck_last_status_code{"), "{text}");
     }

@@ -540,13 +540,13 @@ struct Site {
 }
 
 impl server::Pages for Site {
-    fn metrics(&self) -> String {
+    fn metrics(&self, openmetrics: bool) -> String {
         let depth = self
             .queue
             .upgrade()
             .map_or(0, |q| q.max_capacity() - q.capacity());
-        self.metrics
-            .render(u64::try_from(depth).unwrap_or(u64::MAX))
+        let depth = u64::try_from(depth).unwrap_or(u64::MAX);
+        self.metrics.render(depth, openmetrics)
     }
 
     fn status(&self) -> String {

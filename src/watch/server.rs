@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -20,9 +20,13 @@ use tokio_util::sync::CancellationToken;
 
 /// What the endpoints show, asked for at each request.
 pub(crate) trait Pages: Send + Sync + 'static {
-    fn metrics(&self) -> String;
+    /// The metrics, in OpenMetrics or else the classic text format.
+    fn metrics(&self, openmetrics: bool) -> String;
     fn status(&self) -> String;
 }
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const CLASSIC: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Bind `addr`; say which address could not be had, and why.
 pub(crate) async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
@@ -65,11 +69,16 @@ pub(crate) fn serve<P: Pages>(listener: TcpListener, pages: Arc<P>, done: Cancel
 fn respond<P: Pages, B>(pages: &P, request: &Request<B>) -> Response<Full<Bytes>> {
     let get = matches!(*request.method(), Method::GET | Method::HEAD);
     let (status, content_type, body) = match (get, request.uri().path()) {
-        (true, "/metrics") => (
-            StatusCode::OK,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            pages.metrics(),
-        ),
+        (true, "/metrics") => {
+            // Prometheus asks for OpenMetrics; curl and older tools do not.
+            let openmetrics = request
+                .headers()
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("application/openmetrics-text"));
+            let content_type = if openmetrics { OPENMETRICS } else { CLASSIC };
+            (StatusCode::OK, content_type, pages.metrics(openmetrics))
+        }
         (true, "/status") => (StatusCode::OK, "application/json", pages.status()),
         (true, "/healthz") => (StatusCode::OK, "text/plain; charset=utf-8", "ok\n".into()),
         (false, "/metrics" | "/status" | "/healthz") => (

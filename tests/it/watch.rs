@@ -191,11 +191,16 @@ fn wait_with_timeout(child: &mut Child) -> Option<i32> {
 
 /// A plain HTTP/1.1 GET: the status and the body.
 fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    get_with(addr, path, "")
+}
+
+/// A GET with extra header lines (each ending in CRLF).
+fn get_with(addr: SocketAddr, path: &str, headers: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(PATIENCE)).unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut response = String::new();
@@ -505,7 +510,20 @@ fn the_endpoints_serve_metrics_status_healthz_and_404() {
         metrics.contains(&format!("urlcheck_up{{url=\"{url}\"}} 1")),
         "{metrics}"
     );
-    assert!(metrics.ends_with("# EOF\n"), "{metrics}");
+    // Without asking for OpenMetrics: the classic text format.
+    assert!(
+        metrics.contains("# TYPE urlcheck_checks_total counter"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("# EOF"), "{metrics}");
+    // Prometheus asks for OpenMetrics, and gets it.
+    let accept = "Accept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5\r\n";
+    let (_, openmetrics) = get_with(addr, "/metrics", accept);
+    assert!(
+        openmetrics.contains("# TYPE urlcheck_checks counter"),
+        "{openmetrics}"
+    );
+    assert!(openmetrics.ends_with("# EOF\n"), "{openmetrics}");
     let (code, status) = get(addr, "/status");
     assert_eq!(code, 200);
     let status: Value = serde_json::from_str(&status).unwrap();
