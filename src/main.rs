@@ -5,8 +5,9 @@
 //! resolved once) -> `input/` (lines and the jobs they become) -> `check/`
 //! (one job, one result) -> `output/` (the one stdout writer, reporters,
 //! summary and progress); `run/` wires them together with the bounded queue
-//! and the worker pool. Shared below them all: `results`, `stop`, `target`,
-//! `text`, `diag` and `exit_codes`.
+//! and the worker pool; `watch/` keeps that pipeline running for `--watch`.
+//! Shared below them all: `results`, `stop`, `target`, `text`, `diag` and
+//! `exit_codes`.
 
 mod check;
 mod config;

@@ -353,6 +353,7 @@ fn read_client_cert(cert: Option<&Path>, key: Option<&Path>) -> anyhow::Result<O
 /// A config-file check: its own settings over those of every URL.
 fn config_check(check: FileCheck, file: &str, every_url: &CheckSettings) -> ConfigCheck {
     ConfigCheck {
+        name: check.name,
         url: check.url,
         expanded_url: check.expanded_url,
         file: file.to_string(),

@@ -10,7 +10,9 @@ use toml::de::DeValue;
 
 use super::layer::Layer;
 use super::settings::{CheckSettings, RunSettings};
-use super::toml_text::{Expanded, Key, Redaction, Table, TomlText, Value, in_file_order};
+use super::toml_text::{
+    Expanded, FileValue, Key, Redaction, Table, TomlText, Value, in_file_order,
+};
 use crate::target::parse_target;
 
 /// A whole config file, validated.
@@ -33,6 +35,8 @@ pub(crate) struct FileCheck {
     pub(crate) expanded_url: String,
     /// The 1-based line of this check's `url`.
     pub(crate) line: u64,
+    /// Its `name`, if it has one.
+    pub(crate) name: Option<String>,
     /// This check's own settings, to be laid over the run's.
     pub(crate) settings: CheckSettings,
     /// What the URL's variables expanded to, to be shown as `${VAR}` again.
@@ -43,6 +47,8 @@ pub(crate) struct FileCheck {
 const TOP_KEYS: &[&str] = &["defaults", "check"];
 /// The key of a `[[check]]`'s URL, before its settings.
 const URL_KEY: &str = "url";
+/// A `[[check]]`'s optional name, shown by `--watch`'s metrics and /status.
+const NAME_KEY: &str = "name";
 
 /// Read and validate the config file at `path`. `lookup` reads environment
 /// variables (tests pass a closure).
@@ -98,9 +104,14 @@ fn check(text: &TomlText<'_>, value: &Value<'_>) -> anyhow::Result<FileCheck> {
     };
     let expanded = text.expand(written)?;
     check_url(text, written, &expanded)?;
+    let name = table
+        .get(NAME_KEY)
+        .map(|value| String::read(text, NAME_KEY, value))
+        .transpose()?;
     let mut settings = CheckSettings::default();
-    read_layers(text, table, &mut [&mut settings], &[URL_KEY])?;
+    read_layers(text, table, &mut [&mut settings], &[URL_KEY, NAME_KEY])?;
     Ok(FileCheck {
+        name,
         redactions: expanded.redactions(),
         url: expanded.written,
         expanded_url: expanded.text,
@@ -623,7 +634,7 @@ min_cert_days = 7
         assert_eq!(
             error(&check_with("expect_body_contains = \"ok\"")),
             "urls.toml:3:1: unknown field `expect_body_contains`, expected one of `url`, \
-             `headers`, `expect_status`, `expect_body`, `expect_body_regex`, \
+             `name`, `headers`, `expect_status`, `expect_body`, `expect_body_regex`, \
              `reject_body_regex`, `expect_header`, `max_latency`, `min_cert_days`, `interval`"
         );
         let message = error("[defaults]\nworkers = 2\nmax_concurrency = 2\n");

@@ -224,6 +224,8 @@ impl CheckSpec {
 /// One `[[check]]` of a config file.
 #[derive(Debug, Clone)]
 pub(crate) struct ConfigCheck {
+    /// Its `name`, if it has one (a label in `--watch`'s metrics).
+    pub(crate) name: Option<String>,
     /// The URL as written in the file, `${VAR}` unexpanded: what is shown.
     pub(crate) url: String,
     /// The URL with variables expanded: what is requested.

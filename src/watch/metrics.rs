@@ -5,7 +5,7 @@
 //! checks by result; for the process: the check-duration histogram, checks
 //! in flight, queue depth, schedule lag and skipped turns.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use prometheus_client::encoding::text::encode;
@@ -19,6 +19,18 @@ use crate::results::{CheckResult, Health};
 
 type Labels = Vec<(&'static str, String)>;
 type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// One URL's series (see `Metrics::series`).
+pub(crate) struct UrlSeries {
+    labels: Labels,
+    last_status: Gauge,
+    last_duration: FloatGauge,
+    last_check: FloatGauge,
+    ok: Counter,
+    fail: Counter,
+    up: Option<Gauge>,
+    cert_expiry: Option<FloatGauge>,
+}
 
 /// Every metric, and the registry that writes them out.
 pub(crate) struct Metrics {
@@ -38,10 +50,16 @@ pub(crate) struct Metrics {
     /// is the difference.
     pub(crate) dispatched: AtomicU64,
     pub(crate) finished: AtomicU64,
+    /// The size of the last exposition, to size the next one at once.
+    rendered: AtomicUsize,
 }
 
-fn url_labels(url: &str) -> Labels {
-    vec![("url", url.to_string())]
+fn url_labels(url: &str, name: Option<&str>) -> Labels {
+    let mut labels = vec![("url", url.to_string())];
+    if let Some(name) = name {
+        labels.push(("name", name.to_string()));
+    }
+    labels
 }
 
 fn seconds_since_epoch(at: SystemTime) -> f64 {
@@ -102,7 +120,7 @@ impl Metrics {
             "Checks waiting in the queue for a worker",
             queue_depth.clone(),
         );
-        let lag = Histogram::new(exponential_buckets(0.001, 4.0, 10));
+        let lag = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         registry.register_with_unit(
             "schedule_lag",
             "How late checks start after their turn, when the pool cannot keep up",
@@ -130,6 +148,7 @@ impl Metrics {
             skipped,
             dispatched: AtomicU64::new(0),
             finished: AtomicU64::new(0),
+            rendered: AtomicUsize::new(0),
         }
     }
 
@@ -143,19 +162,37 @@ impl Metrics {
         self.skipped.inc();
     }
 
+    /// The series of one URL, made once and kept with it, so that a check
+    /// costs a few atomic stores, not a lookup per series.
+    pub(crate) fn series(&self, url: &str, name: Option<&str>) -> UrlSeries {
+        let labels = url_labels(url, name);
+        let by_result = |result: &str| {
+            let mut labels = labels.clone();
+            labels.push(("result", result.into()));
+            self.checks.get_or_create_owned(&labels)
+        };
+        UrlSeries {
+            last_status: self.last_status.get_or_create_owned(&labels),
+            last_duration: self.last_duration.get_or_create_owned(&labels),
+            last_check: self.last_check.get_or_create_owned(&labels),
+            ok: by_result("ok"),
+            fail: by_result("fail"),
+            up: None,
+            cert_expiry: None,
+            labels,
+        }
+    }
+
     /// A check finished with `result`; the URL's health is now `health`.
-    pub(crate) fn finished(&self, result: &CheckResult, health: Health) {
+    pub(crate) fn finished(&self, series: &mut UrlSeries, result: &CheckResult, health: Health) {
         self.finished.fetch_add(1, Ordering::Relaxed);
-        let labels = url_labels(&result.url);
         let seconds = result.elapsed.as_secs_f64();
         self.duration.observe(seconds);
-        self.last_duration.get_or_create(&labels).set(seconds);
-        self.last_check
-            .get_or_create(&labels)
+        series.last_duration.set(seconds);
+        series
+            .last_check
             .set(seconds_since_epoch(SystemTime::now()));
-        self.last_status
-            .get_or_create(&labels)
-            .set(result.status.map_or(0, i64::from));
+        series.last_status.set(result.status.map_or(0, i64::from));
         if let Some(expiry) = result
             .cert
             .as_ref()
@@ -164,26 +201,35 @@ impl Metrics {
             // Whole seconds: certificates do not expire in fractions.
             #[allow(clippy::cast_precision_loss)]
             let at = expiry.timestamp() as f64;
-            self.cert_expiry.get_or_create(&labels).set(at);
+            let labels = &series.labels;
+            series
+                .cert_expiry
+                .get_or_insert_with(|| self.cert_expiry.get_or_create_owned(labels))
+                .set(at);
         }
-        match health {
-            Health::Up => self.up.get_or_create(&labels).set(1),
-            Health::Down => self.up.get_or_create(&labels).set(0),
-            Health::Unknown => 0,
-        };
-        let mut by_result = labels;
-        by_result.push(("result", if result.ok() { "ok" } else { "fail" }.into()));
-        self.checks.get_or_create(&by_result).inc();
+        // Absent until the first verdict.
+        if health != Health::Unknown {
+            let labels = &series.labels;
+            series
+                .up
+                .get_or_insert_with(|| self.up.get_or_create_owned(labels))
+                .set(i64::from(health == Health::Up));
+        }
+        if result.ok() {
+            series.ok.inc();
+        } else {
+            series.fail.inc();
+        }
     }
 
     /// A URL is no longer watched: its series go.
-    pub(crate) fn forget(&self, url: &str) {
-        let labels = url_labels(url);
-        self.up.remove(&labels);
-        self.last_status.remove(&labels);
-        self.last_duration.remove(&labels);
-        self.last_check.remove(&labels);
-        self.cert_expiry.remove(&labels);
+    pub(crate) fn forget(&self, series: &UrlSeries) {
+        let labels = &series.labels;
+        self.up.remove(labels);
+        self.last_status.remove(labels);
+        self.last_duration.remove(labels);
+        self.last_check.remove(labels);
+        self.cert_expiry.remove(labels);
         for result in ["ok", "fail"] {
             let mut by_result = labels.clone();
             by_result.push(("result", result.into()));
@@ -204,42 +250,80 @@ impl Metrics {
             .set(i64::try_from(depth).unwrap_or(i64::MAX));
         self.in_flight
             .set(i64::try_from(open - depth).unwrap_or(i64::MAX));
-        let mut text = String::new();
+        let mut text = String::with_capacity(self.rendered.load(Ordering::Relaxed) + 4096);
         // Writing into a String cannot fail.
-        let _ = encode(&mut text, &self.registry);
-        if openmetrics {
-            text
+        let _ = if openmetrics {
+            encode(&mut text, &self.registry)
         } else {
-            classic_text(&text)
+            let mut classic = Classic {
+                out: &mut text,
+                line: String::new(),
+                help: None,
+            };
+            encode(&mut classic, &self.registry)
+        };
+        self.rendered.store(text.len(), Ordering::Relaxed);
+        text
+    }
+}
+
+/// Writes OpenMetrics as the classic Prometheus text format (0.0.4), line
+/// by line as it is encoded: a counter's family is named with its `_total`,
+/// and there are no `# UNIT` or `# EOF` lines.
+struct Classic<'a> {
+    out: &'a mut String,
+    line: String,
+    /// A `# HELP` line, held until the `# TYPE` line says whether it is a
+    /// counter's.
+    help: Option<String>,
+}
+
+impl Classic<'_> {
+    fn end_line(&mut self) {
+        let line = std::mem::take(&mut self.line);
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let help = self.help.take();
+            match rest.strip_suffix(" counter") {
+                Some(name) => {
+                    if let Some(help) = help
+                        .as_deref()
+                        .and_then(|h| h.strip_prefix("# HELP "))
+                        .and_then(|h| h.split_once(' '))
+                    {
+                        self.out
+                            .push_str(&format!("# HELP {name}_total {}\n", help.1));
+                    }
+                    self.out.push_str(&format!("# TYPE {name}_total counter\n"));
+                }
+                None => {
+                    if let Some(help) = help {
+                        self.out.push_str(&help);
+                        self.out.push('\n');
+                    }
+                    self.out.push_str(&line);
+                    self.out.push('\n');
+                }
+            }
+        } else if line.starts_with("# HELP ") {
+            self.help = Some(line);
+        } else if line != "# EOF" && !line.starts_with("# UNIT ") {
+            self.out.push_str(&line);
+            self.out.push('\n');
         }
     }
 }
 
-/// OpenMetrics as the classic Prometheus text format (0.0.4): a counter's
-/// family is named with its `_total`, and there are no `# UNIT` or `# EOF`
-/// lines.
-fn classic_text(openmetrics: &str) -> String {
-    let counters: Vec<&str> = openmetrics
-        .lines()
-        .filter_map(|l| l.strip_prefix("# TYPE "))
-        .filter_map(|l| l.strip_suffix(" counter"))
-        .collect();
-    let mut out = String::with_capacity(openmetrics.len());
-    for line in openmetrics.lines() {
-        if line == "# EOF" || line.starts_with("# UNIT ") {
-            continue;
+impl std::fmt::Write for Classic<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let mut rest = s;
+        while let Some((head, tail)) = rest.split_once('\n') {
+            self.line.push_str(head);
+            self.end_line();
+            rest = tail;
         }
-        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
-            let rest = line.strip_prefix(prefix)?;
-            let (name, tail) = rest.split_once(' ')?;
-            counters
-                .contains(&name)
-                .then(|| format!("{prefix}{name}_total {tail}"))
-        });
-        out.push_str(renamed.as_deref().unwrap_or(line));
-        out.push('\n');
+        self.line.push_str(rest);
+        Ok(())
     }
-    out
 }
 
 #[cfg(test)]
@@ -252,7 +336,8 @@ mod tests {
         let metrics = Metrics::new();
         metrics.dispatched(0.002);
         let failed = testing::failed();
-        metrics.finished(&failed, Health::Down);
+        let mut series = metrics.series(&failed.url, None);
+        metrics.finished(&mut series, &failed, Health::Down);
         let text = metrics.render(0, true);
         let url = &failed.url;
         for line in [
@@ -271,14 +356,19 @@ mod tests {
             text.contains("urlcheck_check_duration_seconds_count 1"),
             "{text}"
         );
-        metrics.forget(url);
+        metrics.forget(&series);
         assert!(!metrics.render(0, true).contains(url.as_str()));
     }
 
     #[test]
     fn the_classic_format_names_counter_families_with_total_and_has_no_eof() {
         let metrics = Metrics::new();
-        metrics.finished(&testing::passed(), Health::Up);
+        let passed = testing::passed();
+        metrics.finished(
+            &mut metrics.series(&passed.url, Some("home")),
+            &passed,
+            Health::Up,
+        );
         let text = metrics.render(0, false);
         assert!(
             text.contains("# TYPE urlcheck_checks_total counter\n"),
@@ -286,6 +376,10 @@ mod tests {
         );
         assert!(text.contains("# HELP urlcheck_checks_total "), "{text}");
         assert!(text.contains("# TYPE urlcheck_up gauge\n"), "{text}");
+        assert!(
+            text.contains(",name=\"home\"} 1"),
+            "the check's name is a label: {text}"
+        );
         assert!(
             !text.contains("# EOF") && !text.contains("# UNIT"),
             "{text}"
@@ -296,7 +390,12 @@ mod tests {
     #[test]
     fn up_is_absent_until_the_first_verdict() {
         let metrics = Metrics::new();
-        metrics.finished(&testing::passed(), Health::Unknown);
+        let passed = testing::passed();
+        metrics.finished(
+            &mut metrics.series(&passed.url, None),
+            &passed,
+            Health::Unknown,
+        );
         let text = metrics.render(0, true);
         assert!(!text.contains("urlcheck_up{"), "{text}");
         assert!(text.contains("urlcheck_last_status_code{"), "{text}");

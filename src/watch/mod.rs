@@ -7,9 +7,9 @@
 //! Ctrl-C stops the ticker, lets checks in flight finish within
 //! `--shutdown-timeout`, and exits 0.
 //!
-//! The ticker never waits on a full queue with a turn in hand that others
-//! could overtake: due turns wait in line (each URL at most once), and are
-//! handed on as workers free up; how late they start is the schedule lag.
+//! The ticker never waits on a full queue: due turns wait in line (each URL
+//! at most once) and are handed on at its next tick, every 10 ms at most,
+//! while the queue has room; how late they start is the schedule lag.
 
 mod health;
 mod metrics;
@@ -43,7 +43,7 @@ use crate::run::workers::Pool;
 use crate::run::{fit_to_open_files, watch_the_clock_and_signals};
 use crate::stop::{Stop, StopReason};
 use health::{Streaks, Tracker};
-use metrics::Metrics;
+use metrics::{Metrics, UrlSeries};
 use schedule::{Schedule, first_turn, next_turn};
 use targets::Target;
 
@@ -77,9 +77,9 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
 
     let metrics = Arc::new(Metrics::new());
     let list = Arc::new(Watchlist::new(&watch));
-    // The queue holds one turn per worker: turns wait in line in the ticker,
-    // where their lag is seen, not in the queue.
-    let (queue, queue_rx) = mpsc::channel(config.workers);
+    // The ticker hands turns on at most every TICK: the queue holds enough
+    // to keep the workers busy meanwhile (2 x workers, as in one pass).
+    let (queue, queue_rx) = mpsc::channel(config.queue_capacity());
     let (results_tx, results) = mpsc::channel(config.workers.saturating_mul(2).max(64));
     let pool = Pool::spawn(
         config.workers,
@@ -204,6 +204,8 @@ struct Watched {
     in_flight: bool,
     tracker: Tracker,
     last: Option<CheckResult>,
+    /// Its metrics, from its first result on.
+    series: Option<UrlSeries>,
 }
 
 /// Every watched URL, by key, shared by the ticker, the result reader and
@@ -270,14 +272,18 @@ impl Watchlist {
         let entry = entries.get_mut(&result.url)?;
         entry.in_flight = false;
         let change = entry.tracker.observe(result.ok(), now, self.streaks);
-        metrics.finished(&result, entry.tracker.health());
-        entry.last = Some(result.clone());
-        change.map(|c| Event {
-            result,
+        let series = entry
+            .series
+            .get_or_insert_with(|| metrics.series(&result.url, entry.target.name.as_deref()));
+        metrics.finished(series, &result, entry.tracker.health());
+        let event = change.map(|c| Event {
+            result: result.clone(),
             health: c.health,
             previous: c.previous,
             previous_for: c.previous_for,
-        })
+        });
+        entry.last = Some(result);
+        event
     }
 
     /// `watching 12: 10 up, 1 down, 1 unknown`.
@@ -302,6 +308,8 @@ impl Watchlist {
         #[derive(Serialize)]
         struct Url<'a> {
             url: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            name: Option<&'a str>,
             state: Health,
             since: String,
             interval_ms: u64,
@@ -317,6 +325,7 @@ impl Watchlist {
             .iter()
             .map(|(key, entry)| Url {
                 url: key,
+                name: entry.target.name.as_deref(),
                 state: entry.tracker.health(),
                 since: chrono::DateTime::<chrono::Utc>::from(entry.tracker.since_wall())
                     .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -353,8 +362,12 @@ impl Ticker {
             .filter_map(|target| match entries.get_mut(target.key()) {
                 Some(entry) => {
                     // Same URL: its settings may have changed, its state not.
-                    entry.target.job = target.job;
-                    entry.target.interval = target.interval;
+                    if entry.target.name != target.name
+                        && let Some(series) = entry.series.take()
+                    {
+                        self.metrics.forget(&series);
+                    }
+                    entry.target = target;
                     None
                 }
                 None => Some(target),
@@ -373,6 +386,7 @@ impl Ticker {
                     in_flight: false,
                     tracker: Tracker::new(now),
                     last: None,
+                    series: None,
                 },
             );
         }
@@ -380,21 +394,24 @@ impl Ticker {
     }
 
     async fn run(&mut self, stop: &Stop, hangups: &mut Hangups) {
+        let mut woke = Instant::now();
         loop {
             self.hand_on();
-            let next = self.schedule.next_due();
-            let queue = self.queue.clone();
+            // Turns still in line are handed on at the next tick; the queue
+            // holds enough for the workers meanwhile.
+            let next = match self.schedule.next_due() {
+                Some(due) if self.ready.is_empty() => Some(due),
+                Some(due) => Some(due.min(woke + TICK)),
+                None => (!self.ready.is_empty()).then_some(woke + TICK),
+            };
             tokio::select! {
                 biased;
                 _ = stop.stopped() => return,
                 _ = hangups.next() => self.reload().await,
-                permit = queue.reserve(), if !self.ready.is_empty() => {
-                    let Ok(permit) = permit else { return };
-                    if let Some(job) = self.start_next() {
-                        permit.send(job);
-                    }
+                _ = sleep_until(next, woke), if next.is_some() => {
+                    woke = Instant::now();
+                    self.take_due();
                 }
-                _ = sleep_until(next), if next.is_some() => self.take_due(),
             }
         }
     }
@@ -467,20 +484,17 @@ impl Ticker {
         };
         let keep: std::collections::HashSet<String> =
             targets.iter().map(|t| t.key().to_string()).collect();
-        let removed: Vec<String> = {
+        let removed: Vec<Watched> = {
             let mut entries = self.list.lock();
             let gone: Vec<String> = entries
                 .keys()
                 .filter(|k| !keep.contains(*k))
                 .cloned()
                 .collect();
-            for key in &gone {
-                entries.remove(key);
-            }
-            gone
+            gone.iter().filter_map(|key| entries.remove(key)).collect()
         };
-        for key in &removed {
-            self.metrics.forget(key);
+        for series in removed.iter().filter_map(|w| w.series.as_ref()) {
+            self.metrics.forget(series);
         }
         let added = self.add(targets, Instant::now());
         diag::note(format_args!(
@@ -492,9 +506,13 @@ impl Ticker {
     }
 }
 
-async fn sleep_until(next: Option<Instant>) {
+/// The ticker wakes at most this often: the turns due meanwhile are taken
+/// together (a few ms of lag, far fewer wake-ups with thousands of URLs).
+const TICK: std::time::Duration = std::time::Duration::from_millis(10);
+
+async fn sleep_until(next: Option<Instant>, woke: Instant) {
     match next {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
+        Some(at) => tokio::time::sleep_until(at.max(woke + TICK).into()).await,
         None => std::future::pending().await,
     }
 }

@@ -52,8 +52,16 @@ pub(crate) fn serve<P: Pages>(listener: TcpListener, pages: Arc<P>, done: Cancel
             let done = done.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |request| {
-                    let response = respond(&*pages, &request);
-                    async move { Ok::<_, Infallible>(response) }
+                    let pages = pages.clone();
+                    // Rendering thousands of series takes milliseconds: not
+                    // on the thread that runs the checks.
+                    async move {
+                        let response =
+                            tokio::task::spawn_blocking(move || respond(&*pages, &request))
+                                .await
+                                .unwrap_or_else(|_| unavailable());
+                        Ok::<_, Infallible>(response)
+                    }
                 });
                 let connection = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service);
@@ -64,6 +72,13 @@ pub(crate) fn serve<P: Pages>(listener: TcpListener, pages: Arc<P>, done: Cancel
             });
         }
     });
+}
+
+/// What a request gets when its page could not be made.
+fn unavailable() -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(b"internal error\n")));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
 }
 
 fn respond<P: Pages, B>(pages: &P, request: &Request<B>) -> Response<Full<Bytes>> {

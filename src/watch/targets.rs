@@ -17,6 +17,8 @@ use crate::results::{Origin, Source};
 pub(crate) struct Target {
     pub(crate) job: Job,
     pub(crate) interval: Duration,
+    /// The `[[check]]`'s `name`, if it has one.
+    pub(crate) name: Option<String>,
 }
 
 impl Target {
@@ -43,19 +45,15 @@ pub(crate) async fn load(config: &Config) -> anyhow::Result<Vec<Target>> {
                     source: Source::Arg,
                     line: None,
                 };
-                jobs.push(Job::new(&text, origin, config.spec.clone()));
+                jobs.push((Job::new(&text, origin, config.spec.clone()), None));
             }
             Input::Check(check) => {
                 let origin = Origin {
                     source: Source::File(check.file.as_str().into()),
                     line: Some(check.line),
                 };
-                jobs.push(Job::expanded(
-                    &check.url,
-                    &check.expanded_url,
-                    origin,
-                    check.spec,
-                ));
+                let job = Job::expanded(&check.url, &check.expanded_url, origin, check.spec);
+                jobs.push((job, check.name));
             }
             Input::Lines { source, mut reader } => {
                 while let Some(raw) = reader
@@ -63,7 +61,7 @@ pub(crate) async fn load(config: &Config) -> anyhow::Result<Vec<Target>> {
                     .await
                     .with_context(|| format!("cannot read {}", source.name()))?
                 {
-                    jobs.extend(job_from_line(&source, raw, &config.spec));
+                    jobs.extend(job_from_line(&source, raw, &config.spec).map(|j| (j, None)));
                 }
             }
         }
@@ -72,10 +70,10 @@ pub(crate) async fn load(config: &Config) -> anyhow::Result<Vec<Target>> {
 }
 
 /// The jobs worth watching: valid URLs, each once.
-fn targets(jobs: Vec<Job>) -> Vec<Target> {
+fn targets(jobs: Vec<(Job, Option<String>)>) -> Vec<Target> {
     let mut seen = HashSet::new();
     let mut targets = Vec::new();
-    for job in jobs {
+    for (job, name) in jobs {
         if let Err(message) = &job.target {
             let at = job.origin.located().unwrap_or_default();
             crate::diag::warning(format_args!("not watched: {} {at}: {message}", job.url));
@@ -86,7 +84,11 @@ fn targets(jobs: Vec<Job>) -> Vec<Target> {
             continue;
         };
         if seen.insert(job.url.clone()) {
-            targets.push(Target { job, interval });
+            targets.push(Target {
+                job,
+                interval,
+                name,
+            });
         }
     }
     targets
@@ -98,7 +100,7 @@ mod tests {
     use crate::config::{CheckSettings, CheckSpec};
     use std::sync::Arc;
 
-    fn job(url: &str, line: u64, interval: Option<u64>) -> Job {
+    fn job(url: &str, line: u64, interval: Option<u64>) -> (Job, Option<String>) {
         let settings = CheckSettings {
             interval: interval.map(Duration::from_secs),
             ..CheckSettings::default()
@@ -107,7 +109,8 @@ mod tests {
             source: Source::File("urls.txt".into()),
             line: Some(line),
         };
-        Job::new(url, origin, Arc::new(CheckSpec::new(settings, Vec::new())))
+        let spec = Arc::new(CheckSpec::new(settings, Vec::new()));
+        (Job::new(url, origin, spec), None)
     }
 
     #[test]

@@ -408,6 +408,9 @@ fn sighup_adds_and_removes_urls_and_keeps_the_old_list_when_the_new_config_is_br
         let mut text = String::from("[defaults]\ninterval = \"100ms\"\n");
         for url in urls {
             text.push_str(&format!("[[check]]\nurl = \"{url}\"\n"));
+            if url.ends_with("/b") {
+                text.push_str("name = \"bee\"\n");
+            }
         }
         std::fs::write(&config, text).unwrap();
     };
@@ -447,10 +450,15 @@ fn sighup_adds_and_removes_urls_and_keeps_the_old_list_when_the_new_config_is_br
         .map(|u| u["url"].as_str().unwrap())
         .collect();
     assert_eq!(urls, [b.as_str(), c.as_str()]);
+    assert_eq!(status["urls"][0]["name"], "bee", "a check's name is shown");
     let (_, metrics) = get(addr, "/metrics");
     assert!(!metrics.contains(&format!("url=\"{a}\"")), "{metrics}");
     assert!(
         metrics.contains(&format!("urlcheck_up{{url=\"{c}\"}} 1")),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!("urlcheck_up{{url=\"{b}\",name=\"bee\"}} 1")),
         "{metrics}"
     );
 
