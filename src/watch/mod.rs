@@ -8,8 +8,8 @@
 //! `--shutdown-timeout`, and exits 0.
 //!
 //! The ticker never waits on a full queue: due turns wait in line (each URL
-//! at most once) and are handed on at its next tick, every 10 ms at most,
-//! while the queue has room; how late they start is the schedule lag.
+//! at most once) and are handed on in batches as the queue empties; how late
+//! they start is the schedule lag. It takes due turns every 10 ms at most.
 
 mod health;
 mod metrics;
@@ -77,8 +77,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
 
     let metrics = Arc::new(Metrics::new());
     let list = Arc::new(Watchlist::new(&watch));
-    // The ticker hands turns on at most every TICK: the queue holds enough
-    // to keep the workers busy meanwhile (2 x workers, as in one pass).
+    // 2 x workers, as in one pass: the ticker refills it half at a time.
     let (queue, queue_rx) = mpsc::channel(config.queue_capacity());
     let (results_tx, results) = mpsc::channel(config.workers.saturating_mul(2).max(64));
     let pool = Pool::spawn(
@@ -397,17 +396,24 @@ impl Ticker {
         let mut woke = Instant::now();
         loop {
             self.hand_on();
-            // Turns still in line are handed on at the next tick; the queue
-            // holds enough for the workers meanwhile.
-            let next = match self.schedule.next_due() {
-                Some(due) if self.ready.is_empty() => Some(due),
-                Some(due) => Some(due.min(woke + TICK)),
-                None => (!self.ready.is_empty()).then_some(woke + TICK),
-            };
+            let next = self.schedule.next_due();
+            // Turns in line wait for room for a batch of them (half the
+            // queue), not for each single slot: one wake-up per batch.
+            let batch = self.ready.len().min(self.queue.max_capacity() / 2).max(1);
+            let queue = self.queue.clone();
             tokio::select! {
                 biased;
                 _ = stop.stopped() => return,
                 _ = hangups.next() => self.reload().await,
+                permits = queue.reserve_many(batch), if !self.ready.is_empty() => {
+                    let Ok(permits) = permits else { return };
+                    for permit in permits {
+                        match self.start_next() {
+                            Some(job) => permit.send(job),
+                            None => break,
+                        }
+                    }
+                }
                 _ = sleep_until(next, woke), if next.is_some() => {
                     woke = Instant::now();
                     self.take_due();
