@@ -6,14 +6,12 @@
 //! busy host is never spent waiting on another host's rate.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use governor::clock::Clock;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::Url;
-use tokio::sync::{Mutex as AsyncMutex, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
 /// The run's limits beyond `--workers`.
 pub(crate) struct Throttle {
@@ -141,38 +139,44 @@ impl Drop for HostPermit<'_> {
     }
 }
 
-/// Checks started per second, evenly spaced (a burst of one), so no window
-/// of a second sees more than the rate plus one.
+/// Checks started per second, evenly spaced: each check reserves the next
+/// start time, one period after the last, and sleeps until then. Reserving
+/// is instant, so the rate is met however high it is: the timer's 1 ms
+/// resolution bunches starts within a millisecond, never fewer per second.
+/// (Waiting in turn for a limiter, each turn slept at least that 1 ms, so no
+/// rate above about 1,000 per second was ever reached.)
 struct Rate {
-    limiter: DefaultDirectRateLimiter,
-    /// Waiters take turns, first come first served, instead of all waking
-    /// at every tick.
-    turn: AsyncMutex<()>,
+    period: Duration,
+    /// When the next check may start.
+    next: Mutex<Option<Instant>>,
 }
 
 impl Rate {
     fn new(per_second: f64) -> Option<Self> {
         let period = Duration::try_from_secs_f64(1.0 / per_second).ok()?;
-        let quota = Quota::with_period(period)?.allow_burst(NonZeroU32::MIN);
-        Some(Rate {
-            limiter: RateLimiter::direct(quota),
-            turn: AsyncMutex::new(()),
+        (!period.is_zero()).then(|| Rate {
+            period,
+            next: Mutex::new(None),
         })
     }
 
+    /// The start time of the next check asked for at `now`.
+    fn reserve(&self, now: Instant) -> Instant {
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = next.map_or(now, |n| n.max(now));
+        *next = Some(at + self.period);
+        at
+    }
+
     async fn until_ready(&self) {
-        let _turn = self.turn.lock().await;
-        while let Err(not_until) = self.limiter.check() {
-            let wait = not_until.wait_time_from(self.limiter.clock().now());
-            tokio::time::sleep(wait).await;
-        }
+        let at = self.reserve(Instant::now());
+        tokio::time::sleep_until(at).await;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Instant;
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
@@ -243,6 +247,36 @@ mod tests {
         // A burst of one: 9 checks at 20/s are 8 periods of 50 ms apart at
         // least (a lower bound the limiter guarantees; no upper bound).
         assert!(times[8] >= Duration::from_millis(390), "{times:?}");
+    }
+
+    #[test]
+    fn each_check_reserves_the_next_start_one_period_on_and_a_pause_is_not_made_up() {
+        let rate = Rate::new(10_000.0).unwrap();
+        let now = Instant::now();
+        let starts: Vec<Instant> = (0..1000).map(|_| rate.reserve(now)).collect();
+        assert_eq!(starts[0], now);
+        assert_eq!(starts[999] - starts[0], Duration::from_micros(100) * 999);
+        let later = now + Duration::from_secs(5);
+        assert_eq!(rate.reserve(later), later, "no burst to catch up");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_high_rate_is_met() {
+        // 10,000 checks per second: 2,000 take 0.2 s, not the 2 s that one
+        // timer tick per check would take.
+        let throttle = Arc::new(Throttle::new(None, Some(10_000.0)));
+        let started = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..2000 {
+            let throttle = Arc::clone(&throttle);
+            tasks.spawn(async move {
+                let _p = throttle.admit(&url("http://a.example/")).await;
+            });
+        }
+        tasks.join_all().await;
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_millis(199), "{elapsed:?}");
+        assert!(elapsed < Duration::from_millis(250), "{elapsed:?}");
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!
 //! The ticker never waits on a full queue: due turns wait in line (each URL
 //! at most once) and are handed on in batches as the queue empties; how late
-//! they start is the schedule lag. It takes due turns every 10 ms at most.
+//! they start is the schedule lag. Due turns are taken every twentieth of
+//! the shortest interval (at most 50 ms), so they run in bursts.
 
 mod health;
 mod metrics;
@@ -21,7 +22,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Serialize;
@@ -125,6 +126,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
         metrics: metrics.clone(),
         schedule: Schedule::default(),
         ready: VecDeque::new(),
+        tick: tick_for(&targets),
         queue,
     };
     ticker.add(targets, Instant::now());
@@ -348,6 +350,8 @@ struct Ticker {
     schedule: Schedule,
     /// Turns that came while the queue was full, oldest first.
     ready: VecDeque<(String, Instant)>,
+    /// How often due turns are taken (see `tick_for`).
+    tick: Duration,
     queue: mpsc::Sender<Job>,
 }
 
@@ -414,7 +418,7 @@ impl Ticker {
                         }
                     }
                 }
-                _ = sleep_until(next, woke), if next.is_some() => {
+                _ = sleep_until(next, woke, self.tick), if next.is_some() => {
                     woke = Instant::now();
                     self.take_due();
                 }
@@ -502,6 +506,7 @@ impl Ticker {
         for series in removed.iter().filter_map(|w| w.series.as_ref()) {
             self.metrics.forget(series);
         }
+        self.tick = tick_for(&targets);
         let added = self.add(targets, Instant::now());
         diag::note(format_args!(
             "SIGHUP: read again: {} new, {} removed; {}",
@@ -512,13 +517,20 @@ impl Ticker {
     }
 }
 
-/// The ticker wakes at most this often: the turns due meanwhile are taken
-/// together (a few ms of lag, far fewer wake-ups with thousands of URLs).
-const TICK: std::time::Duration = std::time::Duration::from_millis(10);
+/// The ticker takes due turns at most every `tick`: a twentieth of the
+/// shortest interval, between 1 ms and 50 ms. Turns taken together run as a
+/// burst, which costs far less CPU per check than one wake-up per turn; a
+/// turn starts at most a tick late for it.
+fn tick_for(targets: &[Target]) -> Duration {
+    let shortest = targets.iter().map(|t| t.interval).min().unwrap_or(MAX_TICK);
+    (shortest / 20).clamp(Duration::from_millis(1), MAX_TICK)
+}
 
-async fn sleep_until(next: Option<Instant>, woke: Instant) {
+const MAX_TICK: Duration = Duration::from_millis(50);
+
+async fn sleep_until(next: Option<Instant>, woke: Instant, tick: Duration) {
     match next {
-        Some(at) => tokio::time::sleep_until(at.max(woke + TICK).into()).await,
+        Some(at) => tokio::time::sleep_until(at.max(woke + tick).into()).await,
         None => std::future::pending().await,
     }
 }
@@ -575,5 +587,34 @@ impl server::Pages for Site {
 
     fn status(&self) -> String {
         self.list.status()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::CheckSpec;
+    use crate::results::{Origin, Source};
+
+    fn target(interval_ms: u64) -> Target {
+        let origin = Origin {
+            source: Source::Arg,
+            line: None,
+        };
+        Target {
+            job: Job::new("https://a.test/", origin, Arc::new(CheckSpec::default())),
+            interval: Duration::from_millis(interval_ms),
+            name: None,
+        }
+    }
+
+    #[test]
+    fn the_tick_is_a_twentieth_of_the_shortest_interval_within_bounds() {
+        assert_eq!(
+            tick_for(&[target(1000), target(200)]),
+            Duration::from_millis(10)
+        );
+        assert_eq!(tick_for(&[target(30_000)]), MAX_TICK);
+        assert_eq!(tick_for(&[target(5)]), Duration::from_millis(1));
     }
 }
