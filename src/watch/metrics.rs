@@ -388,6 +388,23 @@ mod tests {
     }
 
     #[test]
+    fn an_https_check_exports_its_certificate_expiry() {
+        let metrics = Metrics::new();
+        let mut passed = testing::passed();
+        passed.cert = Some(crate::results::CertInfo {
+            not_after: "2027-01-02T03:04:05Z".into(),
+            days_left: 30,
+        });
+        metrics.finished(&mut metrics.series(&passed.url, None), &passed, Health::Up);
+        let text = metrics.render(0, false);
+        let line = format!(
+            "urlcheck_cert_expiry_timestamp_seconds{{url=\"{}\"}} 1798859045",
+            passed.url
+        );
+        assert!(text.contains(&line), "no {line} in\n{text}");
+    }
+
+    #[test]
     fn up_is_absent_until_the_first_verdict() {
         let metrics = Metrics::new();
         let passed = testing::passed();
