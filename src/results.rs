@@ -2,6 +2,7 @@
 //! A failed check is data, not an error. `Record` is the public field contract
 //! shared by the JSON Lines and CSV reporters.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,6 +109,16 @@ impl Failure {
         Failure {
             kind,
             message: message.into(),
+        }
+    }
+
+    /// What people read: `connect: connection refused`, or a status
+    /// failure's message alone (`status 503, expected 200-299` says its kind).
+    pub(crate) fn reason(&self) -> Cow<'_, str> {
+        if self.kind == FailureKind::Status {
+            Cow::Borrowed(&self.message)
+        } else {
+            Cow::Owned(format!("{}: {}", self.kind, self.message))
         }
     }
 }

@@ -51,10 +51,9 @@ pub(crate) fn parse_target(text: &str) -> Result<Url, String> {
             ));
         }
         _ => {
-            let suggestion = format!("https://{}", text.trim_start_matches('/'));
             return Err(format!(
                 "missing scheme; did you mean {}?",
-                mask_password(&suggestion)
+                mask_password(&with_scheme(text))
             ));
         }
     }
@@ -63,6 +62,30 @@ pub(crate) fn parse_target(text: &str) -> Result<Url, String> {
         return Err("the URL has no host".into());
     }
     Ok(url)
+}
+
+/// A scheme-less URL with the scheme it most likely lacks: `http://` for
+/// localhost and IP addresses (development servers rarely speak TLS),
+/// `https://` for everything else.
+pub(crate) fn with_scheme(text: &str) -> String {
+    let text = text.trim_start_matches('/');
+    let authority = text.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host_port.starts_with('[') {
+        host_port
+    } else {
+        match host_port.rsplit_once(':') {
+            Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+            _ => host_port,
+        }
+    };
+    let host = host.to_ascii_lowercase();
+    let local = host == "localhost"
+        || host.ends_with(".localhost")
+        || host.starts_with('[')
+        || host.parse::<std::net::Ipv4Addr>().is_ok();
+    let scheme = if local { "http" } else { "https" };
+    format!("{scheme}://{text}")
 }
 
 /// The text of a URL with its password, if any, shown as `***`. Works on raw
@@ -162,11 +185,24 @@ mod tests {
             parse_target("example.com").unwrap_err(),
             "missing scheme; did you mean https://example.com?"
         );
-        assert!(
-            parse_target("localhost:8080/x")
-                .unwrap_err()
-                .contains("https://localhost:8080/x")
-        );
+        for (bare, suggested) in [
+            ("localhost:8080/x", "http://localhost:8080/x"),
+            ("app.localhost", "http://app.localhost"),
+            ("127.0.0.1:8001/", "http://127.0.0.1:8001/"),
+            ("[::1]:8080", "http://[::1]:8080"),
+            (
+                "user:pw@example.com:8443/",
+                "https://user:***@example.com:8443/",
+            ),
+            ("10.0.0.1", "http://10.0.0.1"),
+        ] {
+            let message = parse_target(bare).unwrap_err();
+            assert_eq!(
+                message,
+                format!("missing scheme; did you mean {suggested}?"),
+                "{bare}"
+            );
+        }
         assert!(
             parse_target("/just/a/path")
                 .unwrap_err()

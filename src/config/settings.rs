@@ -160,7 +160,7 @@ layer! {
         pub(crate) headers: Vec<Header>,
 
         #[arg(long, value_name = "LIST", help_heading = "Expectations",
-              help = format!("Statuses that pass: codes and ranges, e.g. 200-299,301,404 \
+              help = format!("Statuses that pass: codes, ranges and classes, e.g. 200-299,301,404 or 2xx \
                               [default: {DEFAULT_EXPECT_STATUS}]"))]
         pub(crate) expect_status: Option<StatusSet>,
 

@@ -186,6 +186,20 @@ impl StatusSet {
     }
 }
 
+/// `2xx`: a class of statuses, 200-299 (1xx to 5xx, either case).
+fn status_class(part: &str) -> Option<(u16, u16)> {
+    let bytes = part.as_bytes();
+    match bytes {
+        [d @ b'1'..=b'5', x, y]
+            if x.eq_ignore_ascii_case(&b'x') && y.eq_ignore_ascii_case(&b'x') =>
+        {
+            let low = u16::from(d - b'0') * 100;
+            Some((low, low + 99))
+        }
+        _ => None,
+    }
+}
+
 impl FromStr for StatusSet {
     type Err = String;
 
@@ -215,10 +229,13 @@ impl FromStr for StatusSet {
                     }
                     (lo, hi)
                 }
-                None => {
-                    let n = code(part)?;
-                    (n, n)
-                }
+                None => match status_class(part.trim()) {
+                    Some(class) => class,
+                    None => {
+                        let n = code(part)?;
+                        (n, n)
+                    }
+                },
             };
             ranges.push(range);
         }
@@ -573,7 +590,9 @@ mod tests {
         let set = parse::<StatusSet>("200-299,301, 404").unwrap();
         assert_eq!(set.to_string(), "200-299,301,404");
         assert!(set.contains(404) && !set.contains(302));
-        for bad in ["", "200,", "abc", "99", "600", "300-200", "200-", "2xx"] {
+        for bad in [
+            "", "200,", "abc", "99", "600", "300-200", "200-", "6xx", "2x", "2xx-3xx",
+        ] {
             assert!(
                 parse::<StatusSet>(bad).is_err(),
                 "{bad:?} should be rejected"
@@ -584,6 +603,13 @@ mod tests {
                 .unwrap_err()
                 .contains("200-300")
         );
+    }
+
+    #[test]
+    fn status_classes_are_accepted() {
+        let set = parse::<StatusSet>("2xx, 3XX,404").unwrap();
+        assert_eq!(set.to_string(), "200-299,300-399,404");
+        assert!(set.contains(302) && set.contains(404) && !set.contains(500));
     }
 
     #[test]

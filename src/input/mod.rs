@@ -62,12 +62,14 @@ async fn open_file(path: &Path) -> anyhow::Result<tokio::fs::File> {
     // A mistyped URL given as an argument lands here: keep its password out.
     let shown = crate::target::mask_password(&path.to_string_lossy()).into_owned();
     let file = tokio::fs::File::open(path).await.map_err(|e| {
+        // The OS's reason goes with the file, before any hint about URLs.
         let hint = if e.kind() == io::ErrorKind::NotFound && looks_like_host(path) {
-            format!("; to check a URL, give its scheme: https://{shown}")
+            let url = crate::target::with_scheme(&shown);
+            format!("; to check a URL, give its scheme: {url}")
         } else {
             String::new()
         };
-        anyhow::Error::new(e).context(format!("cannot open input file '{shown}'{hint}"))
+        anyhow::anyhow!("cannot open input file '{shown}': {e}{hint}")
     })?;
     let meta = file
         .metadata()
@@ -80,8 +82,21 @@ async fn open_file(path: &Path) -> anyhow::Result<tokio::fs::File> {
 }
 
 fn looks_like_host(path: &Path) -> bool {
-    path.to_str()
-        .is_some_and(|s| s.contains('.') && !s.contains('/') && !s.ends_with(".txt"))
+    let Some(s) = path.to_str() else {
+        return false;
+    };
+    if s.ends_with(".txt") || s.starts_with(['.', '/']) {
+        return false;
+    }
+    // HOST, HOST:PORT or either followed by a path: `example.com`,
+    // `localhost:3000`, `127.0.0.1:8001/health`.
+    let first = s.split('/').next().unwrap_or_default();
+    let (host, port) = match first.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (first, None),
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    port_ok && !host.is_empty() && (host.contains('.') || host == "localhost" || port.is_some())
 }
 
 #[cfg(test)]

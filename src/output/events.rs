@@ -20,7 +20,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::config::Format;
-use crate::results::{Event, FailureKind, Health, Record};
+use crate::results::{Event, Health, Record};
 use crate::stop::{Stop, StopReason};
 use crate::text::{escape_control, format_span, format_status};
 
@@ -143,11 +143,7 @@ impl<W: Write> EventWriter<W> {
             escape_control(&result.url)
         );
         if let Some(failure) = &result.failure {
-            let reason = if failure.kind == FailureKind::Status {
-                escape_control(&failure.message).into_owned()
-            } else {
-                format!("{}: {}", failure.kind, escape_control(&failure.message))
-            };
+            let reason = escape_control(&failure.reason()).into_owned();
             line.push_str(&format!("  {}", self.styles.reason.apply_to(reason)));
         }
         let was = match event.previous {

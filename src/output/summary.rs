@@ -83,6 +83,13 @@ pub(crate) fn write_summary<W: Write>(
         let unchecked = stats.count(FailureKind::Interrupted);
         let cut_off = match facts.aborted {
             0 => String::new(),
+            n if facts
+                .stopped_by
+                .as_deref()
+                .is_some_and(|s| s.starts_with("--deadline")) =>
+            {
+                format!(" ({n} cut off at the deadline)")
+            }
             n => format!(" ({n} cut off at the shutdown timeout)"),
         };
         let reading = match (&facts.last_read, facts.stopped_reading_early) {
@@ -102,12 +109,16 @@ pub(crate) fn write_summary<W: Write>(
 
 fn write_recap_line<W: Write>(out: &mut W, result: &CheckResult, dim: &Style) -> io::Result<()> {
     let status = format_status(result.status);
-    let message = result.failure.as_ref().map_or("", |f| f.message.as_str());
+    let reason = result
+        .failure
+        .as_ref()
+        .map(|f| f.reason().into_owned())
+        .unwrap_or_default();
     writeln!(
         out,
         "  {status:>3}  {}  {} {}",
         escape_control(&result.url),
-        escape_control(message),
+        escape_control(&reason),
         dim.apply_to(format!("({})", escape_control(&result.origin.to_string())))
     )
 }
@@ -172,6 +183,19 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Failures:\n  500  https://a.test/10  status 500"));
+    }
+
+    #[test]
+    fn the_recap_names_the_kind_of_a_failure_that_is_not_a_status() {
+        let mut stats = Stats::default();
+        for i in 1..=30 {
+            let mut failed = result(false, 1, i);
+            failed.status = None;
+            failed.failure = Some(Failure::new(FailureKind::Connect, "connection refused"));
+            stats.add(&failed);
+        }
+        let text = render(&stats, &facts());
+        assert!(text.contains("  connect: connection refused "), "{text}");
     }
 
     #[test]

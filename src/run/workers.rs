@@ -10,7 +10,7 @@
 //! and no result already known is replaced.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex as AsyncMutex, mpsc};
 use tokio::task::JoinSet;
@@ -27,6 +27,8 @@ enum Slot {
     Checking {
         url: String,
         origin: Origin,
+        /// When the check started: one cut off reports how long it ran.
+        started: Instant,
     },
     /// Finished, waiting for room in the results channel.
     Done(CheckResult),
@@ -140,9 +142,16 @@ impl<C: Check> Pool<C> {
             match slot {
                 Slot::Idle => {}
                 Slot::Done(result) => records.push(result),
-                Slot::Checking { url, origin } => {
+                Slot::Checking {
+                    url,
+                    origin,
+                    started,
+                } => {
                     cut += 1;
-                    records.push(CheckResult::unchecked(url, origin, cut_off.clone()));
+                    records.push(CheckResult {
+                        elapsed: started.elapsed(),
+                        ..CheckResult::unchecked(url, origin, cut_off.clone())
+                    });
                 }
             }
         }
@@ -178,6 +187,7 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
             Slot::Checking {
                 url: job.url.clone(),
                 origin: job.origin.clone(),
+                started: Instant::now(),
             },
         );
         let result = shared.checker.check(&job).await;

@@ -508,21 +508,22 @@ fn scheme_less_hosts_get_a_suggestion() {
     let (_dir, path) = fixture("scheme-less.txt", port);
     let out = run(&["-f", "jsonl", &path], None);
     assert_eq!(out.code, Some(1), "{out:?}");
-    let missing = |line, url: &str| {
+    // https:// for a name, http:// for localhost and IP addresses.
+    let missing = |line, scheme: &str, url: &str| {
         bad(
             line,
             url,
             "invalid_input",
-            &format!("missing scheme; did you mean https://{url}?"),
+            &format!("missing scheme; did you mean {scheme}://{url}?"),
         )
     };
     assert_eq!(
         rows(&out, &path),
         [
-            missing(2, "example.com"),
-            missing(3, "www.example.org/path?q=1"),
-            missing(4, "localhost:8080/health"),
-            missing(5, &format!("127.0.0.1:{port}/ok")),
+            missing(2, "https", "example.com"),
+            missing(3, "https", "www.example.org/path?q=1"),
+            missing(4, "http", "localhost:8080/health"),
+            missing(5, "http", &format!("127.0.0.1:{port}/ok")),
             ok(6, &server.url("/ok")),
         ]
     );
@@ -884,6 +885,26 @@ fn a_directory_as_input_exits_2_before_any_check() {
         format!("urlcheck: input '{dir}' is a directory; give a file with one URL per line\n")
     );
     assert_eq!(server.counters.requests(), 0);
+}
+
+#[test]
+fn a_bare_host_is_a_missing_file_with_the_os_reason_first_and_the_url_hint_after() {
+    for (arg, hint) in [
+        ("example.com", "give its scheme: https://example.com"),
+        ("localhost:3000", "give its scheme: http://localhost:3000"),
+        ("127.0.0.1:8001/", "give its scheme: http://127.0.0.1:8001/"),
+    ] {
+        let out = run(&[arg], None);
+        assert_eq!(out.code, Some(2), "{out:?}");
+        let line = out.stderr.lines().next().unwrap_or_default();
+        assert!(
+            line.starts_with(&format!(
+                "urlcheck: cannot open input file '{arg}': No such file"
+            )),
+            "{line}"
+        );
+        assert!(line.ends_with(hint), "{line}");
+    }
 }
 
 #[test]

@@ -159,10 +159,13 @@ fn expect_status_accepts_lists() {
         None,
     );
     assert_eq!(out.code, Some(0), "{out:?}");
-    let out = run(&["--expect-status", "2xx", &server.url("/ok")], None);
+    // Classes, as people write them.
+    let out = run(&["--expect-status", "2xx,3xx", &server.url("/ok")], None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let out = run(&["--expect-status", "6xx", &server.url("/ok")], None);
     assert_eq!(out.code, Some(2));
     assert!(
-        out.stderr.contains("'2xx' is not a status code"),
+        out.stderr.contains("'6xx' is not a status code"),
         "{}",
         out.stderr
     );

@@ -282,13 +282,40 @@ fn the_deadline_cuts_the_run_short() {
         record["error"],
         "cut off: the run reached its --deadline of 1s"
     );
+    // It ran until the deadline, and says so.
+    let ran = record["elapsed_ms"].as_u64().unwrap();
+    assert!(
+        ran >= 500,
+        "a cut-off check reports the time it ran: {ran} ms"
+    );
     assert_eq!(out.record(&server.url("/ok"))["ok"], true);
     assert!(
         out.stderr.contains("stopped by --deadline 1s"),
         "{}",
         out.stderr
     );
+    assert!(
+        out.stderr.contains("(1 cut off at the deadline)"),
+        "no shutdown timeout was involved: {}",
+        out.stderr
+    );
     assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn a_report_that_cannot_be_created_exits_2_before_any_check() {
+    let server = TestServer::http();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("no-such-dir").join("report.xml");
+    let report = format!("junit:{}", path.display());
+    let out = run(&["--report", &report, &server.url("/ok")], None);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stderr.contains("report.xml"), "{}", out.stderr);
+    assert_eq!(
+        server.counters.requests(),
+        0,
+        "no check before the report exists"
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::io::{self, Write};
 use console::Style;
 
 use super::Reporter;
-use crate::results::{CheckResult, FailureKind};
+use crate::results::CheckResult;
 use crate::text::{escape_control, format_elapsed, format_status};
 
 pub(crate) struct Human<W> {
@@ -108,12 +108,12 @@ fn format_line(result: &CheckResult, styles: &Styles) -> String {
         ));
     }
     if let Some(failure) = &result.failure {
-        let reason = if failure.kind == FailureKind::Status {
-            escape_control(&failure.message).into_owned()
-        } else {
-            format!("{}: {}", failure.kind, escape_control(&failure.message))
-        };
+        let reason = escape_control(&failure.reason()).into_owned();
         line.push_str(&format!("  {}", styles.reason.apply_to(reason)));
+        if result.attempts > 1 {
+            let attempts = format!("(after {} attempts)", result.attempts);
+            line.push_str(&format!(" {}", styles.dim.apply_to(attempts)));
+        }
         if let Some(origin) = result.origin.located() {
             line.push_str(&format!(" {}", styles.dim.apply_to(origin)));
         }
@@ -125,12 +125,22 @@ fn format_line(result: &CheckResult, styles: &Styles) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Failure, Origin, Source};
+    use crate::results::{Failure, FailureKind, Origin, Source};
     use crate::testing;
     use std::time::Duration;
 
     fn plain(result: &CheckResult) -> String {
         format_line(result, &Styles::new(false))
+    }
+
+    #[test]
+    fn a_failure_after_retries_says_how_many_attempts() {
+        let mut failed = testing::failed();
+        failed.attempts = 3;
+        let line = plain(&failed);
+        assert!(line.contains(" (after 3 attempts)"), "{line}");
+        failed.attempts = 1;
+        assert!(!plain(&failed).contains("attempts"));
     }
 
     #[test]
