@@ -174,6 +174,17 @@ impl CheckResult {
         self.failure.is_none()
     }
 
+    /// A line read but never checked because the run stopped first: the
+    /// summary counts these; human output does not list them one by one.
+    pub(crate) fn never_started(&self) -> bool {
+        self.attempts == 0
+            && self.elapsed.is_zero()
+            && self
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.kind == FailureKind::Interrupted)
+    }
+
     /// Passed, but only after a retry: worth knowing about.
     pub(crate) fn flaky(&self) -> bool {
         self.ok() && self.attempts > 1 && self.up_after.is_none()

@@ -52,6 +52,11 @@ impl<W: Write> Human<W> {
 
 impl<W: Write + Send> Reporter for Human<W> {
     fn report(&mut self, result: &CheckResult) -> io::Result<()> {
+        // After a stop, hundreds of lines never checked would bury the
+        // results: the summary counts them (JSON Lines and CSV list them).
+        if result.never_started() {
+            return Ok(());
+        }
         let line = format_line(result, &self.styles);
         self.out.write_all(line.as_bytes())
     }
@@ -131,6 +136,25 @@ mod tests {
 
     fn plain(result: &CheckResult) -> String {
         format_line(result, &Styles::new(false))
+    }
+
+    #[test]
+    fn lines_never_checked_after_a_stop_are_not_listed_but_cut_off_checks_are() {
+        let origin = Origin {
+            source: Source::Stdin,
+            line: Some(7),
+        };
+        let stop = Failure::new(FailureKind::Interrupted, "not checked: stopped");
+        let never = CheckResult::unchecked("https://a.test/".into(), origin.clone(), stop.clone());
+        let mut human = Human::new(Vec::new(), false);
+        human.report(&never).unwrap();
+        assert!(human.out.is_empty());
+        let cut = CheckResult {
+            elapsed: Duration::from_millis(900),
+            ..CheckResult::unchecked("https://a.test/".into(), origin, stop)
+        };
+        human.report(&cut).unwrap();
+        assert!(String::from_utf8(human.out).unwrap().starts_with("FAIL"));
     }
 
     #[test]
