@@ -33,7 +33,8 @@ const DEFAULT_SHUTDOWN_TIMEOUT: &str = "5s";
 #[command(name = "urlcheck", version, max_term_width = 100)]
 #[command(
     after_help = "Exit codes: 0 all passed, 1 some failed, 2 usage or input error, \
-                        130 interrupted (SIGINT), 143 terminated (SIGTERM)."
+                        130 interrupted (SIGINT), 143 terminated (SIGTERM).",
+    after_long_help = long_help()
 )]
 pub(crate) struct Cli {
     /// URLs (http:// or https://), files with one URL per line, or - for stdin.
@@ -42,7 +43,8 @@ pub(crate) struct Cli {
     #[arg(value_name = "INPUT")]
     inputs: Vec<String>,
 
-    /// Read defaults and checks from this TOML file (see the README).
+    /// Read defaults and checks from this TOML file: [defaults] for every URL,
+    /// [[check]] tables for URLs of their own (keys under --help).
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
 
@@ -121,6 +123,46 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "ADDR", value_parser = parse_listen, requires = "watch",
           help_heading = "Watch")]
     listen: Option<SocketAddr>,
+}
+
+/// What `--help` adds after the flags: what a binary installed without its
+/// README must still tell. Built from the same lists the code uses.
+fn long_help() -> String {
+    use strum::IntoEnumIterator;
+    let list = |items: &[&str]| items.join(", ");
+    let run_keys: Vec<&str> = RunSettings::KEYS.to_vec();
+    let check_keys: Vec<&str> = CheckSettings::KEYS.to_vec();
+    let kinds: Vec<&str> = crate::results::FailureKind::iter()
+        .map(crate::results::FailureKind::as_str)
+        .collect();
+    format!(
+        "Input:
+  One URL (http:// or https://) per line. Blank lines and lines starting with # are
+  skipped; \" # text\" after a URL is a comment. Every other line gets exactly one
+  record: a line that is not a URL is an invalid_input record with its file and line.
+
+Config file (-c FILE), TOML; each key is its flag's name with _ for -:
+  [defaults]   {run} and {check}
+  [[check]]    url (required), name, {check}
+  ${{VAR}} in a check's url or headers is read from the environment and never shown.
+
+Failure kinds (error_kind): {kinds}
+
+Record fields (jsonl, csv): {fields}
+  With --watch also: {event}
+
+Exit codes:
+  0    every check passed (with --watch: stopped on purpose)
+  1    a check failed (invalid_input lines too), --deadline cut checks off, or a
+       --report file could not be written at the end
+  2    usage error, unreadable input, a --report path that cannot be created, no URLs
+  130  stopped by SIGINT (Ctrl-C); 143 stopped by SIGTERM",
+        run = list(&run_keys),
+        check = list(&check_keys),
+        kinds = list(&kinds),
+        fields = list(&crate::results::Record::FIELDS),
+        event = list(&crate::results::Event::FIELDS),
+    )
 }
 
 /// `--watch [INTERVAL]` (no value: the intervals come from the config file).

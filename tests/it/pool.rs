@@ -183,6 +183,19 @@ fn usage_errors_exit_2() {
     let help = run(&["--help"], None);
     assert_eq!(help.code, Some(0));
     assert!(help.stdout.contains("--workers"));
+    // The long help stands in for the README where only the binary is.
+    for part in [
+        "Input:",
+        "[[check]]    url (required), name,",
+        "Failure kinds (error_kind): invalid_input, dns, connect,",
+        "http_version",
+        "143 stopped by SIGTERM",
+        &format!("[default: urlcheck/{}]", env!("CARGO_PKG_VERSION")),
+    ] {
+        assert!(help.stdout.contains(part), "--help lacks {part:?}");
+    }
+    let short = run(&["-h"], None);
+    assert!(!short.stdout.contains("Failure kinds"), "-h stays short");
 }
 
 fn spawn(args: &[&str]) -> Child {
