@@ -20,7 +20,7 @@ pub(crate) use client::enter_lane;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use classify::Cause;
@@ -51,6 +51,8 @@ pub(crate) struct Checker {
     started: Instant,
     stop: Arc<Stop>,
     waiting: Arc<Waiting>,
+    /// Whether the run has said that certificate days do not apply to http.
+    said_http_has_no_cert: AtomicBool,
 }
 
 /// One attempt's result, and what it says about trying again.
@@ -88,6 +90,7 @@ impl Checker {
             started,
             stop,
             waiting,
+            said_http_has_no_cert: AtomicBool::new(false),
         })
     }
 
@@ -201,6 +204,16 @@ impl Check for Checker {
                 return CheckResult::unchecked(job.url.clone(), job.origin.clone(), failure);
             }
         };
+        if url.scheme() == "http"
+            && job.spec.settings.min_cert_days.is_some()
+            && !self.said_http_has_no_cert.swap(true, Ordering::Relaxed)
+        {
+            crate::diag::warning(format_args!(
+                "--min-cert-days applies to https URLs only: {} and any other http URL \
+                 are not checked for it",
+                job.url
+            ));
+        }
         let Some(mut result) = self.attempt_with_retries(job, url).await else {
             let reason = self.stop.not_checked();
             return CheckResult::unchecked(job.url.clone(), job.origin.clone(), reason);

@@ -49,6 +49,7 @@ const TOP_KEYS: &[&str] = &["defaults", "check"];
 const URL_KEY: &str = "url";
 /// A `[[check]]`'s optional name, shown by `--watch`'s metrics and /status.
 const NAME_KEY: &str = "name";
+const MIN_CERT_DAYS_KEY: &str = "min_cert_days";
 
 /// Read and validate the config file at `path`. `lookup` reads environment
 /// variables (tests pass a closure).
@@ -110,6 +111,17 @@ fn check(text: &TomlText<'_>, value: &Value<'_>) -> anyhow::Result<FileCheck> {
         .transpose()?;
     let mut settings = CheckSettings::default();
     read_layers(text, table, &mut [&mut settings], &[URL_KEY, NAME_KEY])?;
+    let plain_http = expanded
+        .text
+        .get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"));
+    if plain_http && let Some(days) = table.get(MIN_CERT_DAYS_KEY) {
+        return Err(text.error_at(
+            days.span().start,
+            "min_cert_days: an http:// URL has no certificate to check; \
+             remove the key, or check the https:// URL",
+        ));
+    }
     Ok(FileCheck {
         name,
         redactions: expanded.redactions(),
@@ -623,6 +635,16 @@ min_cert_days = 7
             let message = error(text);
             assert_eq!(message, expected, "for {text:?}");
         }
+    }
+
+    #[test]
+    fn min_cert_days_on_an_http_check_is_refused_with_its_line() {
+        let message = error("[[check]]\nurl = \"http://a.test/\"\nmin_cert_days = 14\n");
+        assert!(
+            message.starts_with("urls.toml:3:17: min_cert_days: an http:// URL"),
+            "{message}"
+        );
+        parse_ok("[[check]]\nurl = \"https://a.test/\"\nmin_cert_days = 14\n");
     }
 
     #[test]

@@ -434,3 +434,19 @@ fn control_characters_from_servers_and_input_never_reach_the_terminal() {
         out.stderr
     );
 }
+
+#[test]
+fn min_cert_days_on_http_urls_is_said_once_not_silently_ignored() {
+    let server = TestServer::http();
+    let (a, b) = (server.url("/ok?a"), server.url("/ok?b"));
+    let out = run(&["--min-cert-days", "14", &a, &b], None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        out.stderr
+            .matches("--min-cert-days applies to https URLs only")
+            .count(),
+        1,
+        "{}",
+        out.stderr
+    );
+}
