@@ -118,6 +118,11 @@ pub(crate) struct Cli {
           requires = "watch", help_heading = "Watch")]
     up_after: u32,
 
+    /// Write shell completions or the man page to stdout, and exit: e.g.
+    /// urlcheck --generate complete-bash > /etc/bash_completion.d/urlcheck
+    #[arg(long, value_enum, value_name = "KIND", help_heading = "Output")]
+    generate: Option<Generate>,
+
     /// With --watch: serve /metrics (Prometheus), /status and /healthz on this
     /// address, e.g. 127.0.0.1:9464.
     #[arg(long, value_name = "ADDR", value_parser = parse_listen, requires = "watch",
@@ -163,6 +168,31 @@ Exit codes:
         fields = list(&crate::results::Record::FIELDS),
         event = list(&crate::results::Event::FIELDS),
     )
+}
+
+/// What `--generate` writes (ripgrep's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Generate {
+    CompleteBash,
+    CompleteZsh,
+    CompleteFish,
+    CompletePowershell,
+    Man,
+}
+
+/// Shell completions or the man page, from the clap definition itself.
+fn generate(kind: Generate, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use clap_complete::Shell;
+    let mut command = Cli::command();
+    let shell = match kind {
+        Generate::CompleteBash => Shell::Bash,
+        Generate::CompleteZsh => Shell::Zsh,
+        Generate::CompleteFish => Shell::Fish,
+        Generate::CompletePowershell => Shell::PowerShell,
+        Generate::Man => return clap_mangen::Man::new(command).render(out),
+    };
+    clap_complete::generate(shell, &mut command, "urlcheck", out);
+    out.flush()
 }
 
 /// `--watch [INTERVAL]` (no value: the intervals come from the config file).
@@ -239,6 +269,18 @@ impl Environment {
 /// through clap, which prints the usage line.
 pub(crate) fn parse() -> anyhow::Result<Config> {
     let cli = Cli::parse();
+    if let Some(kind) = cli.generate {
+        // Like --help: write it and leave.
+        let code = match generate(kind, &mut std::io::stdout().lock()) {
+            Ok(()) => 0,
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+            Err(e) => {
+                crate::diag::error(format_args!("cannot write the {kind:?} output: {e}"));
+                2
+            }
+        };
+        std::process::exit(code);
+    }
     let env = Environment::detect();
     if cli.inputs.is_empty() && cli.config.is_none() && env.stdin_is_terminal {
         Cli::command()

@@ -5,6 +5,7 @@
 mod bad_input;
 mod checks;
 mod ci;
+mod generate;
 mod hostile;
 mod pool;
 mod support;
