@@ -222,6 +222,7 @@ impl Check for Checker {
             return result;
         };
         // --wait: re-check until it passes or the wait is over.
+        let awaited_from = Instant::now();
         let mut attempts = result.attempts;
         let _waiting = (!result.ok()).then(|| self.waiting.enter(&job.url));
         while !result.ok() && Instant::now() + interval <= until {
@@ -238,6 +239,17 @@ impl Check for Checker {
             }
         }
         result.attempts = attempts;
+        // A URL that never came up says for how long it was awaited.
+        if let Some(failure) = &mut result.failure
+            && attempts > 1
+            && failure.kind != FailureKind::Interrupted
+        {
+            failure.message = format!(
+                "{} (awaited {})",
+                failure.message,
+                crate::text::format_span(awaited_from.elapsed())
+            );
+        }
         result
     }
 }

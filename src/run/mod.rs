@@ -132,7 +132,44 @@ fn show_progress(config: &Config, progress: &Progress, waiting: Arc<Waiting>) {
         if config.wait.is_some() {
             show_waiting(waiting, progress.clone());
         }
+    } else if let Some(wait) = config.wait
+        && config.summary
+    {
+        log_waiting(waiting, wait);
     }
+}
+
+/// How often a log without a progress bar hears what `--wait` waits for.
+const WAITING_LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// `--wait` in a CI log (no progress bar): a line when waiting starts, with
+/// how many URLs and until when, then at most every `WAITING_LOG_EVERY`.
+fn log_waiting(waiting: Arc<Waiting>, wait: Duration) {
+    let ends = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now() + wait);
+    let deadline = Instant::now() + wait;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let mut said: Option<Instant> = None;
+        loop {
+            tick.tick().await;
+            let Some(what) = waiting.describe() else {
+                said = None;
+                continue;
+            };
+            let left = crate::text::format_span(deadline.saturating_duration_since(Instant::now()));
+            match said {
+                None => diag::note(format_args!(
+                    "--wait: {what}; until {} ({left} left)",
+                    ends.format("%H:%M:%S UTC")
+                )),
+                Some(at) if at.elapsed() >= WAITING_LOG_EVERY => {
+                    diag::note(format_args!("--wait: still {what} ({left} left)"))
+                }
+                Some(_) => continue,
+            }
+            said = Some(Instant::now());
+        }
+    });
 }
 
 /// The running stages: the printer thread, the feeder task and the pool.

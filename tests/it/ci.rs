@@ -539,3 +539,33 @@ fn config_file_mistakes_exit_2_with_their_position() {
         assert_eq!(out.stdout, "");
     }
 }
+
+#[test]
+fn wait_in_a_log_says_what_it_waits_for_and_how_long_a_url_was_awaited() {
+    let down = crate::support::refused_url();
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--wait",
+            "2s",
+            "--wait-interval",
+            "200ms",
+            &down,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    // stderr is not a terminal here, as in CI: no progress bar, but lines.
+    assert!(
+        out.stderr.contains("--wait: waiting for 1: ") && out.stderr.contains(" left)"),
+        "{}",
+        out.stderr
+    );
+    let record = out.record(&down);
+    assert!(
+        record["error"].as_str().unwrap().contains("(awaited "),
+        "{record}"
+    );
+    assert!(record["attempts"].as_u64().unwrap() > 1, "{record}");
+}
