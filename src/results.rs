@@ -292,7 +292,7 @@ impl Event {
 }
 
 /// The stable, documented fields of one result, in output order.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub(crate) struct Record<'a> {
     pub(crate) url: &'a str,
     pub(crate) ok: bool,

@@ -22,7 +22,7 @@ use super::settings::{
     RunSettings, default_user_agent,
 };
 use super::values::HttpVersions;
-use super::values::{Format, parse_duration, parse_report};
+use super::values::{Format, count, parse_duration, parse_report};
 use super::{CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec, Watch};
 
 /// After a stop, how long in-flight checks may still finish by default.
@@ -204,11 +204,8 @@ fn parse_watch(s: &str) -> Result<Duration, String> {
 
 /// `--down-after`, `--up-after`: at least one check.
 fn parse_streak(s: &str) -> Result<u32, String> {
-    match s.trim().parse::<u32>() {
-        Ok(0) => Err("at least 1 check is needed".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("'{s}' is not a whole number")),
-    }
+    let n = count(s, 1_000_000, "at least 1 check is needed", " checks")?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// `--listen`: an address and a port; a bare port means loopback.

@@ -13,6 +13,20 @@ use reqwest::header::{HeaderName, HeaderValue};
 
 use super::toml_text::{FileValue, TomlText, Value};
 
+/// A whole number from 1 to `max`: `none` says why 0 will not do, and
+/// `unit` names what is counted in "N{unit} is too many".
+pub(crate) fn count(s: &str, max: usize, none: &str, unit: &str) -> Result<usize, String> {
+    let n: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a whole number"))?;
+    match n {
+        0 => Err(none.into()),
+        n if n > max => Err(format!("{n}{unit} is too many (at most {max})")),
+        n => Ok(n),
+    }
+}
+
 /// `-w`: checks in flight at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Workers(pub(crate) usize);
@@ -22,15 +36,7 @@ impl FromStr for Workers {
 
     /// At least one worker, and not so many that the process is mostly sockets.
     fn from_str(s: &str) -> Result<Self, String> {
-        let n: usize = s
-            .trim()
-            .parse()
-            .map_err(|_| format!("'{s}' is not a whole number"))?;
-        match n {
-            0 => Err("at least 1 worker is needed".into()),
-            n if n > 100_000 => Err(format!("{n} workers is too many (at most 100000)")),
-            n => Ok(Workers(n)),
-        }
+        count(s, 100_000, "at least 1 worker is needed", " workers").map(Workers)
     }
 }
 
@@ -51,15 +57,7 @@ impl FromStr for Threads {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let n: usize = s
-            .trim()
-            .parse()
-            .map_err(|_| format!("'{s}' is not a whole number"))?;
-        match n {
-            0 => Err("at least 1 thread is needed".into()),
-            n if n > MAX_THREADS => Err(format!("{n} threads is too many (at most {MAX_THREADS})")),
-            n => Ok(Threads(n)),
-        }
+        count(s, MAX_THREADS, "at least 1 thread is needed", " threads").map(Threads)
     }
 }
 
@@ -79,12 +77,7 @@ impl FromStr for PerHost {
     /// At least one request per host, or no check could start. More than
     /// `--workers` is allowed and changes nothing.
     fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim().parse::<usize>() {
-            Ok(0) => Err("at least 1 request per host is needed".into()),
-            Ok(n) if n > 100_000 => Err(format!("{n} is too many (at most 100000)")),
-            Ok(n) => Ok(PerHost(n)),
-            Err(_) => Err(format!("'{s}' is not a whole number")),
-        }
+        count(s, 100_000, "at least 1 request per host is needed", "").map(PerHost)
     }
 }
 

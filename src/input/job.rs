@@ -6,7 +6,7 @@ use std::sync::Arc;
 use reqwest::Url;
 
 use super::lines::{Line, MAX_LINE_BYTES, RawLine, strip_line};
-use crate::config::CheckSpec;
+use crate::config::{CheckSpec, ConfigCheck};
 use crate::results::{CheckResult, Failure, FailureKind, Origin, Source};
 use crate::target;
 
@@ -25,6 +25,24 @@ pub(crate) struct Job {
 impl Job {
     pub(crate) fn new(url: &str, origin: Origin, spec: Arc<CheckSpec>) -> Self {
         Self::expanded(url, url, origin, spec)
+    }
+
+    /// The job for a URL given as an argument.
+    pub(crate) fn from_arg(text: &str, spec: Arc<CheckSpec>) -> Self {
+        let origin = Origin {
+            source: Source::Arg,
+            line: None,
+        };
+        Self::new(text, origin, spec)
+    }
+
+    /// The job for a `[[check]]` of the config file.
+    pub(crate) fn from_check(check: ConfigCheck) -> Self {
+        let origin = Origin {
+            source: Source::File(check.file.as_str().into()),
+            line: Some(check.line),
+        };
+        Self::expanded(&check.url, &check.expanded_url, origin, check.spec)
     }
 
     /// A job that shows `url` but requests `expanded_url` (a config-file URL

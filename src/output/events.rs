@@ -20,6 +20,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::config::Format;
+use crate::output::reporters::Escaped;
 use crate::results::{Event, Health, Record};
 use crate::stop::{Stop, StopReason};
 use crate::text::{escape_control, format_span, format_status};
@@ -65,8 +66,14 @@ impl<W: Write> EventWriter<W> {
         }
     }
 
-    /// Write the CSV header now, so that it is there before any event.
+    /// Write the CSV header now, so that a reader has it before any event.
     pub(crate) fn start(&mut self) -> io::Result<()> {
+        self.header()?;
+        self.out.flush()
+    }
+
+    /// Write the CSV header, once.
+    fn header(&mut self) -> io::Result<()> {
         if self.format == Format::Csv && !self.header_written {
             self.header_written = true;
             let mut header = csv::Writer::from_writer(Vec::new());
@@ -77,12 +84,12 @@ impl<W: Write> EventWriter<W> {
                 .map_err(|e| io::Error::other(e.to_string()))?;
             self.out.write_all(&header)?;
         }
-        self.out.flush()
+        Ok(())
     }
 
     /// Write one event and flush it: one write per line, never half a record.
     pub(crate) fn write(&mut self, event: &Event) -> io::Result<()> {
-        self.start()?;
+        self.header()?;
         let line = match self.format {
             Format::Jsonl => self.json(event)?,
             Format::Csv => self.csv(event)?,
@@ -105,23 +112,12 @@ impl<W: Write> EventWriter<W> {
     }
 
     fn csv(&self, event: &Event) -> io::Result<Vec<u8>> {
-        let record = event.result.record();
-        let url = escape_control(record.url);
-        let error = record.error.map(escape_control);
-        let final_url = record.final_url.map(escape_control);
-        let source = escape_control(record.source);
-        let safe = Record {
-            url: &url,
-            error: error.as_deref(),
-            final_url: final_url.as_deref(),
-            source: &source,
-            ..record
-        };
+        let safe = Escaped::new(event.result.record());
         let mut row = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(Vec::new());
         row.serialize((
-            safe,
+            safe.record(),
             event.health.as_str(),
             event.previous.as_str(),
             event.previous_for_ms(),

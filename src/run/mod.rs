@@ -89,7 +89,7 @@ pub(crate) fn fit_to_open_files(mut config: Config) -> Config {
 
 /// The config file's checks first, then the INPUT arguments, all opened
 /// before any check runs.
-async fn open_inputs(config: &Config) -> anyhow::Result<Vec<Input>> {
+pub(crate) async fn open_inputs(config: &Config) -> anyhow::Result<Vec<Input>> {
     let mut inputs: Vec<Input> = config
         .config_checks
         .iter()

@@ -45,21 +45,8 @@ pub(crate) async fn feed(
     };
     for input in inputs {
         let more = match input {
-            Input::Arg(text) => {
-                let origin = Origin {
-                    source: Source::Arg,
-                    line: None,
-                };
-                feeder.push(Job::new(&text, origin, spec.clone())).await
-            }
-            Input::Check(check) => {
-                let origin = Origin {
-                    source: Source::File(check.file.as_str().into()),
-                    line: Some(check.line),
-                };
-                let job = Job::expanded(&check.url, &check.expanded_url, origin, check.spec);
-                feeder.push(job).await
-            }
+            Input::Arg(text) => feeder.push(Job::from_arg(&text, spec.clone())).await,
+            Input::Check(check) => feeder.push(Job::from_check(check)).await,
             Input::Lines { source, mut reader } => loop {
                 let line = tokio::select! {
                     biased;

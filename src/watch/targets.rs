@@ -9,8 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::Config;
-use crate::input::{self, Input, Job, job_from_line};
-use crate::results::{Origin, Source};
+use crate::input::{Input, Job, job_from_line};
 
 /// One watched URL.
 #[derive(Debug, Clone)]
@@ -30,30 +29,13 @@ impl Target {
 
 /// Read every input in full, in order.
 pub(crate) async fn load(config: &Config) -> anyhow::Result<Vec<Target>> {
-    let mut inputs: Vec<Input> = config
-        .config_checks
-        .iter()
-        .cloned()
-        .map(Input::Check)
-        .collect();
-    inputs.extend(input::open_inputs(&config.inputs).await?);
     let mut jobs = Vec::new();
-    for input in inputs {
+    for input in crate::run::open_inputs(config).await? {
         match input {
-            Input::Arg(text) => {
-                let origin = Origin {
-                    source: Source::Arg,
-                    line: None,
-                };
-                jobs.push((Job::new(&text, origin, config.spec.clone()), None));
-            }
+            Input::Arg(text) => jobs.push((Job::from_arg(&text, config.spec.clone()), None)),
             Input::Check(check) => {
-                let origin = Origin {
-                    source: Source::File(check.file.as_str().into()),
-                    line: Some(check.line),
-                };
-                let job = Job::expanded(&check.url, &check.expanded_url, origin, check.spec);
-                jobs.push((job, check.name));
+                let name = check.name.clone();
+                jobs.push((Job::from_check(check), name));
             }
             Input::Lines { source, mut reader } => {
                 while let Some(raw) = reader
@@ -98,6 +80,7 @@ fn targets(jobs: Vec<(Job, Option<String>)>) -> Vec<Target> {
 mod tests {
     use super::*;
     use crate::config::{CheckSettings, CheckSpec};
+    use crate::results::{Origin, Source};
     use std::sync::Arc;
 
     fn job(url: &str, line: u64, interval: Option<u64>) -> (Job, Option<String>) {

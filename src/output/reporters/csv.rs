@@ -1,6 +1,7 @@
 //! `--format csv`: the fields of `results::Record`, a header row, RFC 4180
 //! quoting, and control characters escaped.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use super::Reporter;
@@ -33,22 +34,43 @@ impl<W: Write> Csv<W> {
     }
 }
 
+/// A record with control characters escaped in its free-text fields:
+/// what a CSV row carries (JSON escapes them by itself).
+pub(crate) struct Escaped<'a> {
+    record: Record<'a>,
+    url: Cow<'a, str>,
+    error: Option<Cow<'a, str>>,
+    final_url: Option<Cow<'a, str>>,
+    source: Cow<'a, str>,
+}
+
+impl<'a> Escaped<'a> {
+    pub(crate) fn new(record: Record<'a>) -> Self {
+        Escaped {
+            url: escape_control(record.url),
+            error: record.error.map(escape_control),
+            final_url: record.final_url.map(escape_control),
+            source: escape_control(record.source),
+            record,
+        }
+    }
+
+    pub(crate) fn record(&self) -> Record<'_> {
+        Record {
+            url: &self.url,
+            error: self.error.as_deref(),
+            final_url: self.final_url.as_deref(),
+            source: &self.source,
+            ..self.record
+        }
+    }
+}
+
 impl<W: Write + Send> Reporter for Csv<W> {
     fn report(&mut self, result: &CheckResult) -> io::Result<()> {
         self.write_header()?;
-        let record = result.record();
-        let url = escape_control(record.url);
-        let error = record.error.map(escape_control);
-        let final_url = record.final_url.map(escape_control);
-        let source = escape_control(record.source);
-        let safe = Record {
-            url: &url,
-            error: error.as_deref(),
-            final_url: final_url.as_deref(),
-            source: &source,
-            ..record
-        };
-        self.out.serialize(safe).map_err(io::Error::other)
+        let safe = Escaped::new(result.record());
+        self.out.serialize(safe.record()).map_err(io::Error::other)
     }
 
     fn flush(&mut self) -> io::Result<()> {

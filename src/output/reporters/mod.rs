@@ -11,6 +11,8 @@ mod markdown;
 use std::io::{self, Write};
 use std::time::Duration;
 
+pub(crate) use csv::Escaped;
+
 use crate::config::Format;
 use crate::results::CheckResult;
 
