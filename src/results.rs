@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,6 +147,46 @@ pub(crate) struct CheckResult {
     pub(crate) up_after: Option<Duration>,
     /// The HTTP version of the final response (`HTTP/1.1`, `HTTP/2`).
     pub(crate) http_version: Option<&'static str>,
+    /// Where the final request's time went, and over what connection.
+    pub(crate) phases: Phases,
+}
+
+/// The phases of the final request, each `None` when it did not happen
+/// (no DNS for an IP literal, no connect or TLS on a reused connection, no
+/// TLS for http, no body for HEAD), and the connection's facts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Phases {
+    pub(crate) dns: Option<Duration>,
+    pub(crate) connect: Option<Duration>,
+    pub(crate) tls: Option<Duration>,
+    /// From the request sent (or its new connection ready) to the response
+    /// headers.
+    pub(crate) ttfb: Option<Duration>,
+    /// From the response headers to the end of the body read.
+    pub(crate) transfer: Option<Duration>,
+    /// The address the request went to (a proxy's, through one).
+    pub(crate) remote_addr: Option<SocketAddr>,
+    /// `TLSv1.3`, `TLSv1.2`: of an https connection.
+    pub(crate) tls_version: Option<&'static str>,
+}
+
+impl Phases {
+    /// The timed phases, by name, in order.
+    pub(crate) fn timed(&self) -> [(&'static str, Option<Duration>); 5] {
+        [
+            ("dns", self.dns),
+            ("connect", self.connect),
+            ("tls", self.tls),
+            ("ttfb", self.ttfb),
+            ("transfer", self.transfer),
+        ]
+    }
+}
+
+/// A duration in milliseconds, to the microsecond.
+fn ms(duration: Duration) -> f64 {
+    // Exact: microseconds fit f64's 53-bit mantissa for 285 years.
+    duration.as_micros() as f64 / 1000.0
 }
 
 /// `HTTP/1.1`, `HTTP/2`: a response's version as records show it.
@@ -205,6 +246,7 @@ impl CheckResult {
             cert: None,
             up_after: None,
             http_version: None,
+            phases: Phases::default(),
         }
     }
 
@@ -227,13 +269,20 @@ impl CheckResult {
                 .up_after
                 .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             http_version: self.http_version,
+            remote_addr: self.phases.remote_addr,
+            tls_version: self.phases.tls_version,
+            dns_ms: self.phases.dns.map(ms),
+            connect_ms: self.phases.connect.map(ms),
+            tls_ms: self.phases.tls.map(ms),
+            ttfb_ms: self.phases.ttfb.map(ms),
+            transfer_ms: self.phases.transfer.map(ms),
         }
     }
 }
 
 impl Record<'_> {
     /// The field names, in output order (the CSV header).
-    pub(crate) const FIELDS: [&'static str; 15] = [
+    pub(crate) const FIELDS: [&'static str; 22] = [
         "url",
         "ok",
         "status",
@@ -249,6 +298,13 @@ impl Record<'_> {
         "cert_days_left",
         "up_after_ms",
         "http_version",
+        "remote_addr",
+        "tls_version",
+        "dns_ms",
+        "connect_ms",
+        "tls_ms",
+        "ttfb_ms",
+        "transfer_ms",
     ];
 }
 
@@ -309,6 +365,13 @@ pub(crate) struct Record<'a> {
     pub(crate) cert_days_left: Option<i64>,
     pub(crate) up_after_ms: Option<u64>,
     pub(crate) http_version: Option<&'static str>,
+    pub(crate) remote_addr: Option<SocketAddr>,
+    pub(crate) tls_version: Option<&'static str>,
+    pub(crate) dns_ms: Option<f64>,
+    pub(crate) connect_ms: Option<f64>,
+    pub(crate) tls_ms: Option<f64>,
+    pub(crate) ttfb_ms: Option<f64>,
+    pub(crate) transfer_ms: Option<f64>,
 }
 
 #[cfg(test)]
@@ -347,7 +410,14 @@ mod tests {
         let json = serde_json::to_string(&result.record()).unwrap();
         assert_eq!(
             json,
-            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2,"attempts":0,"cert_not_after":null,"cert_days_left":null,"up_after_ms":null,"http_version":null}"#
+            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2,"attempts":0,"cert_not_after":null,"cert_days_left":null,"up_after_ms":null,"http_version":null,"remote_addr":null,"tls_version":null,"dns_ms":null,"connect_ms":null,"tls_ms":null,"ttfb_ms":null,"transfer_ms":null}"#
+        );
+        let json = serde_json::to_string(&crate::testing::passed().record()).unwrap();
+        assert!(
+            json.ends_with(
+                r#","http_version":"HTTP/1.1","remote_addr":"192.0.2.1:443","tls_version":"TLSv1.3","dns_ms":0.63,"connect_ms":0.21,"tls_ms":2.67,"ttfb_ms":8.96,"transfer_ms":0.08}"#
+            ),
+            "{json}"
         );
     }
 

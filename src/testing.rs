@@ -1,11 +1,12 @@
 //! What the unit tests of every stage share: sample results, and the
 //! settings of the property tests.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use proptest::test_runner::Config as ProptestConfig;
 
-use crate::results::{CheckResult, Failure, FailureKind, Origin, Source};
+use crate::results::{CheckResult, Failure, FailureKind, Origin, Phases, Source};
 
 /// A pass from line 3 of `urls.txt`, after one redirect.
 pub(crate) fn passed() -> CheckResult {
@@ -24,6 +25,15 @@ pub(crate) fn passed() -> CheckResult {
         cert: None,
         up_after: None,
         http_version: Some("HTTP/1.1"),
+        phases: Phases {
+            dns: Some(Duration::from_micros(630)),
+            connect: Some(Duration::from_micros(210)),
+            tls: Some(Duration::from_micros(2_670)),
+            ttfb: Some(Duration::from_micros(8_960)),
+            transfer: Some(Duration::from_micros(80)),
+            remote_addr: Some(SocketAddr::from(([192, 0, 2, 1], 443))),
+            tls_version: Some("TLSv1.3"),
+        },
     }
 }
 
@@ -47,6 +57,11 @@ pub(crate) fn failed() -> CheckResult {
         cert: None,
         up_after: None,
         http_version: Some("HTTP/1.1"),
+        phases: Phases {
+            ttfb: Some(Duration::from_millis(1_499)),
+            transfer: None,
+            ..Phases::default()
+        },
     }
 }
 

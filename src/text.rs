@@ -45,6 +45,19 @@ pub(crate) fn format_elapsed(elapsed: Duration) -> String {
     }
 }
 
+/// `0.63 ms`, `8.96 ms`, `12.1 ms`, `123 ms`, `1.50 s`: a phase of a check,
+/// to three significant digits below a second.
+pub(crate) fn format_phase(took: Duration) -> String {
+    let ms = took.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format_elapsed(took)
+    }
+}
+
 /// `3h 12m`, `5m 3s`, `42s`, `2d 4h`: how long a state lasted, in its two
 /// largest units.
 pub(crate) fn format_span(span: Duration) -> String {

@@ -10,13 +10,15 @@
 //! for idle ones to close (see `fetch.rs`).
 
 use std::cell::Cell;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
 use reqwest::header::{ACCEPT_ENCODING, HeaderMap, HeaderValue};
-use reqwest::{Certificate, Client, ClientBuilder, Identity, NoProxy, Proxy};
+use reqwest::{Client, ClientBuilder, NoProxy, Proxy};
 
+use super::phases::{ConnectLog, TimeConnects, TimedResolver};
+use super::tls;
 use crate::config::{Config, HttpVersions, Proxies};
 
 /// The HTTP/2 connection window: as large as the protocol allows. What may
@@ -48,12 +50,18 @@ pub(crate) fn enter_lane(lane: usize) {
 /// check). A client is only used on its lane's thread.
 pub(crate) struct Clients {
     config: Config,
-    lanes: Box<[OnceLock<Client>]>,
+    lanes: Box<[OnceLock<Lane>]>,
+}
+
+/// A lane's client, and the times of the connections it made.
+pub(crate) struct Lane {
+    pub(crate) client: Client,
+    pub(crate) connects: Arc<ConnectLog>,
 }
 
 impl Clients {
     pub(crate) fn new(config: &Config, lanes: usize) -> anyhow::Result<Self> {
-        let lanes: Box<[OnceLock<Client>]> = (0..lanes.max(1)).map(|_| OnceLock::new()).collect();
+        let lanes: Box<[OnceLock<Lane>]> = (0..lanes.max(1)).map(|_| OnceLock::new()).collect();
         let _ = lanes[0].set(build(config)?);
         Ok(Clients {
             config: config.clone(),
@@ -62,26 +70,26 @@ impl Clients {
     }
 
     /// The client of this thread's lane.
-    pub(crate) fn here(&self) -> anyhow::Result<&Client> {
+    pub(crate) fn here(&self) -> anyhow::Result<&Lane> {
         let lane = &self.lanes[LANE.with(Cell::get) % self.lanes.len()];
-        if let Some(client) = lane.get() {
-            return Ok(client);
+        if let Some(built) = lane.get() {
+            return Ok(built);
         }
         let built = build(&self.config)?;
         Ok(lane.get_or_init(|| built))
     }
 }
 
-fn build(config: &Config) -> anyhow::Result<Client> {
-    // reqwest is built without a bundled crypto provider; install ring.
-    // An error only means one is installed already.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+fn build(config: &Config) -> anyhow::Result<Lane> {
+    let connects = Arc::new(ConnectLog::default());
     let mut builder = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.connect_timeout)
         .user_agent(config.user_agent.clone())
-        .tls_danger_accept_invalid_certs(config.insecure)
+        .tls_backend_preconfigured(tls::client_config(config)?)
         .tls_info(true)
+        .dns_resolver(TimedResolver)
+        .connector_layer(TimeConnects(Arc::clone(&connects)))
         .pool_max_idle_per_host(config.workers)
         .pool_idle_timeout(IDLE_TIMEOUT);
     builder = match config.http {
@@ -97,23 +105,10 @@ fn build(config: &Config) -> anyhow::Result<Client> {
         );
         builder = builder.default_headers(headers);
     }
-    if let Some(cert) = &config.client_cert {
-        let identity = Identity::from_pem(&cert.pem)
-            .context("the --cert and --key files cannot be used as a client certificate")?;
-        builder = builder.identity(identity);
-    }
     builder = with_proxies(builder, &config.proxies)?;
     builder = builder.http2_initial_connection_window_size(H2_CONNECTION_WINDOW);
-    if let Some(cacert) = &config.cacert {
-        let path = cacert.path.display();
-        let certs = Certificate::from_pem_bundle(&cacert.pem)
-            .with_context(|| format!("--cacert file {path} is not a PEM certificate bundle"))?;
-        if certs.is_empty() {
-            anyhow::bail!("--cacert file {path} has no PEM certificates");
-        }
-        builder = builder.tls_certs_merge(certs);
-    }
-    builder.build().context("cannot set up the HTTP client")
+    let client = builder.build().context("cannot set up the HTTP client")?;
+    Ok(Lane { client, connects })
 }
 
 /// The proxies as resolved from the flags and the environment, and no

@@ -18,7 +18,7 @@ use super::expect::Fetched;
 use super::retry::parse_retry_after;
 use super::throttle::{HostPermit, Throttle};
 use crate::config::{CheckSpec, Proxies};
-use crate::results::{FailureKind, version_name};
+use crate::results::{FailureKind, Phases, version_name};
 use crate::target::{display_url, mask_password};
 
 /// How many times a request that was never processed is sent again. An
@@ -89,6 +89,8 @@ pub(crate) struct Trail {
     pub(crate) retry_after: Option<Duration>,
     /// The HTTP version of the current hop's response.
     pub(crate) version: Option<&'static str>,
+    /// Where the current hop's time went, so far.
+    pub(crate) phases: Phases,
 }
 
 impl Trail {
@@ -99,6 +101,7 @@ impl Trail {
             status: None,
             retry_after: None,
             version: None,
+            phases: Phases::default(),
         }
     }
 }
@@ -121,8 +124,9 @@ impl Fetcher {
             // This hop's status, once it answers; not the previous hop's.
             trail.status = None;
             trail.version = None;
+            trail.phases = Phases::default();
             let url = &trail.url;
-            let response = self
+            let (response, phases) = self
                 .send(|client: &Client| {
                     let request = client.request(self.method.clone(), url.clone());
                     if same_origin {
@@ -133,6 +137,7 @@ impl Fetcher {
                 })
                 .await
                 .map_err(|failed| self.name_the_proxy(url, failed))?;
+            trail.phases = phases;
             let status = response.status();
             trail.status = Some(status.as_u16());
             trail.version = Some(version_name(response.version()));
@@ -160,8 +165,12 @@ impl Fetcher {
                 None
             } else {
                 let keep = spec.settings.needs_body();
+                let reading = Instant::now();
                 match read_body(response, keep, self.connect_timeout).await {
-                    Ok(body) => Some(body),
+                    Ok(body) => {
+                        trail.phases.transfer = Some(reading.elapsed());
+                        Some(body)
+                    }
                     // The HTTP/2 connection ended under the body, on this
                     // side: ask once more, on another connection.
                     Err(lost) if lost.cause == Cause::ConnectionLost && !body_resent => {
@@ -215,19 +224,20 @@ impl Fetcher {
     /// `MAX_UNPROCESSED_RESENDS` times); when the connection went away under
     /// it (up to `MAX_LOST_RESENDS`); and, when the process ran out of files,
     /// after pauses that let idle connections close (see `client.rs`). GET
-    /// and HEAD are idempotent (RFC 9110, 9.2.2).
-    async fn send<F>(&self, request: F) -> Result<Response, Classified>
+    /// and HEAD are idempotent (RFC 9110, 9.2.2). The response comes with
+    /// the phases of the request that got it.
+    async fn send<F>(&self, request: F) -> Result<(Response, Phases), Classified>
     where
         F: Fn(&Client) -> RequestBuilder,
     {
-        let client = self.clients.here().map_err(|e| {
+        let lane = self.clients.here().map_err(|e| {
             Classified::fatal(
                 FailureKind::Protocol,
                 format!("cannot set up the HTTP client: {e:#}"),
             )
         })?;
         let send = || {
-            let request = request(client);
+            let request = request(&lane.client);
             if self.short_of_files() {
                 // Idle connections hold the files new checks need: close
                 // each connection after its response.
@@ -241,8 +251,12 @@ impl Fetcher {
         let mut unprocessed = 0;
         let mut pauses = out_of_files_pauses();
         loop {
+            let sent = Instant::now();
             let error = match send().await {
-                Ok(response) => return Ok(response),
+                Ok(response) => {
+                    let phases = lane.connects.phases(&response, sent, Instant::now());
+                    return Ok((response, phases));
+                }
                 Err(e) => classify(&e, Phase::Request, self.connect_timeout),
             };
             match error.cause {

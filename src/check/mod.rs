@@ -12,8 +12,10 @@ mod classify;
 mod client;
 mod expect;
 mod fetch;
+mod phases;
 mod retry;
 mod throttle;
+mod tls;
 pub(crate) mod waiting;
 
 pub(crate) use client::enter_lane;
@@ -156,6 +158,7 @@ impl Checker {
                 cert,
                 up_after: None,
                 http_version: trail.version,
+                phases: trail.phases,
             },
             cause,
             retry_after: trail.retry_after,

@@ -98,6 +98,12 @@ pub(crate) struct Cli {
     #[arg(short, long, help_heading = "Output")]
     quiet: bool,
 
+    /// Human output: under each result, where its time went (DNS, connect, TLS,
+    /// first byte, body) and over what connection; per-phase p50/p95 in the
+    /// summary.
+    #[arg(short, long, help_heading = "Output")]
+    verbose: bool,
+
     /// No progress bar (the summary is still printed).
     #[arg(long, help_heading = "Output")]
     no_progress: bool,
@@ -367,6 +373,7 @@ impl Cli {
             progress: env.stderr_is_terminal && !self.quiet && !self.no_progress,
             summary: !self.quiet,
             only_failures: self.only_failures,
+            verbose: self.verbose,
             shutdown_timeout: self.shutdown_timeout,
             watch: self.watch.map(|_| Watch {
                 down_after: self.down_after,

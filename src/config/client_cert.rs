@@ -9,9 +9,12 @@ use rustls::pki_types::pem::{PemObject, SectionKind};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
 
-/// Whether `pem` holds a certificate chain and the private key of its
-/// first certificate; the problem in words if not.
-pub(crate) fn check(pem: &[u8]) -> Result<(), String> {
+/// A certificate chain and its private key, as read from PEM.
+pub(crate) type CertAndKey = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+/// The certificate chain and private key in `pem`; the problem in words if
+/// there is none of either.
+pub(crate) fn parse(pem: &[u8]) -> Result<CertAndKey, String> {
     let mut certs: Vec<CertificateDer<'static>> = Vec::new();
     let mut key: Option<PrivateKeyDer<'static>> = None;
     for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(pem) {
@@ -30,6 +33,13 @@ pub(crate) fn check(pem: &[u8]) -> Result<(), String> {
     let Some(key) = key else {
         return Err("no PEM private key found; give it with --key FILE".into());
     };
+    Ok((certs, key))
+}
+
+/// Whether `pem` holds a certificate chain and the private key of its
+/// first certificate; the problem in words if not.
+pub(crate) fn check(pem: &[u8]) -> Result<(), String> {
+    let (certs, key) = parse(pem)?;
     let signing_key = default_provider()
         .key_provider
         .load_private_key(key)

@@ -92,6 +92,9 @@ pub(crate) struct Config {
     pub(crate) summary: bool,
     /// Write only failed checks to stdout (the summary still counts all).
     pub(crate) only_failures: bool,
+    /// `-v`: human output shows each check's phases, the summary their
+    /// percentiles.
+    pub(crate) verbose: bool,
     /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
     pub(crate) shutdown_timeout: Duration,
     /// `--watch`: keep checking, and report changes.

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use crate::results::{CheckResult, FailureKind};
-use crate::text::format_elapsed;
+use crate::results::{CheckResult, FailureKind, Phases};
+use crate::text::{format_elapsed, format_phase};
 
 /// Failures listed again at the end of the summary.
 pub(crate) const RECAP_LIMIT: usize = 20;
@@ -24,6 +24,9 @@ pub(crate) struct Stats {
     pub(crate) flaky: u64,
     by_kind: BTreeMap<FailureKind, u64>,
     latency_us: Histogram<u64>,
+    /// Each phase's durations (`Phases::timed` order), over the checks
+    /// where it happened.
+    phases_us: [Histogram<u64>; 5],
     recap: Vec<CheckResult>,
     recap_limit: usize,
 }
@@ -43,8 +46,8 @@ impl Stats {
             failed: 0,
             flaky: 0,
             by_kind: BTreeMap::new(),
-            // Three significant digits, growing as needed: a few KiB at most.
-            latency_us: Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfigs is valid")),
+            latency_us: histogram(),
+            phases_us: std::array::from_fn(|_| histogram()),
             recap: Vec::new(),
             recap_limit,
         }
@@ -70,9 +73,37 @@ impl Stats {
             Some(FailureKind::InvalidInput | FailureKind::Interrupted)
         );
         if was_requested {
-            let us = u64::try_from(result.elapsed.as_micros()).unwrap_or(u64::MAX);
-            let _ = self.latency_us.record(us.max(1));
+            record(&mut self.latency_us, result.elapsed);
         }
+        for (histogram, (_, took)) in self.phases_us.iter_mut().zip(result.phases.timed()) {
+            if let Some(took) = took {
+                record(histogram, took);
+            }
+        }
+    }
+
+    /// `-v`: a small table of each phase's p50 and p95, over the checks
+    /// where it happened (a reused connection has no connect or TLS).
+    pub(crate) fn phase_table(&self) -> Vec<String> {
+        let names = Phases::default().timed().map(|(name, _)| name);
+        let rows: Vec<String> = names
+            .iter()
+            .zip(&self.phases_us)
+            .filter(|(_, h)| !h.is_empty())
+            .map(|(name, h)| {
+                let at = |q| format_phase(Duration::from_micros(h.value_at_quantile(q)));
+                format!("{name:<9}{:>9}{:>9}{:>8}", at(0.5), at(0.95), h.len())
+            })
+            .collect();
+        if rows.is_empty() {
+            return rows;
+        }
+        let mut table = vec![format!(
+            "{:<9}{:>9}{:>9}{:>8}",
+            "phase", "p50", "p95", "checks"
+        )];
+        table.extend(rows);
+        table
     }
 
     pub(crate) fn count(&self, kind: FailureKind) -> u64 {
@@ -109,4 +140,15 @@ impl Stats {
             format_elapsed(Duration::from_micros(self.latency_us.max()))
         ))
     }
+}
+
+/// Three significant digits, growing as needed: a few KiB at most.
+fn histogram() -> Histogram<u64> {
+    Histogram::new(3).unwrap_or_else(|_| unreachable!("3 sigfigs is valid"))
+}
+
+/// Record `took` in microseconds (at least 1: the histogram's floor).
+fn record(histogram: &mut Histogram<u64>, took: Duration) {
+    let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+    let _ = histogram.record(us.max(1));
 }

@@ -27,6 +27,8 @@ pub(crate) struct RunFacts {
     pub(crate) stopped_reading_early: bool,
     /// Checks cut off at the shutdown timeout.
     pub(crate) aborted: usize,
+    /// `-v`: add the percentiles of each phase.
+    pub(crate) phases: bool,
 }
 
 /// Write the summary.
@@ -75,6 +77,11 @@ pub(crate) fn write_summary<W: Write>(
     }
     if let Some(latency) = stats.latency_line() {
         writeln!(out, "  latency: {latency}")?;
+    }
+    if facts.phases {
+        for line in stats.phase_table() {
+            writeln!(out, "  {}", dim.apply_to(line))?;
+        }
     }
     if stats.flaky > 0 {
         writeln!(out, "  flaky: {} passed only after a retry", stats.flaky)?;
@@ -146,6 +153,7 @@ mod tests {
             cert: None,
             up_after: None,
             http_version: None,
+            phases: Default::default(),
         }
     }
 
@@ -162,6 +170,7 @@ mod tests {
             last_read: None,
             stopped_reading_early: false,
             aborted: 0,
+            phases: false,
         }
     }
 

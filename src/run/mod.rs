@@ -217,7 +217,12 @@ impl Pipeline {
         let (results_tx, results_rx) = mpsc::channel(results_capacity(config));
         let stdout = BufWriter::with_capacity(STDOUT_BUFFER, io::stdout());
         let printer = Printer {
-            reporter: reporters::reporter(config.format, config.color_stdout, stdout),
+            reporter: reporters::reporter(
+                config.format,
+                config.color_stdout,
+                config.verbose,
+                stdout,
+            ),
             // Reports with totals cover every result, whatever --only-failures says.
             only_failures: config.only_failures && config.format.streams_results(),
             progress,
@@ -334,6 +339,7 @@ fn conclude(
             last_read: feed.last_read,
             stopped_reading_early: feed.stopped_early,
             aborted: shutdown.aborted,
+            phases: config.verbose,
         };
         let _ = write_summary(
             &mut io::stderr().lock(),
@@ -382,7 +388,7 @@ fn open_extras(config: &Config) -> anyhow::Result<Vec<NamedReporter>> {
 fn file_reporter(format: Format, path: &Path, file: File) -> NamedReporter {
     NamedReporter {
         name: format!("report {}", path.display()),
-        reporter: reporters::reporter(format, false, BufWriter::new(file)),
+        reporter: reporters::reporter(format, false, false, BufWriter::new(file)),
     }
 }
 

@@ -31,7 +31,7 @@ enum Slot {
         started: Instant,
     },
     /// Finished, waiting for room in the results channel.
-    Done(CheckResult),
+    Done(Box<CheckResult>),
 }
 
 struct Shared<C> {
@@ -141,7 +141,7 @@ impl<C: Check> Pool<C> {
         for slot in held {
             match slot {
                 Slot::Idle => {}
-                Slot::Done(result) => records.push(result),
+                Slot::Done(result) => records.push(*result),
                 Slot::Checking {
                     url,
                     origin,
@@ -191,14 +191,14 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
             },
         );
         let result = shared.checker.check(&job).await;
-        shared.set_slot(id, Slot::Done(result));
+        shared.set_slot(id, Slot::Done(Box::new(result)));
         // Reserve first, then take the result and send it without an await in
         // between: an abort can never drop a finished result.
         let Ok(permit) = shared.results.reserve().await else {
             break;
         };
         if let Slot::Done(result) = shared.set_slot(id, Slot::Idle) {
-            permit.send(result);
+            permit.send(*result);
         }
     }
 }

@@ -13,7 +13,12 @@ fn fields(mut record: serde_json::Value) -> serde_json::Value {
         record["elapsed_ms"].as_u64().is_some(),
         "elapsed_ms is a number"
     );
-    record.as_object_mut().unwrap().remove("elapsed_ms");
+    let fields = record.as_object_mut().unwrap();
+    fields.remove("elapsed_ms");
+    for phase in ["dns_ms", "connect_ms", "tls_ms", "ttfb_ms", "transfer_ms"] {
+        let took = fields.remove(phase).unwrap();
+        assert!(took.is_null() || took.as_f64().is_some(), "{phase}: {took}");
+    }
     record
 }
 
@@ -38,14 +43,16 @@ fn a_mix_of_outcomes_gives_exact_records_and_exit_1() {
         fields(out.record(&ok)),
         json!({"url": ok, "ok": true, "status": 200, "error_kind": null, "error": null,
                "final_url": ok, "redirects": 0, "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
-               "cert_days_left": null, "up_after_ms": null, "http_version": "HTTP/1.1"})
+               "cert_days_left": null, "up_after_ms": null, "http_version": "HTTP/1.1",
+               "remote_addr": server.addr.to_string(), "tls_version": null})
     );
     assert_eq!(
         fields(out.record(&missing)),
         json!({"url": missing, "ok": false, "status": 404, "error_kind": "status",
                "error": "status 404, expected 200-299", "final_url": missing, "redirects": 0,
                "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
-               "cert_days_left": null, "up_after_ms": null, "http_version": "HTTP/1.1"})
+               "cert_days_left": null, "up_after_ms": null, "http_version": "HTTP/1.1",
+               "remote_addr": server.addr.to_string(), "tls_version": null})
     );
     assert_eq!(out.record(&error)["error"], "status 500, expected 200-299");
     assert_eq!(
@@ -53,14 +60,15 @@ fn a_mix_of_outcomes_gives_exact_records_and_exit_1() {
         json!({"url": moved, "ok": true, "status": 200, "error_kind": null, "error": null,
                "final_url": server.url("/redirect/0"), "redirects": 2, "source": "arg",
                "line": null, "attempts": 1, "cert_not_after": null, "cert_days_left": null,
-               "up_after_ms": null, "http_version": "HTTP/1.1"})
+               "up_after_ms": null, "http_version": "HTTP/1.1", "remote_addr": server.addr.to_string(), "tls_version": null})
     );
     assert_eq!(
         fields(out.record(&refused)),
         json!({"url": refused, "ok": false, "status": null, "error_kind": "connect",
                "error": "connection refused", "final_url": refused, "redirects": 0,
                "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
-               "cert_days_left": null, "up_after_ms": null, "http_version": null})
+               "cert_days_left": null, "up_after_ms": null, "http_version": null,
+               "remote_addr": null, "tls_version": null})
     );
 }
 
@@ -337,7 +345,14 @@ fn csv_has_a_header_and_one_row_per_url() {
             "cert_not_after",
             "cert_days_left",
             "up_after_ms",
-            "http_version"
+            "http_version",
+            "remote_addr",
+            "tls_version",
+            "dns_ms",
+            "connect_ms",
+            "tls_ms",
+            "ttfb_ms",
+            "transfer_ms",
         ]
     );
     let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();

@@ -7,6 +7,7 @@ mod checks;
 mod ci;
 mod generate;
 mod hostile;
+mod phases;
 mod pool;
 mod support;
 mod tls;

@@ -43,6 +43,15 @@ impl Ca {
     }
 
     fn server_until(&self, names: &[&str], not_after: time::OffsetDateTime) -> TestServer {
+        self.server_serving(names, not_after, Serving::default())
+    }
+
+    fn server_serving(
+        &self,
+        names: &[&str],
+        not_after: time::OffsetDateTime,
+        serving: Serving,
+    ) -> TestServer {
         let mut params =
             CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                 .unwrap();
@@ -50,24 +59,46 @@ impl Ca {
         params.not_after = not_after;
         let key = KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.issuer).unwrap();
-        serve_tls(cert.der().clone(), key)
+        serve_tls_with(cert.der().clone(), key, serving)
     }
 }
 
 fn serve_tls(cert: rustls::pki_types::CertificateDer<'static>, key: KeyPair) -> TestServer {
+    serve_tls_with(cert, key, Serving::default())
+}
+
+/// How a TLS test server deviates from the plain one.
+#[derive(Default, Clone, Copy)]
+struct Serving {
+    /// Wait this long after the TCP accept before the handshake.
+    handshake_after: std::time::Duration,
+    tls12_only: bool,
+}
+
+fn serve_tls_with(
+    cert: rustls::pki_types::CertificateDer<'static>,
+    key: KeyPair,
+    serving: Serving,
+) -> TestServer {
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(vec![cert], key)
-    .unwrap();
+    ));
+    let builder = if serving.tls12_only {
+        builder.with_protocol_versions(&[&rustls::version::TLS12])
+    } else {
+        builder.with_safe_default_protocol_versions()
+    };
+    let config = builder
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
     let acceptor = TlsAcceptor::from(Arc::new(config));
     TestServer::raw(move |socket| {
         let acceptor = acceptor.clone();
         async move {
+            tokio::time::sleep(serving.handshake_after).await;
             let Ok(mut tls) = acceptor.accept(socket).await else {
                 return;
             };
@@ -220,4 +251,53 @@ fn a_cacert_file_that_is_not_pem_is_a_usage_error() {
     );
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("ca.pem"), "{}", out.stderr);
+}
+
+#[test]
+fn a_slow_handshake_shows_in_tls_and_the_version_is_named() {
+    let ca = Ca::new();
+    let hold = std::time::Duration::from_millis(300);
+    let slow = ca.server_serving(
+        &["127.0.0.1"],
+        date_time_ymd(2999, 1, 1),
+        Serving {
+            handshake_after: hold,
+            ..Serving::default()
+        },
+    );
+    let tls12 = ca.server_serving(
+        &["localhost"],
+        date_time_ymd(2999, 1, 1),
+        Serving {
+            tls12_only: true,
+            ..Serving::default()
+        },
+    );
+    let slow_url = https(&slow);
+    let tls12_url = format!("https://localhost:{}/", tls12.addr.port());
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--cacert",
+            &ca.pem_file(),
+            &slow_url,
+            &tls12_url,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let ms = |r: &serde_json::Value, f: &str| r[f].as_f64().unwrap_or_else(|| panic!("{f}: {r}"));
+    let record = out.record(&slow_url);
+    assert!(ms(&record, "tls_ms") >= 300.0, "{record}");
+    assert!(ms(&record, "connect_ms") < 300.0, "{record}");
+    assert!(ms(&record, "ttfb_ms") < 300.0, "{record}");
+    assert!(record["dns_ms"].is_null(), "{record}");
+    assert_eq!(record["tls_version"], "TLSv1.3");
+    let record = out.record(&tls12_url);
+    assert_eq!(record["tls_version"], "TLSv1.2", "{record}");
+    assert!(
+        ms(&record, "dns_ms") >= 0.0 && ms(&record, "tls_ms") > 0.0,
+        "{record}"
+    );
 }

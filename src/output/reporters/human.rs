@@ -12,12 +12,14 @@ use std::io::{self, Write};
 use console::Style;
 
 use super::Reporter;
-use crate::results::CheckResult;
-use crate::text::{escape_control, format_elapsed, format_status};
+use crate::results::{CheckResult, Phases};
+use crate::text::{escape_control, format_elapsed, format_phase, format_status};
 
 pub(crate) struct Human<W> {
     out: W,
     styles: Styles,
+    /// `-v`: each result's phases under it.
+    verbose: bool,
 }
 
 struct Styles {
@@ -42,10 +44,11 @@ impl Styles {
 }
 
 impl<W: Write> Human<W> {
-    pub(crate) fn new(out: W, color: bool) -> Self {
+    pub(crate) fn new(out: W, color: bool, verbose: bool) -> Self {
         Human {
             out,
             styles: Styles::new(color),
+            verbose,
         }
     }
 }
@@ -57,7 +60,12 @@ impl<W: Write + Send> Reporter for Human<W> {
         if result.never_started() {
             return Ok(());
         }
-        let line = format_line(result, &self.styles);
+        let mut line = format_line(result, &self.styles);
+        if self.verbose
+            && let Some(phases) = format_phases(result)
+        {
+            line.push_str(&format!("{}\n", self.styles.dim.apply_to(phases)));
+        }
         self.out.write_all(line.as_bytes())
     }
 
@@ -127,6 +135,32 @@ fn format_line(result: &CheckResult, styles: &Styles) -> String {
     line
 }
 
+/// `-v`: where a check's time went, as curl's `-w` timings read:
+/// `      dns 0.63 ms  connect 0.21 ms  tls 2.67 ms  ttfb 8.96 ms  transfer 0.08 ms  127.0.0.1:443 TLSv1.3 HTTP/2`.
+/// None for a check that made no request.
+fn format_phases(result: &CheckResult) -> Option<String> {
+    let phases = &result.phases;
+    if phases == &Phases::default() {
+        return None;
+    }
+    let mut line = String::from("      ");
+    for (name, took) in phases.timed() {
+        if let Some(took) = took {
+            line.push_str(&format!("{name} {}  ", format_phase(took)));
+        }
+    }
+    if phases.ttfb.is_some() && phases.connect.is_none() {
+        line.push_str("(reused connection)  ");
+    }
+    let facts = [
+        phases.remote_addr.map(|a| a.to_string()),
+        phases.tls_version.map(str::to_string),
+        result.http_version.map(str::to_string),
+    ];
+    line.push_str(&facts.into_iter().flatten().collect::<Vec<_>>().join(" "));
+    Some(line.trim_end().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,7 +180,7 @@ mod tests {
         };
         let stop = Failure::new(FailureKind::Interrupted, "not checked: stopped");
         let never = CheckResult::unchecked("https://a.test/".into(), origin.clone(), stop.clone());
-        let mut human = Human::new(Vec::new(), false);
+        let mut human = Human::new(Vec::new(), false, false);
         human.report(&never).unwrap();
         assert!(human.out.is_empty());
         let cut = CheckResult {

@@ -34,10 +34,11 @@ pub(crate) trait Reporter: Send {
 pub(crate) fn reporter<W: Write + Send + 'static>(
     format: Format,
     color: bool,
+    verbose: bool,
     out: W,
 ) -> Box<dyn Reporter> {
     match format {
-        Format::Human => Box::new(human::Human::new(out, color)),
+        Format::Human => Box::new(human::Human::new(out, color, verbose)),
         Format::Jsonl => Box::new(jsonl::Jsonl::new(out)),
         Format::Csv => Box::new(csv::Csv::new(out)),
         Format::Junit => Box::new(junit::Junit::new(out)),
