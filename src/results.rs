@@ -135,6 +135,9 @@ pub(crate) struct CheckResult {
     /// `None` when the check passed.
     pub(crate) failure: Option<Failure>,
     pub(crate) elapsed: Duration,
+    /// The whole check: every attempt, and the pauses of `--retries` and
+    /// `--wait` between them (JUnit's `time`).
+    pub(crate) spent: Duration,
     /// The last URL requested (after redirects), password masked.
     pub(crate) final_url: Option<String>,
     /// Redirect hops followed.
@@ -240,6 +243,7 @@ impl CheckResult {
             status: None,
             failure: Some(failure),
             elapsed: Duration::ZERO,
+            spent: Duration::ZERO,
             final_url: None,
             redirects: 0,
             attempts: 0,

@@ -19,6 +19,7 @@ pub(crate) fn passed() -> CheckResult {
         status: Some(200),
         failure: None,
         elapsed: Duration::from_millis(12),
+        spent: Duration::from_millis(12),
         final_url: Some("https://a.test/home".into()),
         redirects: 1,
         attempts: 1,
@@ -51,6 +52,7 @@ pub(crate) fn failed() -> CheckResult {
             "status 404, expected 200-299",
         )),
         elapsed: Duration::from_millis(1500),
+        spent: Duration::from_millis(1500),
         final_url: Some("https://u:***@a.test/\u{1b}[31mx".into()),
         redirects: 0,
         attempts: 1,
@@ -79,6 +81,7 @@ pub(crate) fn pass(url: &str, origin: Origin, ms: u64, attempts: u32) -> CheckRe
         status: Some(200),
         failure: None,
         elapsed: Duration::from_millis(ms),
+        spent: Duration::from_millis(ms),
         final_url: Some(url.into()),
         attempts,
         ..CheckResult::unchecked(url.into(), origin, Failure::new(FailureKind::Dns, ""))
@@ -96,6 +99,7 @@ pub(crate) fn fail(
     CheckResult {
         status,
         elapsed: Duration::from_millis(1500),
+        spent: Duration::from_millis(1500),
         attempts: 1,
         ..CheckResult::unchecked(url.into(), origin, Failure::new(kind, message))
     }

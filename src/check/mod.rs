@@ -145,6 +145,7 @@ impl Checker {
                 status: trail.status,
                 failure,
                 elapsed,
+                spent: elapsed,
                 // A URL with expanded secrets that was not redirected is shown
                 // as written (its `${VAR}`s unexpanded). After a redirect the
                 // server chose it; redact what a config file expanded into it.
@@ -169,6 +170,10 @@ impl Checker {
     /// the run stopped before the first attempt could start.
     async fn attempt_with_retries(&self, job: &Job, url: &reqwest::Url) -> Option<CheckResult> {
         let mut attempt = self.attempt(job, url).await?;
+        // When the first attempt started (after its turn under --per-host).
+        let first_started = Instant::now()
+            .checked_sub(attempt.result.elapsed)
+            .unwrap_or_else(Instant::now);
         let mut attempts = 1;
         for retry in 0..self.retries {
             if attempt.result.ok() || !attempt.cause.is_transient() {
@@ -186,6 +191,7 @@ impl Checker {
             attempts += 1;
         }
         attempt.result.attempts = attempts;
+        attempt.result.spent = first_started.elapsed();
         Some(attempt.result)
     }
 
@@ -226,6 +232,9 @@ impl Check for Checker {
         };
         // --wait: re-check until it passes or the wait is over.
         let awaited_from = Instant::now();
+        let first_started = awaited_from
+            .checked_sub(result.spent)
+            .unwrap_or(awaited_from);
         let mut attempts = result.attempts;
         let _waiting = (!result.ok()).then(|| self.waiting.enter(&job.url));
         while !result.ok() && Instant::now() + interval <= until {
@@ -242,6 +251,7 @@ impl Check for Checker {
             }
         }
         result.attempts = attempts;
+        result.spent = first_started.elapsed();
         // A URL that never came up says for how long it was awaited.
         if let Some(failure) = &mut result.failure
             && attempts > 1

@@ -3,7 +3,7 @@
 //! however long the list: latencies go into a histogram, and only the first
 //! few failures are kept.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -29,7 +29,24 @@ pub(crate) struct Stats {
     phases_us: [Histogram<u64>; 5],
     recap: Vec<CheckResult>,
     recap_limit: usize,
+    /// Per host: checks that passed, and checks that timed out before any
+    /// response; for the `--per-host` hint.
+    hosts: HashMap<String, HostCounts>,
 }
+
+#[derive(Default)]
+struct HostCounts {
+    passed: u64,
+    timed_out: u64,
+}
+
+/// Hosts whose counts are kept for the `--per-host` hint; later hosts are
+/// not counted, so memory stays fixed.
+const HOSTS_COUNTED: usize = 4096;
+
+/// Timeouts before any response, on a host where others passed, that make
+/// the summary suggest `--per-host`.
+const OVERLOAD_TIMEOUTS: u64 = 3;
 
 impl Default for Stats {
     fn default() -> Self {
@@ -50,6 +67,7 @@ impl Stats {
             phases_us: std::array::from_fn(|_| histogram()),
             recap: Vec::new(),
             recap_limit,
+            hosts: HashMap::new(),
         }
     }
 
@@ -74,6 +92,7 @@ impl Stats {
         );
         if was_requested {
             record(&mut self.latency_us, result.elapsed);
+            self.count_host(result);
         }
         for (histogram, (_, took)) in self.phases_us.iter_mut().zip(result.phases.timed()) {
             if let Some(took) = took {
@@ -104,6 +123,47 @@ impl Stats {
         )];
         table.extend(rows);
         table
+    }
+
+    fn count_host(&mut self, result: &CheckResult) {
+        let timed_out = result.status.is_none()
+            && result
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.kind == FailureKind::Timeout);
+        if !result.ok() && !timed_out {
+            return;
+        }
+        let Some(host) = authority(&result.url) else {
+            return;
+        };
+        if !self.hosts.contains_key(host) && self.hosts.len() >= HOSTS_COUNTED {
+            return;
+        }
+        let counts = match self.hosts.get_mut(host) {
+            Some(counts) => counts,
+            None => self.hosts.entry(host.to_string()).or_default(),
+        };
+        if timed_out {
+            counts.timed_out += 1;
+        } else {
+            counts.passed += 1;
+        }
+    }
+
+    /// The hosts where several checks timed out before any response while
+    /// others passed: a server taking fewer connections at once than the
+    /// run opened. Most timeouts first, at most `limit`.
+    pub(crate) fn overloaded_hosts(&self, limit: usize) -> Vec<(&str, u64, u64)> {
+        let mut hosts: Vec<(&str, u64, u64)> = self
+            .hosts
+            .iter()
+            .filter(|(_, c)| c.timed_out >= OVERLOAD_TIMEOUTS && c.passed > 0)
+            .map(|(host, c)| (host.as_str(), c.timed_out, c.passed))
+            .collect();
+        hosts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        hosts.truncate(limit);
+        hosts
     }
 
     pub(crate) fn count(&self, kind: FailureKind) -> u64 {
@@ -140,6 +200,15 @@ impl Stats {
             format_elapsed(Duration::from_micros(self.latency_us.max()))
         ))
     }
+}
+
+/// The `host:port` of a URL as written (`None` if it has no `://`), without
+/// any user info: cheap enough for every result.
+fn authority(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    Some(authority.rsplit_once('@').map_or(authority, |(_, host)| host))
 }
 
 /// Three significant digits, growing as needed: a few KiB at most.

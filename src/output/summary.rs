@@ -83,6 +83,15 @@ pub(crate) fn write_summary<W: Write>(
             writeln!(out, "  {}", dim.apply_to(line))?;
         }
     }
+    for (host, timed_out, passed) in stats.overloaded_hosts(3) {
+        writeln!(
+            out,
+            "  hint: {timed_out} checks to {} timed out before any response while {passed} \
+             passed: it may take fewer connections at once than were opened; \
+             try --per-host 4 (or fewer --workers)",
+            escape_control(host)
+        )?;
+    }
     if stats.flaky > 0 {
         writeln!(out, "  flaky: {} passed only after a retry", stats.flaky)?;
     }
@@ -147,6 +156,7 @@ mod tests {
             failure: (!ok)
                 .then(|| Failure::new(FailureKind::Status, "status 500, expected 200-299")),
             elapsed: Duration::from_millis(ms),
+            spent: Duration::from_millis(ms),
             final_url: None,
             redirects: 0,
             attempts: 1,
@@ -172,6 +182,43 @@ mod tests {
             aborted: 0,
             phases: false,
         }
+    }
+
+    /// A check of `url` that passed, or timed out before any response.
+    fn to(url: &str, passed: bool) -> CheckResult {
+        CheckResult {
+            url: url.into(),
+            status: passed.then_some(200),
+            failure: (!passed).then(|| Failure::new(FailureKind::Timeout, "timed out after 10s")),
+            ..result(true, 5, 1)
+        }
+    }
+
+    #[test]
+    fn timeouts_on_a_host_where_others_pass_suggest_per_host() {
+        let mut stats = Stats::default();
+        for _ in 0..5 {
+            stats.add(&to("http://127.0.0.1:8000/a", true));
+            stats.add(&to("http://u:***@127.0.0.1:8000/b?x", false));
+            // All timed out: a host that is down, not overloaded.
+            stats.add(&to("https://down.test/", false));
+        }
+        // A timeout after the status arrived (the body) does not count.
+        let mut body = to("http://slow.test/", false);
+        body.status = Some(200);
+        stats.add(&body);
+        let text = render(&stats, &facts());
+        let hints: Vec<&str> = text.lines().filter(|l| l.contains("hint")).collect();
+        assert_eq!(
+            hints,
+            ["  hint: 5 checks to 127.0.0.1:8000 timed out before any response while 5 passed: \
+              it may take fewer connections at once than were opened; try --per-host 4 (or \
+              fewer --workers)"]
+        );
+        let mut stats = Stats::default();
+        stats.add(&to("http://127.0.0.1:8000/a", true));
+        stats.add(&to("http://127.0.0.1:8000/b", false));
+        assert!(!render(&stats, &facts()).contains("hint"), "one timeout is no pattern");
     }
 
     #[test]

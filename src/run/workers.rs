@@ -150,6 +150,7 @@ impl<C: Check> Pool<C> {
                     cut += 1;
                     records.push(CheckResult {
                         elapsed: started.elapsed(),
+                        spent: started.elapsed(),
                         ..CheckResult::unchecked(url, origin, cut_off.clone())
                     });
                 }

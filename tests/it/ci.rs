@@ -264,6 +264,16 @@ fn wait_gives_up_on_a_deploy_that_never_comes() {
     assert!(record["attempts"].as_u64().unwrap() >= 3, "{record}");
     assert!(record["up_after_ms"].is_null());
     assert!(started.elapsed() < Duration::from_secs(30));
+
+    // In JUnit, the check took the time it was awaited, not one attempt's.
+    let out = run(
+        &["-f", "junit", "--wait", "1s", "--wait-interval", "200ms", &url],
+        None,
+    );
+    assert_eq!(out.code, Some(1));
+    let suites = junit_parser::from_reader(out.stdout.as_bytes()).expect("valid JUnit");
+    let case = &suites.suites[0].cases[0];
+    assert!(case.time >= 0.8, "time {} of {}", case.time, out.stdout);
 }
 
 #[test]

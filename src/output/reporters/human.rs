@@ -185,6 +185,7 @@ mod tests {
         assert!(human.out.is_empty());
         let cut = CheckResult {
             elapsed: Duration::from_millis(900),
+            spent: Duration::from_millis(900),
             ..CheckResult::unchecked("https://a.test/".into(), origin, stop)
         };
         human.report(&cut).unwrap();

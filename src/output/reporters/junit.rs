@@ -99,7 +99,8 @@ impl<W: Write + Send> Reporter for Junit<W> {
         self.cases.push(Case {
             url: result.url.as_str().into(),
             origin: result.origin.clone(),
-            elapsed_ms: u64::try_from(result.elapsed.as_millis()).unwrap_or(u64::MAX),
+            // The time spent, retries and --wait included.
+            elapsed_ms: u64::try_from(result.spent.as_millis()).unwrap_or(u64::MAX),
             outcome,
         });
         Ok(())
