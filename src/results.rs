@@ -96,6 +96,29 @@ impl FailureKind {
     pub(crate) fn as_str(self) -> &'static str {
         self.into()
     }
+
+    /// What the kind means, as the README's table says (SARIF's rules).
+    pub(crate) fn meaning(self) -> &'static str {
+        match self {
+            FailureKind::InvalidInput => "The line is not a checkable http(s) URL.",
+            FailureKind::Dns => "The host name could not be resolved.",
+            FailureKind::Connect => {
+                "No connection: refused, unreachable, or reset while connecting."
+            }
+            FailureKind::Tls => "The TLS handshake or the server's certificate failed.",
+            FailureKind::Timeout => "The check or its connection timed out.",
+            FailureKind::Redirect => {
+                "A redirect loop, too many redirects, or an invalid redirect target."
+            }
+            FailureKind::Protocol => "Not a valid HTTP answer, or a response cut short.",
+            FailureKind::Body => "The body broke off, or failed a body expectation.",
+            FailureKind::Status => "The final status is not an expected one.",
+            FailureKind::Header => "An expected response header is missing or does not match.",
+            FailureKind::Slow => "The check took longer than the latency allowed.",
+            FailureKind::Certificate => "The certificate expires sooner than the days required.",
+            FailureKind::Interrupted => "Not checked, or cut off, because the run was stopped.",
+        }
+    }
 }
 
 /// A failed check's kind and its short, specific message.
@@ -152,6 +175,9 @@ pub(crate) struct CheckResult {
     pub(crate) http_version: Option<&'static str>,
     /// Where the final request's time went, and over what connection.
     pub(crate) phases: Phases,
+    /// With `--baseline`: whether this failure failed in the baseline too
+    /// (a pass is never known). `None` without a baseline.
+    pub(crate) known: Option<bool>,
 }
 
 /// The phases of the final request, each `None` when it did not happen
@@ -251,6 +277,7 @@ impl CheckResult {
             up_after: None,
             http_version: None,
             phases: Phases::default(),
+            known: None,
         }
     }
 
@@ -280,13 +307,14 @@ impl CheckResult {
             tls_ms: self.phases.tls.map(ms),
             ttfb_ms: self.phases.ttfb.map(ms),
             transfer_ms: self.phases.transfer.map(ms),
+            known: self.known,
         }
     }
 }
 
 impl Record<'_> {
     /// The field names, in output order (the CSV header).
-    pub(crate) const FIELDS: [&'static str; 22] = [
+    pub(crate) const FIELDS: [&'static str; 23] = [
         "url",
         "ok",
         "status",
@@ -309,6 +337,7 @@ impl Record<'_> {
         "tls_ms",
         "ttfb_ms",
         "transfer_ms",
+        "known",
     ];
 }
 
@@ -376,6 +405,7 @@ pub(crate) struct Record<'a> {
     pub(crate) tls_ms: Option<f64>,
     pub(crate) ttfb_ms: Option<f64>,
     pub(crate) transfer_ms: Option<f64>,
+    pub(crate) known: Option<bool>,
 }
 
 #[cfg(test)]
@@ -414,12 +444,12 @@ mod tests {
         let json = serde_json::to_string(&result.record()).unwrap();
         assert_eq!(
             json,
-            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2,"attempts":0,"cert_not_after":null,"cert_days_left":null,"up_after_ms":null,"http_version":null,"remote_addr":null,"tls_version":null,"dns_ms":null,"connect_ms":null,"tls_ms":null,"ttfb_ms":null,"transfer_ms":null}"#
+            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2,"attempts":0,"cert_not_after":null,"cert_days_left":null,"up_after_ms":null,"http_version":null,"remote_addr":null,"tls_version":null,"dns_ms":null,"connect_ms":null,"tls_ms":null,"ttfb_ms":null,"transfer_ms":null,"known":null}"#
         );
         let json = serde_json::to_string(&crate::testing::passed().record()).unwrap();
         assert!(
             json.ends_with(
-                r#","http_version":"HTTP/1.1","remote_addr":"192.0.2.1:443","tls_version":"TLSv1.3","dns_ms":0.63,"connect_ms":0.21,"tls_ms":2.67,"ttfb_ms":8.96,"transfer_ms":0.08}"#
+                r#","http_version":"HTTP/1.1","remote_addr":"192.0.2.1:443","tls_version":"TLSv1.3","dns_ms":0.63,"connect_ms":0.21,"tls_ms":2.67,"ttfb_ms":8.96,"transfer_ms":0.08,"known":null}"#
             ),
             "{json}"
         );

@@ -35,6 +35,7 @@ pub(crate) fn passed() -> CheckResult {
             remote_addr: Some(SocketAddr::from(([192, 0, 2, 1], 443))),
             tls_version: Some("TLSv1.3"),
         },
+        known: None,
     }
 }
 
@@ -64,6 +65,7 @@ pub(crate) fn failed() -> CheckResult {
             transfer: None,
             ..Phases::default()
         },
+        known: None,
     }
 }
 

@@ -160,6 +160,7 @@ impl Checker {
                 up_after: None,
                 http_version: trail.version,
                 phases: trail.phases,
+                known: None,
             },
             cause,
             retry_after: trail.retry_after,

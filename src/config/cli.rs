@@ -24,6 +24,8 @@ use super::settings::{
 use super::values::HttpVersions;
 use super::values::{Format, count, parse_duration, parse_report};
 use super::{CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec, Watch};
+use crate::input::records::RecordsFrom;
+use crate::input::shard::Shard;
 
 /// After a stop, how long in-flight checks may still finish by default.
 const DEFAULT_SHUTDOWN_TIMEOUT: &str = "5s";
@@ -128,6 +130,46 @@ pub(crate) struct Cli {
     /// urlcheck --generate complete-bash > /etc/bash_completion.d/urlcheck
     #[arg(long, value_enum, value_name = "KIND", help_heading = "Output")]
     generate: Option<Generate>,
+
+    /// Check only shard K of N (1 <= K <= N): the lines whose URL hashes to it,
+    /// so that N runs (a CI matrix, a Kubernetes Indexed Job) split a list.
+    #[arg(
+        long,
+        value_name = "K/N",
+        conflicts_with = "watch",
+        help_heading = "Scale-out"
+    )]
+    shard: Option<Shard>,
+
+    /// Skip the input lines that already have a record in FILE: the JSON Lines
+    /// output of a run of the same inputs that was cut short. Append to it:
+    /// urlcheck -f jsonl --resume out.jsonl urls.txt >> out.jsonl
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "watch",
+        help_heading = "Scale-out"
+    )]
+    resume: Option<PathBuf>,
+
+    /// Check nothing: read the JSON Lines records of earlier runs (repeatable;
+    /// stdin if FILE is -) and write them in --format and --report, with the
+    /// summary and exit code of a live run. This merges shards, e.g.
+    /// cat shard-*.jsonl | urlcheck --replay - -f junit
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["watch", "shard", "resume", "wait"],
+          help_heading = "Scale-out")]
+    replay: Vec<String>,
+
+    /// The JSON Lines of an earlier run (main's last results): a failure that
+    /// failed there too is known, reported but not failing the run; the
+    /// exit code is 1 only for new failures, and fixed URLs are listed.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "watch",
+        help_heading = "Scale-out"
+    )]
+    baseline: Option<PathBuf>,
 
     /// With --watch: serve /metrics (Prometheus), /status and /healthz on this
     /// address, e.g. 127.0.0.1:9464.
@@ -285,7 +327,11 @@ pub(crate) fn parse() -> anyhow::Result<Config> {
         std::process::exit(code);
     }
     let env = Environment::detect();
-    if cli.inputs.is_empty() && cli.config.is_none() && env.stdin_is_terminal {
+    if cli.inputs.is_empty()
+        && cli.config.is_none()
+        && cli.replay.is_empty()
+        && env.stdin_is_terminal
+    {
         Cli::command()
             .error(
                 clap::error::ErrorKind::MissingRequiredArgument,
@@ -336,6 +382,10 @@ impl Cli {
         };
         Ok(Config {
             inputs,
+            shard: self.shard,
+            resume: self.resume.clone(),
+            replay: self.replay.iter().map(|r| RecordsFrom::parse(r)).collect(),
+            baseline: self.baseline.clone(),
             workers: run.workers.map_or(DEFAULT_WORKERS, |w| w.0),
             threads: run.threads.map_or(DEFAULT_THREADS, |t| t.0),
             per_host: run.per_host.map(|p| p.0),
@@ -386,6 +436,15 @@ impl Cli {
 
     /// The INPUT arguments; stdin when there are none (and no config file).
     fn inputs(&self) -> anyhow::Result<Vec<InputSpec>> {
+        if !self.replay.is_empty() {
+            if !self.inputs.is_empty() || self.config.is_some() {
+                bail!("--replay renders records and checks nothing: give no INPUT and no --config");
+            }
+            if self.replay.iter().filter(|r| *r == "-").count() > 1 {
+                bail!("stdin (-) can be given only once");
+            }
+            return Ok(Vec::new());
+        }
         let mut inputs: Vec<InputSpec> = self.inputs.iter().map(|s| classify_input(s)).collect();
         if inputs.is_empty() && self.config.is_none() {
             inputs.push(InputSpec::Stdin);

@@ -17,6 +17,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::input::records::RecordsFrom;
+use crate::input::shard::Shard;
 use reqwest::header::{HeaderMap, HeaderValue};
 
 pub(crate) use proxy::Proxies;
@@ -29,6 +31,14 @@ pub(crate) use values::{Format, HttpVersions, Method};
 pub(crate) struct Config {
     /// Where URLs come from, in the order given.
     pub(crate) inputs: Vec<InputSpec>,
+    /// `--shard K/N`: check only the lines of this shard.
+    pub(crate) shard: Option<Shard>,
+    /// `--resume FILE`: skip the lines that FILE has a record for.
+    pub(crate) resume: Option<PathBuf>,
+    /// `--replay`: render these records instead of checking anything.
+    pub(crate) replay: Vec<RecordsFrom>,
+    /// `--baseline FILE`: failures that failed there too are known.
+    pub(crate) baseline: Option<PathBuf>,
     /// Number of worker tasks, and so the most checks in flight at once.
     pub(crate) workers: usize,
     /// Threads that run the checks (`--threads`).

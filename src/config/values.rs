@@ -317,6 +317,9 @@ pub(crate) enum Format {
     Junit,
     /// A Markdown summary (e.g. for a GitHub job summary), written at the end.
     Markdown,
+    /// SARIF 2.1.0 for code scanning: one result per failure, at its file and
+    /// line, written at the end.
+    Sarif,
 }
 
 impl Format {
@@ -344,7 +347,7 @@ pub(crate) fn parse_report(s: &str) -> Result<(Format, std::path::PathBuf), Stri
         .filter(|(_, path)| !path.is_empty())
         .ok_or_else(|| format!("'{s}' is not FORMAT:PATH, e.g. junit:report.xml"))?;
     let format = Format::from_str(format, true).map_err(|_| {
-        format!("unknown report format '{format}'; use human, jsonl, csv, junit or markdown")
+        format!("unknown report format '{format}'; use human, jsonl, csv, junit, markdown or sarif")
     })?;
     Ok((format, std::path::PathBuf::from(path)))
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use reqwest::Url;
 
 use super::lines::{Line, MAX_LINE_BYTES, RawLine, strip_line};
+use super::shard;
 use crate::config::{CheckSpec, ConfigCheck};
 use crate::results::{CheckResult, Failure, FailureKind, Origin, Source};
 use crate::target;
@@ -20,6 +21,8 @@ pub(crate) struct Job {
     pub(crate) target: Result<Url, String>,
     /// What to send and what to expect.
     pub(crate) spec: Arc<CheckSpec>,
+    /// The hash of the line's text as written, for `--shard`.
+    pub(crate) key: u64,
 }
 
 impl Job {
@@ -54,6 +57,7 @@ impl Job {
         spec: Arc<CheckSpec>,
     ) -> Self {
         let target = target::parse_target(expanded_url).map_err(|message| spec.redact(&message));
+        let key = shard::key(url.as_bytes());
         let mut url = target::mask_password(url).into_owned();
         // A safety net under the text-level masking: whatever password the
         // parser found is not shown either (only the login part: the same
@@ -62,6 +66,7 @@ impl Job {
             url = url.replacen(&format!(":{password}@"), ":***@", 1);
         }
         Job {
+            key,
             url,
             origin,
             target,
@@ -70,8 +75,10 @@ impl Job {
     }
 
     fn invalid(url: &str, origin: Origin, message: String, spec: Arc<CheckSpec>) -> Self {
+        let url = target::mask_password(url).into_owned();
         Job {
-            url: target::mask_password(url).into_owned(),
+            key: shard::key(url.as_bytes()),
+            url,
             origin,
             target: Err(message),
             spec,

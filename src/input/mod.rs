@@ -1,9 +1,14 @@
 //! Input: opens the INPUT arguments (`lines.rs` streams their lines) and
 //! turns each URL line into a `Job` (`job.rs`), the unit of work that the
-//! queue carries to the workers.
+//! queue carries to the workers; `Selection` says which jobs this run
+//! checks (`shard.rs` for `--shard`, `resume.rs` for `--resume`).
+//! `records.rs` reads urlcheck's own JSON Lines back.
 
 mod job;
 pub(crate) mod lines;
+pub(crate) mod records;
+pub(crate) mod resume;
+pub(crate) mod shard;
 
 pub(crate) use job::{Job, job_from_line};
 
@@ -17,6 +22,30 @@ use tokio::io::{AsyncBufRead, BufReader};
 use crate::config::{ConfigCheck, InputSpec};
 use crate::results::Source;
 use lines::{LineReader, READ_BUFFER};
+
+/// Which jobs this run checks: those of its `--shard`, less those that
+/// the `--resume` file already has.
+#[derive(Debug, Default)]
+pub(crate) struct Selection {
+    pub(crate) shard: Option<shard::Shard>,
+    pub(crate) done: Option<resume::Done>,
+}
+
+impl Selection {
+    /// Whether to check `job`; an error when the resume file does not match
+    /// the inputs.
+    pub(crate) fn wants(&mut self, job: &Job) -> Result<bool, String> {
+        if let Some(shard) = self.shard
+            && !shard.holds(job.key)
+        {
+            return Ok(false);
+        }
+        match &mut self.done {
+            Some(done) => done.take(job).map(|done| !done),
+            None => Ok(true),
+        }
+    }
+}
 
 /// One opened INPUT.
 pub(crate) enum Input {

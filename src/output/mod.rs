@@ -4,6 +4,7 @@
 //! (`stats.rs`) make the summary on stderr (`summary.rs`); the progress bar
 //! (`progress.rs`) steps aside whenever a result is written.
 
+pub(crate) mod baseline;
 pub(crate) mod events;
 pub(crate) mod printer;
 pub(crate) mod progress;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use super::baseline::Baseline;
 use super::progress::Progress;
 use super::reporters::Reporter;
 use super::stats::Stats;
@@ -72,6 +73,8 @@ pub(crate) struct Printer {
     pub(crate) stop: Arc<Stop>,
     /// When the run started, for the reports' wall time.
     pub(crate) started: Instant,
+    /// `--baseline`: which failures are known.
+    pub(crate) baseline: Option<Baseline>,
 }
 
 impl Printer {
@@ -100,6 +103,9 @@ impl Printer {
                     Ok(result) => batch.push(result),
                     Err(_) => break,
                 }
+            }
+            if let Some(baseline) = &self.baseline {
+                batch.iter_mut().for_each(|r| baseline.judge(r));
             }
             for result in &batch {
                 report.stats.add(result);

@@ -22,6 +22,14 @@ pub(crate) struct Stats {
     pub(crate) failed: u64,
     /// Passed only after a retry.
     pub(crate) flaky: u64,
+    /// With `--baseline`: failures that failed in the baseline too, and
+    /// passes of URLs that failed there (fixed).
+    pub(crate) known_failed: u64,
+    pub(crate) fixed: u64,
+    /// Whether a baseline judged the results.
+    pub(crate) has_baseline: bool,
+    known_recap: Vec<CheckResult>,
+    fixed_urls: Vec<String>,
     by_kind: BTreeMap<FailureKind, u64>,
     latency_us: Histogram<u64>,
     /// Each phase's durations (`Phases::timed` order), over the checks
@@ -62,6 +70,11 @@ impl Stats {
             passed: 0,
             failed: 0,
             flaky: 0,
+            known_failed: 0,
+            fixed: 0,
+            has_baseline: false,
+            known_recap: Vec::new(),
+            fixed_urls: Vec::new(),
             by_kind: BTreeMap::new(),
             latency_us: histogram(),
             phases_us: std::array::from_fn(|_| histogram()),
@@ -76,13 +89,29 @@ impl Stats {
         if result.flaky() {
             self.flaky += 1;
         }
+        self.has_baseline |= result.known.is_some();
+        let known = result.known == Some(true);
         match &result.failure {
-            None => self.passed += 1,
+            None => {
+                self.passed += 1;
+                if known {
+                    self.fixed += 1;
+                    if self.fixed_urls.len() < self.recap_limit {
+                        self.fixed_urls.push(result.url.clone());
+                    }
+                }
+            }
             Some(failure) => {
                 self.failed += 1;
                 *self.by_kind.entry(failure.kind).or_default() += 1;
-                if self.recap.len() < self.recap_limit {
-                    self.recap.push(result.clone());
+                let recap = if known {
+                    self.known_failed += 1;
+                    &mut self.known_recap
+                } else {
+                    &mut self.recap
+                };
+                if recap.len() < self.recap_limit {
+                    recap.push(result.clone());
                 }
             }
         }
@@ -170,9 +199,26 @@ impl Stats {
         self.by_kind.get(&kind).copied().unwrap_or(0)
     }
 
-    /// The first failures, in completion order.
+    /// The first failures, in completion order (with a baseline: the first
+    /// new failures).
     pub(crate) fn recap(&self) -> &[CheckResult] {
         &self.recap
+    }
+
+    /// Failures that count against the run: all of them, or with a baseline
+    /// only the new ones.
+    pub(crate) fn new_failed(&self) -> u64 {
+        self.failed - self.known_failed
+    }
+
+    /// With a baseline: the first known failures.
+    pub(crate) fn known_recap(&self) -> &[CheckResult] {
+        &self.known_recap
+    }
+
+    /// With a baseline: the first URLs that failed there and pass now.
+    pub(crate) fn fixed_urls(&self) -> &[String] {
+        &self.fixed_urls
     }
 
     /// `status 2, timeout 1`: failures by kind, or `None` when none failed.
@@ -208,7 +254,11 @@ fn authority(url: &str) -> Option<&str> {
     let rest = &url[url.find("://")? + 3..];
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
-    Some(authority.rsplit_once('@').map_or(authority, |(_, host)| host))
+    Some(
+        authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host),
+    )
 }
 
 /// Three significant digits, growing as needed: a few KiB at most.

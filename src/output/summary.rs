@@ -10,6 +10,7 @@ use std::time::Duration;
 use console::Style;
 
 use super::stats::Stats;
+use crate::input::shard::Shard;
 use crate::results::{CheckResult, FailureKind, Origin};
 use crate::text::{escape_control, format_elapsed, format_status};
 
@@ -29,6 +30,11 @@ pub(crate) struct RunFacts {
     pub(crate) aborted: usize,
     /// `-v`: add the percentiles of each phase.
     pub(crate) phases: bool,
+    /// `--shard K/N`: the run checked one shard.
+    pub(crate) shard: Option<Shard>,
+    /// URL lines not checked by this run: other shards', or done in the
+    /// `--resume` file.
+    pub(crate) skipped: u64,
 }
 
 /// Write the summary.
@@ -43,18 +49,42 @@ pub(crate) fn write_summary<W: Write>(
     let red = Style::new().red().bold().force_styling(color);
     let dim = Style::new().dim().force_styling(color);
 
-    if stats.failed > 0 && stats.total >= RECAP_MIN_RESULTS {
-        writeln!(out, "\n{}", bold.apply_to("Failures:"))?;
+    // With a baseline, known failures and fixes are always listed: the
+    // streamed lines do not say which failures are new.
+    if stats.has_baseline && stats.known_failed > 0 {
+        writeln!(
+            out,
+            "\n{}",
+            bold.apply_to("Known failures (they failed in the baseline too):")
+        )?;
+        for result in stats.known_recap() {
+            write_recap_line(out, result, &dim)?;
+        }
+        write_more(out, stats.known_failed, stats.known_recap().len())?;
+    }
+    if stats.has_baseline && stats.fixed > 0 {
+        writeln!(
+            out,
+            "\n{}",
+            bold.apply_to("Fixed (they failed in the baseline, and pass now):")
+        )?;
+        for url in stats.fixed_urls() {
+            writeln!(out, "  {}", escape_control(url))?;
+        }
+        write_more(out, stats.fixed, stats.fixed_urls().len())?;
+    }
+    let new_failed = stats.new_failed();
+    if new_failed > 0 && (stats.total >= RECAP_MIN_RESULTS || stats.has_baseline) {
+        let title = if stats.has_baseline {
+            "New failures:"
+        } else {
+            "Failures:"
+        };
+        writeln!(out, "\n{}", bold.apply_to(title))?;
         for result in stats.recap() {
             write_recap_line(out, result, &dim)?;
         }
-        let more = stats.failed - stats.recap().len() as u64;
-        if more > 0 {
-            writeln!(
-                out,
-                "  … and {more} more (see the results above, or use --only-failures)"
-            )?;
-        }
+        write_more(out, new_failed, stats.recap().len())?;
     }
 
     let rate = stats.total as f64 / facts.wall.as_secs_f64().max(1e-3);
@@ -62,7 +92,10 @@ pub(crate) fn write_summary<W: Write>(
     writeln!(
         out,
         "\n{} {} {plural} in {} ({rate:.1}/s): {}, {}",
-        bold.apply_to("Summary:"),
+        bold.apply_to(match facts.shard {
+            Some(shard) => format!("Summary (shard {shard}):"),
+            None => "Summary:".to_string(),
+        }),
         stats.total,
         format_elapsed(facts.wall),
         green.apply_to(format!("{} ok", stats.passed)),
@@ -72,6 +105,21 @@ pub(crate) fn write_summary<W: Write>(
             dim.apply_to("0 failed".to_string())
         }
     )?;
+    if stats.has_baseline {
+        writeln!(
+            out,
+            "  against the baseline: {} new, {} known, {} fixed",
+            new_failed, stats.known_failed, stats.fixed
+        )?;
+    }
+
+    if facts.skipped > 0 {
+        let why = match facts.shard {
+            Some(_) => "other shards', or already in the --resume file",
+            None => "already in the --resume file",
+        };
+        writeln!(out, "  skipped: {} URL lines ({why})", facts.skipped)?;
+    }
     if let Some(kinds) = stats.kind_counts() {
         writeln!(out, "  failures by kind: {kinds}")?;
     }
@@ -123,6 +171,18 @@ pub(crate) fn write_summary<W: Write>(
     Ok(())
 }
 
+/// `… and N more` when a list showed `shown` of `total`.
+fn write_more<W: Write>(out: &mut W, total: u64, shown: usize) -> io::Result<()> {
+    let more = total - shown as u64;
+    if more > 0 {
+        writeln!(
+            out,
+            "  … and {more} more (see the results above, or use --only-failures)"
+        )?;
+    }
+    Ok(())
+}
+
 fn write_recap_line<W: Write>(out: &mut W, result: &CheckResult, dim: &Style) -> io::Result<()> {
     let status = format_status(result.status);
     let reason = result
@@ -164,6 +224,7 @@ mod tests {
             up_after: None,
             http_version: None,
             phases: Default::default(),
+            known: None,
         }
     }
 
@@ -181,6 +242,8 @@ mod tests {
             stopped_reading_early: false,
             aborted: 0,
             phases: false,
+            shard: None,
+            skipped: 0,
         }
     }
 
@@ -211,14 +274,19 @@ mod tests {
         let hints: Vec<&str> = text.lines().filter(|l| l.contains("hint")).collect();
         assert_eq!(
             hints,
-            ["  hint: 5 checks to 127.0.0.1:8000 timed out before any response while 5 passed: \
+            [
+                "  hint: 5 checks to 127.0.0.1:8000 timed out before any response while 5 passed: \
               it may take fewer connections at once than were opened; try --per-host 4 (or \
-              fewer --workers)"]
+              fewer --workers)"
+            ]
         );
         let mut stats = Stats::default();
         stats.add(&to("http://127.0.0.1:8000/a", true));
         stats.add(&to("http://127.0.0.1:8000/b", false));
-        assert!(!render(&stats, &facts()).contains("hint"), "one timeout is no pattern");
+        assert!(
+            !render(&stats, &facts()).contains("hint"),
+            "one timeout is no pattern"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub(crate) mod lanes;
 mod limits;
 mod queue;
+mod replay;
 pub(crate) mod signals;
 pub(crate) mod workers;
 
@@ -28,10 +29,12 @@ use crate::config::{Config, Format, InputSpec};
 use crate::diag;
 use crate::exit_codes::ExitCode;
 use crate::input::lines::count_url_lines;
-use crate::input::{self, Input};
+use crate::input::resume::Done;
+use crate::input::{self, Input, Selection};
+use crate::output::baseline::Baseline;
 use crate::output::printer::{NamedReporter, Printer, PrinterReport};
 use crate::output::progress::Progress;
-use crate::output::reporters;
+use crate::output::reporters::{self, Look};
 use crate::output::summary::{RunFacts, write_summary};
 use crate::stop::{Stop, StopReason};
 use lanes::Lanes;
@@ -54,7 +57,12 @@ fn results_capacity(config: &Config) -> usize {
 pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let config = fit_to_open_files(config);
+    if !config.replay.is_empty() {
+        return replay::run(config).await;
+    }
     let inputs = open_inputs(&config).await?;
+    let selection = selection(&config)?;
+    let baseline = baseline(&config)?;
     let extras = open_extras(&config)?;
     let stop = Arc::new(Stop::default());
     let waiting = Arc::new(Waiting::default());
@@ -70,6 +78,8 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
         stop: stop.clone(),
         progress: progress.clone(),
         started,
+        selection,
+        baseline,
     };
     let pipeline = Pipeline::start(&config, inputs, extras, stages)?;
     let finished = pipeline.finish(&config, &stop).await?;
@@ -85,6 +95,46 @@ pub(crate) fn fit_to_open_files(mut config: Config) -> Config {
         config.workers = workers;
     }
     config
+}
+
+/// Which lines to check: `--shard`'s, less what the `--resume` file has
+/// (read now: an unreadable file, or one from other inputs, is an error
+/// before any check).
+fn selection(config: &Config) -> anyhow::Result<Selection> {
+    let done = match &config.resume {
+        None => None,
+        Some(path) => {
+            let done = Done::load(path)?;
+            let mut sources: Vec<String> = config
+                .inputs
+                .iter()
+                .filter_map(|input| match input {
+                    InputSpec::File(path) => Some(path.display().to_string()),
+                    InputSpec::Stdin => Some("-".to_string()),
+                    InputSpec::Url(_) => None,
+                })
+                .collect();
+            sources.extend(config.config_checks.iter().map(|c| c.file.to_string()));
+            done.check_sources(sources.iter().map(String::as_str))?;
+            if let Some(bytes) = done.dropped {
+                diag::note(format_args!(
+                    "--resume: dropped the incomplete last line ({bytes} bytes) of {}; its \
+                     URL is checked again",
+                    path.display()
+                ));
+            }
+            Some(done)
+        }
+    };
+    Ok(Selection {
+        shard: config.shard,
+        done,
+    })
+}
+
+/// The `--baseline` failures, read before any check.
+pub(crate) fn baseline(config: &Config) -> anyhow::Result<Option<Baseline>> {
+    config.baseline.as_deref().map(Baseline::load).transpose()
 }
 
 /// The config file's checks first, then the INPUT arguments, all opened
@@ -197,6 +247,9 @@ struct Stages {
     progress: Progress,
     /// When the run started, for the reports' wall time.
     started: Instant,
+    /// Which lines the feeder queues.
+    selection: Selection,
+    baseline: Option<Baseline>,
 }
 
 impl Pipeline {
@@ -212,29 +265,28 @@ impl Pipeline {
             stop,
             progress,
             started,
+            selection,
+            baseline,
         } = stages;
         let (queue_tx, queue_rx) = mpsc::channel(config.queue_capacity());
         let (results_tx, results_rx) = mpsc::channel(results_capacity(config));
         let stdout = BufWriter::with_capacity(STDOUT_BUFFER, io::stdout());
         let printer = Printer {
-            reporter: reporters::reporter(
-                config.format,
-                config.color_stdout,
-                config.verbose,
-                stdout,
-            ),
+            reporter: reporters::reporter(config.format, look(config, config.color_stdout), stdout),
             // Reports with totals cover every result, whatever --only-failures says.
             only_failures: config.only_failures && config.format.streams_results(),
             progress,
             extras,
             stop: stop.clone(),
             started,
+            baseline,
         }
         .spawn(results_rx)
         .context("cannot start the printer thread")?;
         let stop_reading = stop.child_token();
         let feeder = tokio::spawn(queue::feed(
             inputs,
+            selection,
             config.spec.clone(),
             queue_tx,
             results_tx.clone(),
@@ -311,6 +363,9 @@ fn conclude(
     for error in feed.read_errors.iter().chain(&printed.report_errors) {
         diag::error(format_args!("{error}"));
     }
+    if let Some(fatal) = feed.fatal {
+        bail!(fatal);
+    }
     let signal = match stop.reason() {
         Some(StopReason::Signal(signal)) => Some(signal),
         _ => None,
@@ -322,7 +377,7 @@ fn conclude(
         if let Some(e) = printed.write_error {
             return Err(anyhow::Error::new(e).context("cannot write results to stdout"));
         }
-        if printed.stats.total == 0 {
+        if printed.stats.total == 0 && feed.skipped == 0 {
             bail!("no URLs to check: the input has no URL lines (blank and # lines are skipped)");
         }
     }
@@ -340,6 +395,8 @@ fn conclude(
             stopped_reading_early: feed.stopped_early,
             aborted: shutdown.aborted,
             phases: config.verbose,
+            shard: config.shard,
+            skipped: feed.skipped,
         };
         let _ = write_summary(
             &mut io::stderr().lock(),
@@ -348,7 +405,8 @@ fn conclude(
             config.color_stderr,
         );
     }
-    let failed = printed.stats.failed > 0
+    // With a baseline, only new failures fail the run.
+    let failed = printed.stats.new_failed() > 0
         || !feed.read_errors.is_empty()
         || !printed.report_errors.is_empty();
     Ok(match signal {
@@ -366,7 +424,7 @@ fn open_extras(config: &Config) -> anyhow::Result<Vec<NamedReporter>> {
     for (format, path) in &config.reports {
         let file = File::create(path)
             .with_context(|| format!("cannot create report file {}", path.display()))?;
-        extras.push(file_reporter(*format, path, file));
+        extras.push(file_reporter(config, *format, path, file));
     }
     if let Some(github) = &config.github {
         extras.push(NamedReporter {
@@ -379,16 +437,25 @@ fn open_extras(config: &Config) -> anyhow::Result<Vec<NamedReporter>> {
                 .create(true)
                 .open(path)
                 .with_context(|| format!("cannot open GITHUB_STEP_SUMMARY {}", path.display()))?;
-            extras.push(file_reporter(Format::Markdown, path, file));
+            extras.push(file_reporter(config, Format::Markdown, path, file));
         }
     }
     Ok(extras)
 }
 
-fn file_reporter(format: Format, path: &Path, file: File) -> NamedReporter {
+fn file_reporter(config: &Config, format: Format, path: &Path, file: File) -> NamedReporter {
     NamedReporter {
         name: format!("report {}", path.display()),
-        reporter: reporters::reporter(format, false, false, BufWriter::new(file)),
+        reporter: reporters::reporter(format, look(config, false), BufWriter::new(file)),
+    }
+}
+
+/// How the run's reports look; `color` for the one at hand.
+fn look(config: &Config, color: bool) -> Look {
+    Look {
+        color,
+        verbose: config.verbose,
+        shard: config.shard,
     }
 }
 

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::CheckSpec;
-use crate::input::{Input, Job, job_from_line};
+use crate::input::{Input, Job, Selection, job_from_line};
 use crate::results::{CheckResult, Origin, Source};
 use crate::stop::Stop;
 
@@ -24,12 +24,18 @@ pub(crate) struct FeedReport {
     pub(crate) stopped_early: bool,
     /// Inputs that failed part way ("error reading x after line n: ...").
     pub(crate) read_errors: Vec<String>,
+    /// URL lines left to other shards, or done in the `--resume` file.
+    pub(crate) skipped: u64,
+    /// Why the inputs could not be read on at all (a `--resume` file from
+    /// other inputs).
+    pub(crate) fatal: Option<String>,
 }
 
 /// Read every input in order and queue a job per URL line, until the input
 /// ends or `stop` is cancelled. Dropping `queue` on return closes the queue.
 pub(crate) async fn feed(
     inputs: Vec<Input>,
+    mut selection: Selection,
     spec: Arc<CheckSpec>,
     queue: mpsc::Sender<Job>,
     results: mpsc::Sender<CheckResult>,
@@ -45,8 +51,12 @@ pub(crate) async fn feed(
     };
     for input in inputs {
         let more = match input {
-            Input::Arg(text) => feeder.push(Job::from_arg(&text, spec.clone())).await,
-            Input::Check(check) => feeder.push(Job::from_check(check)).await,
+            Input::Arg(text) => {
+                feeder
+                    .offer(Job::from_arg(&text, spec.clone()), &mut selection)
+                    .await
+            }
+            Input::Check(check) => feeder.offer(Job::from_check(check), &mut selection).await,
             Input::Lines { source, mut reader } => loop {
                 let line = tokio::select! {
                     biased;
@@ -56,7 +66,7 @@ pub(crate) async fn feed(
                 match line {
                     Ok(Some(raw)) => {
                         if let Some(job) = job_from_line(&source, raw, &spec)
-                            && !feeder.push(job).await
+                            && !feeder.offer(job, &mut selection).await
                         {
                             break false;
                         }
@@ -102,6 +112,21 @@ struct Feeder {
 }
 
 impl Feeder {
+    /// Queue `job` if this run checks it; false when the run is stopping.
+    async fn offer(&mut self, job: Job, selection: &mut Selection) -> bool {
+        match selection.wants(&job) {
+            Ok(true) => self.push(job).await,
+            Ok(false) => {
+                self.report.skipped += 1;
+                true
+            }
+            Err(problem) => {
+                self.report.fatal = Some(problem);
+                false
+            }
+        }
+    }
+
     /// Queue one job; false when the run is stopping. A job that cannot be
     /// queued is recorded as not checked, so no line read is ever lost.
     async fn push(&mut self, job: Job) -> bool {
@@ -151,6 +176,7 @@ mod tests {
         );
         let report = feed(
             vec![Input::Arg("https://arg.test/".into()), input],
+            Selection::default(),
             Arc::default(),
             queue_tx,
             results_tx,
@@ -185,6 +211,7 @@ mod tests {
         let input = lines_input(b"https://a.test/1\nhttps://a.test/2\nhttps://a.test/3\n");
         let feeder = tokio::spawn(feed(
             vec![input],
+            Selection::default(),
             Arc::default(),
             queue_tx,
             results_tx,

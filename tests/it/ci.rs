@@ -267,7 +267,15 @@ fn wait_gives_up_on_a_deploy_that_never_comes() {
 
     // In JUnit, the check took the time it was awaited, not one attempt's.
     let out = run(
-        &["-f", "junit", "--wait", "1s", "--wait-interval", "200ms", &url],
+        &[
+            "-f",
+            "junit",
+            "--wait",
+            "1s",
+            "--wait-interval",
+            "200ms",
+            &url,
+        ],
         None,
     );
     assert_eq!(out.code, Some(1));

@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 use super::Reporter;
-use crate::results::CheckResult;
+use crate::results::{CheckResult, Source};
 use crate::text::escape_control;
 
 /// Annotations written at most: GitHub shows only the first few of a step,
@@ -82,9 +82,25 @@ fn annotation(result: &CheckResult) -> Option<String> {
         message.push(' ');
         message.push_str(&origin);
     }
+    // A known failure (it failed in the baseline too) is a warning: it
+    // does not fail the run.
+    let command = if result.known == Some(true) {
+        "warning"
+    } else {
+        "error"
+    };
+    // file= and line= attach the annotation to the list in a pull request.
+    let mut place = String::new();
+    if let (Source::File(file), Some(line)) = (&result.origin.source, result.origin.line) {
+        place = format!(" file={},line={line},", escape_property(file));
+    }
+    let properties = if place.is_empty() {
+        format!(" title={}", escape_property(&title))
+    } else {
+        format!("{place}title={}", escape_property(&title))
+    };
     Some(format!(
-        "::error title={}::{}\n",
-        escape_property(&title),
+        "::{command}{properties}::{}\n",
         escape_data(&message)
     ))
 }
@@ -142,9 +158,19 @@ mod tests {
         ]);
         assert_eq!(
             text,
-            "::error title=urlcheck status::https://a.test/x: status 404, expected 200-299 (urls.txt:4)\n\
+            "::error file=urls.txt,line=4,title=urlcheck status::https://a.test/x: status 404, expected 200-299 (urls.txt:4)\n\
              ::error title=urlcheck status::https://a.test/y: status 404 (stdin:2)\n\
              ::error title=urlcheck status::https://a.test/z: status 404\n"
+        );
+    }
+
+    #[test]
+    fn a_known_failure_is_a_warning() {
+        let mut known = failed("https://a.test/x", Source::Arg, None, "status 404");
+        known.known = Some(true);
+        assert_eq!(
+            render(&[known]),
+            "::warning title=urlcheck status::https://a.test/x: status 404\n"
         );
     }
 
@@ -160,7 +186,7 @@ mod tests {
         );
         assert_eq!(
             render(&[invalid]),
-            "::error title=urlcheck invalid_input::example.com: missing scheme (urls.txt:9)\n"
+            "::error file=urls.txt,line=9,title=urlcheck invalid_input::example.com: missing scheme (urls.txt:9)\n"
         );
     }
 
@@ -174,7 +200,7 @@ mod tests {
         )]);
         assert_eq!(
             text,
-            "::error title=urlcheck status::https://a.test/%250A: \
+            "::error file=a%2Cb%3Ac.txt,line=1,title=urlcheck status::https://a.test/%250A: \
              x\\r\\n::warning::forged\\u{1b}[31m 100%25 (a,b:c.txt:1)\n"
         );
         assert_eq!(text.lines().count(), 1);

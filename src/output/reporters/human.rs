@@ -75,8 +75,11 @@ impl<W: Write + Send> Reporter for Human<W> {
 }
 
 fn format_line(result: &CheckResult, styles: &Styles) -> String {
+    let known = result.known == Some(true);
     let verdict = if result.ok() {
         styles.ok.apply_to("ok  ")
+    } else if known {
+        styles.flaky.apply_to("FAIL")
     } else {
         styles.fail.apply_to("FAIL")
     };
@@ -112,6 +115,10 @@ fn format_line(result: &CheckResult, styles: &Styles) -> String {
                 .apply_to(format!("flaky: passed on attempt {}", result.attempts))
         ));
     }
+    if result.ok() && result.known == Some(true) {
+        let fixed = "fixed: it failed in the baseline";
+        line.push_str(&format!("  {}", styles.ok.apply_to(fixed)));
+    }
     if let Some(up_after) = result.up_after {
         line.push_str(&format!(
             "  {}",
@@ -126,6 +133,10 @@ fn format_line(result: &CheckResult, styles: &Styles) -> String {
         if result.attempts > 1 {
             let attempts = format!("(after {} attempts)", result.attempts);
             line.push_str(&format!(" {}", styles.dim.apply_to(attempts)));
+        }
+        if known {
+            let known = "(known: it failed in the baseline too)";
+            line.push_str(&format!(" {}", styles.flaky.apply_to(known)));
         }
         if let Some(origin) = result.origin.located() {
             line.push_str(&format!(" {}", styles.dim.apply_to(origin)));

@@ -27,6 +27,8 @@ const NAME: &str = "urlcheck";
 /// Collects every result and writes the JUnit XML document at `finish`.
 pub(crate) struct Junit<W> {
     out: W,
+    /// The report's and the suite's name: `urlcheck (shard 2/8)` for a shard.
+    name: String,
     cases: Vec<Case>,
     finished: bool,
 }
@@ -61,21 +63,27 @@ impl<W: Write> Junit<W> {
     pub(crate) fn new(out: W) -> Self {
         Junit {
             out,
+            name: NAME.to_string(),
             cases: Vec::new(),
             finished: false,
         }
     }
 
+    /// The same, naming the report and suite `name`.
+    pub(crate) fn named(self, name: String) -> Self {
+        Junit { name, ..self }
+    }
+
     /// Write the whole document. `started` becomes the suite's timestamp.
     fn write_document(&mut self, wall: Duration, started: Option<SystemTime>) -> io::Result<()> {
-        let mut suite = TestSuite::new(NAME);
+        let mut suite = TestSuite::new(self.name.as_str());
         suite.set_time(wall);
         let timestamp = started.map(chrono::DateTime::<chrono::Utc>::from);
         if let Some(timestamp) = timestamp {
             suite.set_timestamp(timestamp);
         }
         suite.add_test_cases(mem::take(&mut self.cases).iter().map(test_case));
-        let mut report = Report::new(NAME);
+        let mut report = Report::new(self.name.as_str());
         report.set_time(wall);
         report.add_test_suite(suite);
         report.serialize(&mut self.out).map_err(io::Error::other)?;
@@ -90,7 +98,11 @@ impl<W: Write + Send> Reporter for Junit<W> {
             None => Outcome::Passed,
             Some(failure) => Outcome::Failed(Box::new(FailedCase {
                 kind: failure.kind,
-                message: failure.message.as_str().into(),
+                message: if result.known == Some(true) {
+                    format!("known (failed in the baseline too): {}", failure.message).into()
+                } else {
+                    failure.message.as_str().into()
+                },
                 status: result.status,
                 final_url: result.final_url.as_deref().map(Into::into),
                 attempts: result.attempts,

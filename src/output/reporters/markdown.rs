@@ -32,6 +32,8 @@ const TABLE_LIMIT: usize = 50;
 /// `finish`.
 pub(crate) struct Markdown<W> {
     out: W,
+    /// `urlcheck`, or `urlcheck (shard 2/8)`.
+    name: String,
     /// The same counts as the stderr summary, keeping `TABLE_LIMIT` failures.
     stats: Stats,
     finished: bool,
@@ -42,33 +44,55 @@ impl<W: Write> Markdown<W> {
     pub(crate) fn new(out: W) -> Self {
         Markdown {
             out,
+            name: "urlcheck".to_string(),
             stats: Stats::keeping(TABLE_LIMIT),
             finished: false,
         }
+    }
+
+    /// The same, naming the run `name` in the heading.
+    pub(crate) fn named(self, name: String) -> Self {
+        Markdown { name, ..self }
     }
 
     fn render(&self, wall: Duration) -> String {
         let mut md = String::new();
         let stats = &self.stats;
         let failed = stats.failed;
-        let marker = if failed == 0 { "✅" } else { "❌" };
+        let new_failed = stats.new_failed();
+        let marker = if new_failed == 0 { "✅" } else { "❌" };
         let urls = if stats.total == 1 { "URL" } else { "URLs" };
+        let verdict = if stats.has_baseline {
+            format!(
+                "{new_failed} new failures, {} known, {} fixed",
+                stats.known_failed, stats.fixed
+            )
+        } else {
+            format!("{failed} failed")
+        };
         let _ = writeln!(
             md,
-            "### {marker} urlcheck: {} {urls}, {failed} failed\n",
-            stats.total
+            "### {marker} {}: {} {urls}, {verdict}\n",
+            self.name, stats.total
         );
-        if !stats.recap().is_empty() {
-            md.push_str("| Status | URL | Kind | Reason | Source |\n");
-            md.push_str("| --- | --- | --- | --- | --- |\n");
-            for result in stats.recap() {
-                push_row(&mut md, result);
+        if stats.has_baseline && new_failed > 0 {
+            md.push_str("#### New failures\n\n");
+        }
+        push_table(&mut md, stats.recap(), new_failed);
+        if stats.has_baseline && stats.known_failed > 0 {
+            md.push_str("#### Known failures (they failed in the baseline too)\n\n");
+            push_table(&mut md, stats.known_recap(), stats.known_failed);
+        }
+        if stats.has_baseline && stats.fixed > 0 {
+            md.push_str("#### Fixed (they failed in the baseline, and pass now)\n\n");
+            for url in stats.fixed_urls() {
+                let _ = writeln!(md, "- {}", code_cell(url));
+            }
+            let more = stats.fixed - stats.fixed_urls().len() as u64;
+            if more > 0 {
+                let _ = writeln!(md, "- … and {more} more");
             }
             md.push('\n');
-            let more = failed - stats.recap().len() as u64;
-            if more > 0 {
-                let _ = writeln!(md, "… and {more} more\n");
-            }
         }
         let _ = writeln!(
             md,
@@ -104,6 +128,23 @@ impl<W: Write + Send> Reporter for Markdown<W> {
             self.out.write_all(md.as_bytes())?;
         }
         self.out.flush()
+    }
+}
+
+/// A table of `shown` failures out of `total`.
+fn push_table(md: &mut String, shown: &[CheckResult], total: u64) {
+    if shown.is_empty() {
+        return;
+    }
+    md.push_str("| Status | URL | Kind | Reason | Source |\n");
+    md.push_str("| --- | --- | --- | --- | --- |\n");
+    for result in shown {
+        push_row(md, result);
+    }
+    md.push('\n');
+    let more = total - shown.len() as u64;
+    if more > 0 {
+        let _ = writeln!(md, "… and {more} more\n");
     }
 }
 

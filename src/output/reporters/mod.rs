@@ -7,6 +7,7 @@ mod human;
 mod jsonl;
 mod junit;
 mod markdown;
+mod sarif;
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -14,6 +15,7 @@ use std::time::Duration;
 pub(crate) use csv::Escaped;
 
 use crate::config::Format;
+use crate::input::shard::Shard;
 use crate::results::CheckResult;
 
 /// Writes results in one format.
@@ -30,19 +32,39 @@ pub(crate) trait Reporter: Send {
     }
 }
 
+/// How reports look, besides their format.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Look {
+    pub(crate) color: bool,
+    /// `-v`: human output shows phases.
+    pub(crate) verbose: bool,
+    /// The run's `--shard`, which JUnit, Markdown and SARIF name.
+    pub(crate) shard: Option<Shard>,
+}
+
+impl Look {
+    /// `urlcheck`, or `urlcheck (shard 2/8)`: the run's name in reports.
+    pub(crate) fn run_name(&self) -> String {
+        match self.shard {
+            Some(shard) => format!("urlcheck (shard {shard})"),
+            None => "urlcheck".to_string(),
+        }
+    }
+}
+
 /// The reporter for `format`, writing to `out`.
 pub(crate) fn reporter<W: Write + Send + 'static>(
     format: Format,
-    color: bool,
-    verbose: bool,
+    look: Look,
     out: W,
 ) -> Box<dyn Reporter> {
     match format {
-        Format::Human => Box::new(human::Human::new(out, color, verbose)),
+        Format::Human => Box::new(human::Human::new(out, look.color, look.verbose)),
         Format::Jsonl => Box::new(jsonl::Jsonl::new(out)),
         Format::Csv => Box::new(csv::Csv::new(out)),
-        Format::Junit => Box::new(junit::Junit::new(out)),
-        Format::Markdown => Box::new(markdown::Markdown::new(out)),
+        Format::Junit => Box::new(junit::Junit::new(out).named(look.run_name())),
+        Format::Markdown => Box::new(markdown::Markdown::new(out).named(look.run_name())),
+        Format::Sarif => Box::new(sarif::Sarif::new(out, look.shard)),
     }
 }
 

@@ -1,0 +1,322 @@
+//! urlcheck's own JSON Lines records, read back: for `--replay` (every
+//! field, to render again), `--resume` (which lines are done) and
+//! `--baseline` (which URLs failed). A line that is not one of urlcheck's
+//! records is an error naming the file and line; fields added by later
+//! versions are ignored.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+
+use crate::results::{CertInfo, CheckResult, Failure, FailureKind, Origin, Phases, Source};
+
+/// A record as written (`results::Record`), owned.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RecordIn {
+    pub(crate) url: String,
+    pub(crate) ok: bool,
+    status: Option<u16>,
+    error_kind: Option<String>,
+    error: Option<String>,
+    elapsed_ms: u64,
+    #[serde(default)]
+    final_url: Option<String>,
+    #[serde(default)]
+    redirects: u32,
+    pub(crate) source: String,
+    pub(crate) line: Option<u64>,
+    attempts: u32,
+    #[serde(default)]
+    cert_not_after: Option<String>,
+    #[serde(default)]
+    cert_days_left: Option<i64>,
+    #[serde(default)]
+    up_after_ms: Option<u64>,
+    #[serde(default)]
+    http_version: Option<String>,
+    #[serde(default)]
+    remote_addr: Option<SocketAddr>,
+    #[serde(default)]
+    tls_version: Option<String>,
+    #[serde(default)]
+    dns_ms: Option<f64>,
+    #[serde(default)]
+    connect_ms: Option<f64>,
+    #[serde(default)]
+    tls_ms: Option<f64>,
+    #[serde(default)]
+    ttfb_ms: Option<f64>,
+    #[serde(default)]
+    transfer_ms: Option<f64>,
+}
+
+impl RecordIn {
+    /// The failure kind, for a failed record.
+    pub(crate) fn kind(&self) -> Option<&str> {
+        self.error_kind.as_deref()
+    }
+
+    /// The result this record describes.
+    pub(crate) fn into_result(self) -> Result<CheckResult, String> {
+        let failure = match (self.ok, self.error_kind) {
+            (true, None) => None,
+            (true, Some(kind)) => return Err(format!("\"ok\" is true but error_kind is '{kind}'")),
+            (false, None) => return Err("\"ok\" is false but error_kind is null".into()),
+            (false, Some(kind)) => Some(Failure::new(
+                kind_named(&kind)?,
+                self.error.unwrap_or_default(),
+            )),
+        };
+        let cert = match (self.cert_not_after, self.cert_days_left) {
+            (Some(not_after), Some(days_left)) => Some(CertInfo {
+                not_after,
+                days_left,
+            }),
+            _ => None,
+        };
+        let elapsed = Duration::from_millis(self.elapsed_ms);
+        Ok(CheckResult {
+            url: self.url,
+            origin: Origin {
+                source: source_named(&self.source),
+                line: self.line,
+            },
+            status: self.status,
+            failure,
+            elapsed,
+            spent: elapsed,
+            final_url: self.final_url,
+            redirects: self.redirects,
+            attempts: self.attempts,
+            cert,
+            up_after: self.up_after_ms.map(Duration::from_millis),
+            http_version: self
+                .http_version
+                .as_deref()
+                .map(|v| known_name(v, &HTTP_VERSIONS, "http_version"))
+                .transpose()?,
+            phases: Phases {
+                dns: duration(self.dns_ms, "dns_ms")?,
+                connect: duration(self.connect_ms, "connect_ms")?,
+                tls: duration(self.tls_ms, "tls_ms")?,
+                ttfb: duration(self.ttfb_ms, "ttfb_ms")?,
+                transfer: duration(self.transfer_ms, "transfer_ms")?,
+                remote_addr: self.remote_addr,
+                tls_version: self
+                    .tls_version
+                    .as_deref()
+                    .map(|v| known_name(v, &TLS_VERSIONS, "tls_version"))
+                    .transpose()?,
+            },
+            known: None,
+        })
+    }
+}
+
+const HTTP_VERSIONS: [&str; 5] = ["HTTP/0.9", "HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/3"];
+const TLS_VERSIONS: [&str; 2] = ["TLSv1.3", "TLSv1.2"];
+
+fn known_name(value: &str, names: &[&'static str], field: &str) -> Result<&'static str, String> {
+    names
+        .iter()
+        .find(|n| **n == value)
+        .copied()
+        .ok_or_else(|| format!("unknown {field} '{value}'"))
+}
+
+fn kind_named(name: &str) -> Result<FailureKind, String> {
+    use strum::IntoEnumIterator;
+    FailureKind::iter()
+        .find(|k| k.as_str() == name)
+        .ok_or_else(|| format!("unknown error_kind '{name}'"))
+}
+
+/// The source as records name it: `-` is stdin, `arg` an argument.
+pub(crate) fn source_named(name: &str) -> Source {
+    match name {
+        "-" => Source::Stdin,
+        "arg" => Source::Arg,
+        file => Source::File(file.into()),
+    }
+}
+
+fn duration(ms: Option<f64>, field: &str) -> Result<Option<Duration>, String> {
+    ms.map(|ms| {
+        Duration::try_from_secs_f64(ms / 1000.0)
+            .map_err(|_| format!("{field} is not a duration in milliseconds: {ms}"))
+    })
+    .transpose()
+}
+
+/// Where records are read from: a file, or stdin (`-`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RecordsFrom {
+    File(PathBuf),
+    Stdin,
+}
+
+impl RecordsFrom {
+    pub(crate) fn parse(text: &str) -> Self {
+        if text == "-" {
+            RecordsFrom::Stdin
+        } else {
+            RecordsFrom::File(PathBuf::from(text))
+        }
+    }
+
+    /// The name in messages.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            RecordsFrom::File(path) => path.display().to_string(),
+            RecordsFrom::Stdin => "stdin".into(),
+        }
+    }
+
+    pub(crate) fn open(&self, flag: &str) -> anyhow::Result<Records> {
+        let reader: Box<dyn Read + Send> = match self {
+            RecordsFrom::Stdin => Box::new(io::stdin()),
+            RecordsFrom::File(path) => Box::new(
+                File::open(path)
+                    .with_context(|| format!("cannot open {flag} file {}", path.display()))?,
+            ),
+        };
+        Ok(Records {
+            name: self.name(),
+            reader: BufReader::with_capacity(64 * 1024, reader),
+            number: 0,
+            text: String::new(),
+        })
+    }
+}
+
+/// The records of one file, in order.
+pub(crate) struct Records {
+    name: String,
+    reader: BufReader<Box<dyn Read + Send>>,
+    number: u64,
+    text: String,
+}
+
+/// One line of a records file.
+pub(crate) enum RecordLine {
+    Record(Box<RecordIn>),
+    /// The last line, with no newline after it and not a whole record: what
+    /// a run killed mid-write leaves (`--resume` checks it again).
+    Incomplete {
+        bytes: u64,
+    },
+}
+
+impl Records {
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The next record, or an error naming the file and line of one that is
+    /// not urlcheck's. Blank lines are skipped.
+    pub(crate) fn next_record(&mut self) -> anyhow::Result<Option<RecordLine>> {
+        loop {
+            self.text.clear();
+            let read = self
+                .reader
+                .read_line(&mut self.text)
+                .with_context(|| format!("cannot read {}", self.name))?;
+            if read == 0 {
+                return Ok(None);
+            }
+            self.number += 1;
+            let whole = self.text.ends_with('\n');
+            let line = self.text.trim();
+            if line.is_empty() {
+                continue;
+            }
+            return match serde_json::from_str::<RecordIn>(line) {
+                Ok(record) => Ok(Some(RecordLine::Record(Box::new(record)))),
+                Err(_) if !whole => Ok(Some(RecordLine::Incomplete { bytes: read as u64 })),
+                Err(e) => Err(anyhow::anyhow!(
+                    "{}:{}: not a urlcheck JSON Lines record ({e}); give files that \
+                     `urlcheck -f jsonl` wrote",
+                    self.name,
+                    self.number
+                )),
+            };
+        }
+    }
+
+    /// The line number of the last record read.
+    pub(crate) fn line_number(&self) -> u64 {
+        self.number
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    fn read_back(result: &CheckResult) -> CheckResult {
+        let json = serde_json::to_string(&result.record()).unwrap();
+        serde_json::from_str::<RecordIn>(&json)
+            .unwrap()
+            .into_result()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_record_reads_back_as_the_result_it_was_written_from() {
+        for result in [testing::passed(), testing::failed()] {
+            let back = read_back(&result);
+            assert_eq!(back.record().url, result.record().url);
+            assert_eq!(
+                serde_json::to_string(&back.record()).unwrap(),
+                serde_json::to_string(&result.record()).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn a_line_that_is_not_a_record_is_an_error_with_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        let good = serde_json::to_string(&testing::passed().record()).unwrap();
+        std::fs::write(&path, format!("{good}\n\n{{\"hello\":1}}\n{good}")).unwrap();
+        let mut records = RecordsFrom::File(path.clone()).open("--replay").unwrap();
+        assert!(matches!(
+            records.next_record(),
+            Ok(Some(RecordLine::Record(_)))
+        ));
+        let err = records.next_record().err().unwrap().to_string();
+        assert!(
+            err.starts_with(&format!("{}:3: not a urlcheck", path.display())),
+            "{err}"
+        );
+        // A last line cut short is incomplete, not an error.
+        std::fs::write(&path, format!("{good}\n{}", &good[..40])).unwrap();
+        let mut records = RecordsFrom::File(path).open("--resume").unwrap();
+        assert!(matches!(
+            records.next_record(),
+            Ok(Some(RecordLine::Record(_)))
+        ));
+        assert!(matches!(
+            records.next_record(),
+            Ok(Some(RecordLine::Incomplete { bytes: 40 }))
+        ));
+        assert!(matches!(records.next_record(), Ok(None)));
+    }
+
+    #[test]
+    fn inconsistent_records_are_refused() {
+        let mut record = serde_json::to_value(testing::failed().record()).unwrap();
+        record["error_kind"] = "nonsense".into();
+        let parsed: RecordIn = serde_json::from_value(record).unwrap();
+        assert_eq!(
+            parsed.into_result().unwrap_err(),
+            "unknown error_kind 'nonsense'"
+        );
+    }
+}

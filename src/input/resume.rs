@@ -1,0 +1,241 @@
+//! `--resume FILE`: the lines an earlier run of the same inputs already has
+//! a record for in FILE (its JSON Lines output, perhaps cut short by a crash
+//! or a kill), so that they are not checked again:
+//! `urlcheck -f jsonl --resume out.jsonl list.txt >> out.jsonl` ends with
+//! exactly one record per input line.
+//!
+//! A line is matched by its source, line number and URL. Per source, a
+//! fingerprint of the URL is kept for each line number (4 bytes a line, so
+//! 10 million lines take 40 MB); arguments, which have no line, by URL. An
+//! incomplete last line (a record cut by the kill) is dropped from FILE, so
+//! that what is appended next starts on a line of its own; its URL is
+//! checked again.
+
+use std::collections::HashMap;
+use std::fs::OpenOptions;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::Job;
+use super::records::{RecordLine, RecordsFrom};
+use crate::results::Source;
+
+/// The highest line number a record may claim.
+const MAX_LINE: u64 = u32::MAX as u64;
+
+/// What FILE says is done.
+#[derive(Debug, Default)]
+pub(crate) struct Done {
+    file: String,
+    /// Per source name: the URL fingerprint of each line done (index: line
+    /// number - 1; 0: not done).
+    lines: HashMap<String, Vec<u32>>,
+    /// Arguments done, by URL, with how many times.
+    args: HashMap<String, u32>,
+    /// Records read.
+    pub(crate) records: u64,
+    /// Bytes of an incomplete last line dropped from FILE.
+    pub(crate) dropped: Option<u64>,
+}
+
+/// Never 0, which marks a line not done.
+fn fingerprint(url: &str) -> u32 {
+    (xxh3_64(url.as_bytes()) as u32) | 1
+}
+
+impl Done {
+    /// Read FILE.
+    pub(crate) fn load(path: &Path) -> anyhow::Result<Done> {
+        let mut records = RecordsFrom::File(path.to_path_buf()).open("--resume")?;
+        let mut done = Done {
+            file: path.display().to_string(),
+            ..Done::default()
+        };
+        while let Some(line) = records.next_record()? {
+            let record = match line {
+                RecordLine::Record(record) => record,
+                RecordLine::Incomplete { bytes } => {
+                    drop_last_line(path, bytes)?;
+                    done.dropped = Some(bytes);
+                    break;
+                }
+            };
+            done.records += 1;
+            let place = || format!("{}:{}", records.name(), records.line_number());
+            match record.line {
+                None => *done.args.entry(record.url).or_default() += 1,
+                Some(line) if line == 0 || line > MAX_LINE => {
+                    bail!("{}: line {line} is not a line number", place());
+                }
+                Some(line) => {
+                    let lines = done.lines.entry(record.source).or_default();
+                    let index = usize::try_from(line - 1).unwrap_or(usize::MAX);
+                    if lines.len() <= index {
+                        lines.resize(index + 1, 0);
+                    }
+                    lines[index] = fingerprint(&record.url);
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// An error if FILE has records of sources that are not among `sources`
+    /// (this run's inputs): it is from another run.
+    pub(crate) fn check_sources<'a>(
+        &self,
+        sources: impl IntoIterator<Item = &'a str>,
+    ) -> anyhow::Result<()> {
+        let sources: Vec<&str> = sources.into_iter().collect();
+        let mut foreign: Vec<&str> = self
+            .lines
+            .keys()
+            .map(String::as_str)
+            .filter(|s| !sources.contains(s))
+            .collect();
+        foreign.sort_unstable();
+        if let Some(first) = foreign.first() {
+            bail!(
+                "--resume file {} has records of {first}, which is not an input of this run: \
+                 it is the output of other inputs; give the same inputs, or a new output file",
+                self.file
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether `job` already has a record (then it is not checked again);
+    /// an error if its line has a record for another URL.
+    pub(crate) fn take(&mut self, job: &Job) -> Result<bool, String> {
+        let Some(line) = job.origin.line else {
+            return Ok(match self.args.get_mut(&job.url) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    true
+                }
+                _ => false,
+            });
+        };
+        let source = match &job.origin.source {
+            Source::Stdin => "-",
+            other => other.name(),
+        };
+        let Some(lines) = self.lines.get(source) else {
+            return Ok(false);
+        };
+        let index = usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX);
+        match lines.get(index).copied() {
+            None | Some(0) => Ok(false),
+            Some(print) if print == fingerprint(&job.url) => Ok(true),
+            Some(_) => Err(format!(
+                "--resume file {} has a record for {}:{line} with another URL than {}: \
+                 the input changed since, or the file is from other inputs; give the \
+                 inputs it came from, or start a new output file",
+                self.file,
+                job.origin.source.name(),
+                job.url
+            )),
+        }
+    }
+}
+
+/// Drop the last `bytes` of FILE: an incomplete record.
+fn drop_last_line(path: &Path, bytes: u64) -> anyhow::Result<()> {
+    let what = || {
+        format!(
+            "cannot drop the incomplete last line of --resume file {}",
+            path.display()
+        )
+    };
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .with_context(what)?;
+    let len = file.metadata().with_context(what)?.len();
+    file.set_len(len.saturating_sub(bytes)).with_context(what)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Origin;
+    use std::sync::Arc;
+
+    fn job(url: &str, source: &str, line: Option<u64>) -> Job {
+        let origin = Origin {
+            source: if line.is_some() {
+                Source::File(source.into())
+            } else {
+                Source::Arg
+            },
+            line,
+        };
+        Job::new(url, origin, Arc::default())
+    }
+
+    fn record(url: &str, source: &str, line: Option<u64>) -> String {
+        let mut result = crate::testing::passed();
+        result.url = url.into();
+        result.origin = job(url, source, line).origin;
+        serde_json::to_string(&result.record()).unwrap()
+    }
+
+    #[test]
+    fn done_lines_are_matched_by_source_line_and_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let text = [
+            record("https://a.test/", "u.txt", Some(1)),
+            record("https://b.test/", "u.txt", Some(3)),
+            record("https://arg.test/", "arg", None),
+        ]
+        .join("\n");
+        std::fs::write(&path, format!("{text}\n")).unwrap();
+        let mut done = Done::load(&path).unwrap();
+        assert_eq!(done.records, 3);
+        assert_eq!(
+            done.take(&job("https://a.test/", "u.txt", Some(1))),
+            Ok(true)
+        );
+        assert_eq!(
+            done.take(&job("https://c.test/", "u.txt", Some(2))),
+            Ok(false)
+        );
+        assert_eq!(
+            done.take(&job("https://a.test/", "v.txt", Some(1))),
+            Ok(false)
+        );
+        assert!(
+            done.take(&job("https://x.test/", "u.txt", Some(3)))
+                .is_err()
+        );
+        assert_eq!(done.take(&job("https://arg.test/", "", None)), Ok(true));
+        // The argument was done once: given twice, the second is checked.
+        assert_eq!(done.take(&job("https://arg.test/", "", None)), Ok(false));
+        assert!(done.check_sources(["u.txt"]).is_ok());
+        let err = done.check_sources(["w.txt"]).unwrap_err().to_string();
+        assert!(err.contains("records of u.txt"), "{err}");
+    }
+
+    #[test]
+    fn an_incomplete_last_line_is_dropped_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let whole = record("https://a.test/", "u.txt", Some(1));
+        let cut = &record("https://b.test/", "u.txt", Some(2))[..30];
+        std::fs::write(&path, format!("{whole}\n{cut}")).unwrap();
+        let mut done = Done::load(&path).unwrap();
+        assert_eq!(done.dropped, Some(30));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{whole}\n")
+        );
+        assert_eq!(
+            done.take(&job("https://b.test/", "u.txt", Some(2))),
+            Ok(false)
+        );
+    }
+}
