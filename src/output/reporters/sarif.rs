@@ -69,13 +69,32 @@ impl<W: Write> Sarif<W> {
 fn rule(kind: FailureKind) -> Value {
     json!({
         "id": kind.as_str(),
-        "name": kind.as_str(),
+        "name": rule_name(kind),
         "shortDescription": {"text": format!("urlcheck: {}", kind.as_str())},
         "fullDescription": {"text": kind.meaning()},
         "help": {"text": format!("{} See the failure kinds in urlcheck's README.", kind.meaning())},
         "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["urlcheck"]},
     })
+}
+
+/// A rule's readable name, which SARIF wants other than its id.
+fn rule_name(kind: FailureKind) -> &'static str {
+    match kind {
+        FailureKind::InvalidInput => "NotAUrl",
+        FailureKind::Dns => "HostNotResolved",
+        FailureKind::Connect => "ConnectionFailed",
+        FailureKind::Tls => "TlsFailed",
+        FailureKind::Timeout => "TimedOut",
+        FailureKind::Redirect => "BadRedirect",
+        FailureKind::Protocol => "NotValidHttp",
+        FailureKind::Body => "BodyFailed",
+        FailureKind::Status => "UnexpectedStatus",
+        FailureKind::Header => "HeaderMismatch",
+        FailureKind::Slow => "TooSlow",
+        FailureKind::Certificate => "CertificateExpiresSoon",
+        FailureKind::Interrupted => "NotChecked",
+    }
 }
 
 /// The SARIF result of a failed check.
@@ -99,14 +118,19 @@ fn result_of(result: &CheckResult) -> Option<Value> {
             "attempts": result.attempts,
         },
     });
-    if let (Source::File(file), Some(line)) = (&result.origin.source, result.origin.line) {
-        sarif["locations"] = json!([{
+    sarif["locations"] = match (&result.origin.source, result.origin.line) {
+        (Source::File(file), Some(line)) => json!([{
             "physicalLocation": {
                 "artifactLocation": {"uri": uri_of(file)},
                 "region": {"startLine": line},
             }
-        }]);
-    }
+        }]),
+        // A URL given as an argument, or on stdin, is in no file: it is
+        // located by name (GitHub requires a location).
+        _ => json!([{
+            "logicalLocations": [{"fullyQualifiedName": result.url, "kind": "resource"}]
+        }]),
+    };
     if let Some(known) = result.known {
         sarif["baselineState"] = json!(if known { "unchanged" } else { "new" });
     }
@@ -189,9 +213,10 @@ mod tests {
         let location = &first["locations"][0]["physicalLocation"];
         assert_eq!(location["artifactLocation"]["uri"], "lists/my%20urls.txt");
         assert_eq!(location["region"]["startLine"], 7);
-        assert!(
-            results[1].get("locations").is_none(),
-            "an argument has no file"
+        assert_eq!(
+            results[1]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+            testing::failed().url,
+            "an argument is in no file"
         );
         assert!(run.get("automationDetails").is_none());
         assert!(first.get("baselineState").is_none());
