@@ -9,6 +9,7 @@ mod generate;
 mod hostile;
 mod phases;
 mod pool;
+mod scale;
 mod support;
 mod tls;
 mod watch;

@@ -1,0 +1,404 @@
+//! Past one run: `--shard` (separate processes together give each line
+//! exactly once, whatever the order), `--resume` after `kill -9` at random
+//! moments, `--replay` renders what a live run did, `--baseline` fails only
+//! on new failures. SARIF's validation by a real validator is in
+//! `tests/e2e/sarif.sh`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::OpenOptions;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{TestServer, run, url_file, urlcheck};
+
+/// A list of `n` URL lines for `server`: passes, 404s, invalid lines,
+/// duplicates, comments and blank lines.
+fn mixed_list(server: &TestServer, n: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for i in 0..n {
+        lines.push(match i % 10 {
+            0 => format!("not a url {i}"),
+            1 => server.url(&format!("/status/404?{i}")),
+            // Duplicates: the same URL on many lines.
+            2 => server.url("/ok?dup"),
+            _ => server.url(&format!("/ok?{i}")),
+        });
+        if i % 50 == 0 {
+            lines.push("# a comment".into());
+            lines.push(String::new());
+        }
+    }
+    lines
+}
+
+/// What a record says about its line, timings left out.
+fn key(record: &Value) -> (u64, String, bool, String, String) {
+    (
+        record["line"].as_u64().unwrap(),
+        record["url"].as_str().unwrap().to_string(),
+        record["ok"].as_bool().unwrap(),
+        record["status"].to_string(),
+        record["error_kind"].to_string(),
+    )
+}
+
+fn shard_records(path: &str, index: u64, count: u64) -> Vec<Value> {
+    let shard = format!("{index}/{count}");
+    let out = run(&["-q", "-f", "jsonl", "--shard", &shard, path], None);
+    assert!(matches!(out.code, Some(0 | 1)), "{out:?}");
+    out.records()
+}
+
+#[test]
+fn shards_together_give_every_line_once_whatever_the_order() {
+    let server = TestServer::http();
+    let lines = mixed_list(&server, 10_000);
+    let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
+    let whole = shard_records(&path, 1, 1);
+    let url_lines = lines
+        .iter()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .count();
+    assert_eq!(whole.len(), url_lines);
+    let mut expected: Vec<_> = whole.iter().map(key).collect();
+    expected.sort();
+
+    let mut shard_of: HashMap<String, u64> = HashMap::new();
+    for count in [3, 8] {
+        let mut union = Vec::new();
+        for index in 1..=count {
+            let records = shard_records(&path, index, count);
+            if count == 8 {
+                for r in &records {
+                    shard_of.insert(r["url"].as_str().unwrap().to_string(), index);
+                }
+            }
+            union.extend(records);
+        }
+        let mut got: Vec<_> = union.iter().map(key).collect();
+        got.sort();
+        assert_eq!(got.len(), expected.len(), "{count} shards");
+        assert!(got == expected, "{count} shards give other records");
+    }
+
+    // Shuffled: every URL stays in its shard.
+    let mut shuffled = lines.clone();
+    fastrand::shuffle(&mut shuffled);
+    let (_dir2, shuffled_path) = url_file(&(shuffled.join("\n") + "\n"));
+    let mut seen = 0;
+    for index in 1..=8 {
+        for r in shard_records(&shuffled_path, index, 8) {
+            let url = r["url"].as_str().unwrap();
+            assert_eq!(shard_of[url], index, "{url} moved shard");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, url_lines);
+}
+
+#[test]
+fn a_run_killed_at_random_moments_resumes_to_one_record_per_line() {
+    let server = TestServer::http();
+    let n = 600;
+    let lines: Vec<String> = (0..n)
+        .map(|i| match i % 7 {
+            0 => format!("not a url {i}"),
+            _ => server.url(&format!("/slow/{}?{i}", 5 + i % 20)),
+        })
+        .collect();
+    let (dir, path) = url_file(&(lines.join("\n") + "\n"));
+    for trial in 0..3 {
+        let out = dir.path().join(format!("out{trial}.jsonl"));
+        std::fs::write(&out, "").unwrap();
+        let out_path = out.to_str().unwrap();
+        let mut kills = 0;
+        loop {
+            let file = OpenOptions::new().append(true).open(&out).unwrap();
+            let mut child = urlcheck()
+                .args(["-q", "-f", "jsonl", "-w", "16", "--resume", out_path, &path])
+                .stdout(Stdio::from(file))
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let moment = Duration::from_millis(fastrand::u64(20..250));
+            std::thread::sleep(moment);
+            if child.try_wait().unwrap().is_some() || kills == 10 {
+                let status = child.wait().unwrap();
+                assert!(
+                    matches!(status.code(), Some(0 | 1)),
+                    "trial {trial}: {status}"
+                );
+                break;
+            }
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            kills += 1;
+        }
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.ends_with('\n'), "trial {trial}: a cut last line");
+        let mut by_line: BTreeMap<u64, usize> = BTreeMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let record: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("trial {trial}, line {}: {e}: {line}", i + 1));
+            let number = record["line"].as_u64().unwrap();
+            assert_eq!(record["url"], lines[number as usize - 1].as_str());
+            *by_line.entry(number).or_default() += 1;
+        }
+        assert_eq!(by_line.len(), n, "trial {trial} after {kills} kills");
+        assert!(
+            by_line.values().all(|&c| c == 1),
+            "trial {trial}: a line twice"
+        );
+        assert!(kills > 0, "trial {trial}: the run was never killed");
+    }
+}
+
+#[test]
+fn resume_refuses_the_output_of_other_inputs() {
+    let server = TestServer::http();
+    let (dir, path) = url_file(&format!("{}\n{}\n", server.url("/ok"), server.url("/ok?2")));
+    let out = run(&["-q", "-f", "jsonl", &path], None);
+    let done = dir.path().join("done.jsonl");
+    std::fs::write(&done, &out.stdout).unwrap();
+    let done = done.to_str().unwrap();
+    // The same inputs: nothing left to check.
+    let again = run(&["-f", "jsonl", "--resume", done, &path], None);
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert_eq!(again.stdout, "");
+    assert!(
+        again.stderr.contains("skipped: 2 URL lines"),
+        "{}",
+        again.stderr
+    );
+    // Another list: refused before any check.
+    let (_other_dir, other) = url_file(&format!("{}\n", server.url("/ok")));
+    let refused = run(&["-f", "jsonl", "--resume", done, &other], None);
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(
+        refused.stderr.contains("not an input of this run"),
+        "{}",
+        refused.stderr
+    );
+    // The same file name with other lines: refused at the line.
+    std::fs::write(&path, format!("{}\n", server.url("/changed"))).unwrap();
+    let changed = run(&["-f", "jsonl", "--resume", done, &path], None);
+    assert_eq!(changed.code, Some(2), "{changed:?}");
+    assert!(
+        changed.stderr.contains(":1 with another URL"),
+        "{}",
+        changed.stderr
+    );
+}
+
+/// JUnit with what a CI system reads, times and timestamps left out.
+fn junit_cases(xml: &str) -> Vec<(String, String, Option<String>)> {
+    let suites = junit_parser::from_reader(xml.as_bytes()).expect("valid JUnit");
+    let mut cases: Vec<_> = suites.suites[0]
+        .cases
+        .iter()
+        .map(|c| {
+            let failure = match &c.status {
+                junit_parser::TestStatus::Failure(f) => {
+                    Some(format!("{}: {}", f.failure_type, f.message))
+                }
+                _ => None,
+            };
+            (
+                c.name.clone(),
+                c.classname.clone().unwrap_or_default(),
+                failure,
+            )
+        })
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// Markdown without the lines that hold times.
+fn markdown_without_times(md: &str) -> String {
+    md.lines()
+        .filter(|l| !l.starts_with("- latency") && !l.starts_with("- wall time"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn replay_renders_what_the_live_run_did() {
+    let server = TestServer::http();
+    let lines = [
+        server.url("/ok"),
+        server.url("/status/503"),
+        "not a url".to_string(),
+        server.url("/redirect/1"),
+    ];
+    let (dir, path) = url_file(&(lines.join("\n") + "\n"));
+    let file = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let live = run(
+        &[
+            "-q",
+            "-f",
+            "jsonl",
+            "--report",
+            &format!("junit:{}", file("live.xml")),
+            "--report",
+            &format!("markdown:{}", file("live.md")),
+            "--report",
+            &format!("sarif:{}", file("live.sarif")),
+            &path,
+        ],
+        None,
+    );
+    assert_eq!(live.code, Some(1));
+    std::fs::write(file("live.jsonl"), &live.stdout).unwrap();
+    let replay = |format: &str| {
+        let out = run(&["-q", "-f", format, "--replay", "-"], Some(&live.stdout));
+        assert_eq!(out.code, live.code, "{format}: {out:?}");
+        out.stdout
+    };
+    let read = |name: &str| std::fs::read_to_string(file(name)).unwrap();
+    assert_eq!(
+        junit_cases(&replay("junit")),
+        junit_cases(&read("live.xml"))
+    );
+    assert_eq!(
+        markdown_without_times(&replay("markdown")),
+        markdown_without_times(&read("live.md"))
+    );
+    let sarif = |text: &str| serde_json::from_str::<Value>(text).unwrap()["runs"][0].clone();
+    assert_eq!(sarif(&replay("sarif")), sarif(&read("live.sarif")));
+    assert_eq!(
+        replay("jsonl"),
+        live.stdout,
+        "jsonl round-trips byte for byte"
+    );
+
+    // Two files, as shards would be, merge; a line that is not a record is
+    // an error with its place.
+    let out = run(
+        &[
+            "-q",
+            "-f",
+            "jsonl",
+            "--replay",
+            &file("live.jsonl"),
+            "--replay",
+            &file("live.jsonl"),
+        ],
+        None,
+    );
+    assert_eq!(out.records().len(), 8);
+    std::fs::write(file("bad.jsonl"), format!("{}{{\"url\":1}}\n", live.stdout)).unwrap();
+    let out = run(&["-q", "--replay", &file("bad.jsonl")], None);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "{}:5: not a urlcheck JSON Lines record",
+            file("bad.jsonl")
+        )),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_baseline_fails_the_run_only_on_new_failures() {
+    let server = TestServer::http();
+    let (broken, fixed, fine, new) = (
+        server.url("/status/500"),
+        server.url("/status/404"),
+        server.url("/ok"),
+        server.url("/status/502"),
+    );
+    let main = run(&["-q", "-f", "jsonl", &broken, &fixed, &fine], None);
+    assert_eq!(main.code, Some(1));
+    let (dir, _) = url_file("");
+    let baseline = dir.path().join("main.jsonl");
+    std::fs::write(&baseline, &main.stdout).unwrap();
+    let baseline = baseline.to_str().unwrap();
+
+    // Still broken, and nothing new: exit 0, the failure marked known.
+    let same = run(
+        &["-f", "jsonl", "--baseline", baseline, &broken, &fine],
+        None,
+    );
+    assert_eq!(same.code, Some(0), "{same:?}");
+    assert_eq!(same.record(&broken)["known"], true);
+    assert_eq!(same.record(&broken)["ok"], false);
+    assert_eq!(same.record(&fine)["known"], false);
+    assert!(same.stderr.contains("1 known"), "{}", same.stderr);
+
+    // A new failure: exit 1. The /status/404 that failed before is fixed
+    // when it passes, which here it cannot; /ok stands in by name.
+    let out = run(
+        &[
+            "--no-progress",
+            "--baseline",
+            baseline,
+            &broken,
+            &new,
+            &fine,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stderr.contains("New failures:"), "{}", out.stderr);
+    assert!(out.stderr.contains("Known failures"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("against the baseline: 1 new, 1 known, 0 fixed")
+    );
+
+    // Fixed: the baseline's failing URL now passes (a baseline edited to
+    // say /ok failed).
+    let edited = main.stdout.replace(&fixed, &fine);
+    std::fs::write(dir.path().join("edited.jsonl"), edited).unwrap();
+    let edited = dir.path().join("edited.jsonl");
+    let out = run(
+        &[
+            "--no-progress",
+            "--baseline",
+            edited.to_str().unwrap(),
+            &fine,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(
+        out.stderr.contains("Fixed (they failed in the baseline"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("fixed: it failed in the baseline"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn shard_reports_name_the_shard() {
+    let server = TestServer::http();
+    let (_dir, path) = url_file(&format!("{}\n", server.url("/ok")));
+    for index in 1..=2 {
+        let shard = format!("{index}/2");
+        let out = run(
+            &["--no-progress", "-f", "junit", "--shard", &shard, &path],
+            None,
+        );
+        assert!(
+            out.stdout
+                .contains(&format!("name=\"urlcheck (shard {shard})\"")),
+            "{out:?}"
+        );
+        assert!(
+            out.stderr.contains(&format!("Summary (shard {shard}):")),
+            "{}",
+            out.stderr
+        );
+    }
+    let out = run(&["-f", "jsonl", "--shard", "3/2", &path], None);
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("1 <= K <= N"), "{}", out.stderr);
+}
