@@ -96,6 +96,19 @@ impl Job {
     }
 }
 
+/// The `--shard` key of a URL line, as its job would have it, without
+/// building the job: `None` for a blank or comment line, and for one that
+/// is too long or not UTF-8 (its job, built in full, has the key).
+pub(crate) fn line_key(raw: &RawLine<'_>) -> Option<u64> {
+    if raw.is_too_long() {
+        return None;
+    }
+    match strip_line(std::str::from_utf8(raw.bytes).ok()?) {
+        Line::Skip => None,
+        Line::Url(url) => Some(shard::key(url.as_bytes())),
+    }
+}
+
 /// The job for one physical line, or `None` for a blank or comment line.
 pub(crate) fn job_from_line(
     source: &Source,
@@ -150,6 +163,24 @@ mod tests {
     use crate::stop::Stop;
 
     #[test]
+    fn the_quick_shard_key_is_the_jobs() {
+        for text in [
+            "  https://u:pw@a.test/x  # note",
+            "example.com",
+            "# only a comment",
+        ] {
+            let raw = RawLine {
+                number: 1,
+                bytes: text.as_bytes(),
+                len: text.len(),
+            };
+            let key = line_key(&raw);
+            let job = job_from_line(&Source::Stdin, raw, &Arc::default());
+            assert_eq!(key, job.map(|j| j.key), "{text}");
+        }
+    }
+
+    #[test]
     fn an_over_long_line_is_reported_short_and_masked() {
         let mut line = b"https://user:secret@a.test/".to_vec();
         line.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES * 2));
@@ -158,6 +189,7 @@ mod tests {
             bytes: &line[..MAX_LINE_BYTES],
             len: line.len(),
         };
+        assert_eq!(line_key(&raw), None, "a long line's job has the key");
         let job = job_from_line(&Source::Stdin, raw, &Arc::default()).unwrap();
         assert!(job.url.starts_with("https://user:***@a.test/xx") && job.url.ends_with('…'));
         assert!(job.url.chars().count() <= 61);

@@ -10,7 +10,7 @@ pub(crate) mod records;
 pub(crate) mod resume;
 pub(crate) mod shard;
 
-pub(crate) use job::{Job, job_from_line};
+pub(crate) use job::{Job, job_from_line, line_key};
 
 use std::io;
 use std::path::Path;
@@ -32,6 +32,12 @@ pub(crate) struct Selection {
 }
 
 impl Selection {
+    /// Whether a line whose shard key is `key` is another shard's: such a
+    /// line is skipped before its job is built.
+    pub(crate) fn other_shard(&self, key: Option<u64>) -> bool {
+        matches!((self.shard, key), (Some(shard), Some(key)) if !shard.holds(key))
+    }
+
     /// Whether to check `job`; an error when the resume file does not match
     /// the inputs.
     pub(crate) fn wants(&mut self, job: &Job) -> Result<bool, String> {

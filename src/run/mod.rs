@@ -476,6 +476,11 @@ fn show_waiting(waiting: Arc<Waiting>, progress: Progress) {
 /// (config checks, arguments and regular files; not stdin or pipes).
 /// Counting streams the files once more, off the async threads.
 fn count_total_in_background(config: &Config, progress: Progress) {
+    // A shard or a resumed run checks an unknown part of the lines: the bar
+    // counts without a total rather than show a wrong one.
+    if config.shard.is_some() || config.resume.is_some() {
+        return;
+    }
     let mut known = config.config_checks.len() as u64;
     let mut files: Vec<PathBuf> = Vec::new();
     for spec in &config.inputs {

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::CheckSpec;
-use crate::input::{Input, Job, Selection, job_from_line};
+use crate::input::{Input, Job, Selection, job_from_line, line_key};
 use crate::results::{CheckResult, Origin, Source};
 use crate::stop::Stop;
 
@@ -65,6 +65,11 @@ pub(crate) async fn feed(
                 };
                 match line {
                     Ok(Some(raw)) => {
+                        // Another shard's line costs no URL parsing.
+                        if selection.shard.is_some() && selection.other_shard(line_key(&raw)) {
+                            feeder.report.skipped += 1;
+                            continue;
+                        }
                         if let Some(job) = job_from_line(&source, raw, &spec)
                             && !feeder.offer(job, &mut selection).await
                         {

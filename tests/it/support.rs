@@ -158,7 +158,12 @@ async fn handle(State(counters): State<Arc<Counters>>, request: Request) -> Resp
         at: counters.started.elapsed(),
     });
     let uri = request.uri().to_string();
-    *counters.by_uri.lock().unwrap().entry(uri.clone()).or_default() += 1;
+    *counters
+        .by_uri
+        .lock()
+        .unwrap()
+        .entry(uri.clone())
+        .or_default() += 1;
     let hits = counters.hits(&uri);
     let up = counters.started.elapsed();
     let response = respond(request.uri().path(), request.uri().query(), hits, up).await;
