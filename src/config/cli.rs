@@ -23,9 +23,10 @@ use super::settings::{
 };
 use super::values::HttpVersions;
 use super::values::{Format, count, parse_duration, parse_report};
-use super::{CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec, Watch};
-use crate::input::records::RecordsFrom;
-use crate::input::shard::Shard;
+use super::{
+    CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec, RecordsFrom,
+    Shard, Watch,
+};
 
 /// After a stop, how long in-flight checks may still finish by default.
 const DEFAULT_SHUTDOWN_TIMEOUT: &str = "5s";

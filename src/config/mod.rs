@@ -17,14 +17,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::input::records::RecordsFrom;
-use crate::input::shard::Shard;
 use reqwest::header::{HeaderMap, HeaderValue};
 
 pub(crate) use proxy::Proxies;
 pub(crate) use settings::CheckSettings;
 pub(crate) use toml_text::Redaction;
-pub(crate) use values::{Format, HttpVersions, Method};
+pub(crate) use values::{Format, HttpVersions, Method, Shard};
 
 /// Everything a run needs to know, decided once before anything starts.
 #[derive(Debug, Clone)]
@@ -190,6 +188,31 @@ pub(crate) struct CaCerts {
 pub(crate) struct ClientCert {
     /// The certificate chain and the key, PEM, one after the other.
     pub(crate) pem: Vec<u8>,
+}
+
+/// Where records are read from: a file, or stdin (`-`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RecordsFrom {
+    File(PathBuf),
+    Stdin,
+}
+
+impl RecordsFrom {
+    pub(crate) fn parse(text: &str) -> Self {
+        if text == "-" {
+            RecordsFrom::Stdin
+        } else {
+            RecordsFrom::File(PathBuf::from(text))
+        }
+    }
+
+    /// The name in messages.
+    pub(crate) fn name(&self) -> String {
+        match self {
+            RecordsFrom::File(path) => path.display().to_string(),
+            RecordsFrom::Stdin => "stdin".into(),
+        }
+    }
 }
 
 /// One INPUT argument.

@@ -528,6 +528,47 @@ impl FromStr for HeaderRule {
     }
 }
 
+/// `--shard K/N`: the lines whose key (see `input/shard.rs`) falls in shard
+/// `index` of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shard {
+    pub(crate) index: u64,
+    pub(crate) count: u64,
+}
+
+impl Shard {
+    /// Whether the line whose text hashes to `key` belongs to this shard.
+    pub(crate) fn holds(self, key: u64) -> bool {
+        key % self.count + 1 == self.index
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = || {
+            format!(
+                "'{s}' is not K/N with 1 <= K <= N, e.g. 2/8 for the second of 8 shards \
+                 (GitLab: $CI_NODE_INDEX/$CI_NODE_TOTAL)"
+            )
+        };
+        let (index, count) = s.split_once('/').ok_or_else(usage)?;
+        let index: u64 = index.trim().parse().map_err(|_| usage())?;
+        let count: u64 = count.trim().parse().map_err(|_| usage())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(usage());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

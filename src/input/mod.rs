@@ -27,7 +27,7 @@ use lines::{LineReader, READ_BUFFER};
 /// the `--resume` file already has.
 #[derive(Debug, Default)]
 pub(crate) struct Selection {
-    pub(crate) shard: Option<shard::Shard>,
+    pub(crate) shard: Option<crate::config::Shard>,
     pub(crate) done: Option<resume::Done>,
 }
 

@@ -7,12 +7,12 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
 use serde::Deserialize;
 
+use crate::config::RecordsFrom;
 use crate::results::{CertInfo, CheckResult, Failure, FailureKind, Origin, Phases, Source};
 
 /// A record as written (`results::Record`), owned.
@@ -153,45 +153,21 @@ fn duration(ms: Option<f64>, field: &str) -> Result<Option<Duration>, String> {
     .transpose()
 }
 
-/// Where records are read from: a file, or stdin (`-`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum RecordsFrom {
-    File(PathBuf),
-    Stdin,
-}
-
-impl RecordsFrom {
-    pub(crate) fn parse(text: &str) -> Self {
-        if text == "-" {
-            RecordsFrom::Stdin
-        } else {
-            RecordsFrom::File(PathBuf::from(text))
-        }
-    }
-
-    /// The name in messages.
-    pub(crate) fn name(&self) -> String {
-        match self {
-            RecordsFrom::File(path) => path.display().to_string(),
-            RecordsFrom::Stdin => "stdin".into(),
-        }
-    }
-
-    pub(crate) fn open(&self, flag: &str) -> anyhow::Result<Records> {
-        let reader: Box<dyn Read + Send> = match self {
-            RecordsFrom::Stdin => Box::new(io::stdin()),
-            RecordsFrom::File(path) => Box::new(
-                File::open(path)
-                    .with_context(|| format!("cannot open {flag} file {}", path.display()))?,
-            ),
-        };
-        Ok(Records {
-            name: self.name(),
-            reader: BufReader::with_capacity(64 * 1024, reader),
-            number: 0,
-            text: String::new(),
-        })
-    }
+/// Open `from` (named `flag` in an error).
+pub(crate) fn open(from: &RecordsFrom, flag: &str) -> anyhow::Result<Records> {
+    let reader: Box<dyn Read + Send> = match from {
+        RecordsFrom::Stdin => Box::new(io::stdin()),
+        RecordsFrom::File(path) => Box::new(
+            File::open(path)
+                .with_context(|| format!("cannot open {flag} file {}", path.display()))?,
+        ),
+    };
+    Ok(Records {
+        name: from.name(),
+        reader: BufReader::with_capacity(64 * 1024, reader),
+        number: 0,
+        text: String::new(),
+    })
 }
 
 /// The records of one file, in order.
@@ -285,7 +261,7 @@ mod tests {
         let path = dir.path().join("r.jsonl");
         let good = serde_json::to_string(&testing::passed().record()).unwrap();
         std::fs::write(&path, format!("{good}\n\n{{\"hello\":1}}\n{good}")).unwrap();
-        let mut records = RecordsFrom::File(path.clone()).open("--replay").unwrap();
+        let mut records = open(&RecordsFrom::File(path.clone()), "--replay").unwrap();
         assert!(matches!(
             records.next_record(),
             Ok(Some(RecordLine::Record(_)))
@@ -297,7 +273,7 @@ mod tests {
         );
         // A last line cut short is incomplete, not an error.
         std::fs::write(&path, format!("{good}\n{}", &good[..40])).unwrap();
-        let mut records = RecordsFrom::File(path).open("--resume").unwrap();
+        let mut records = open(&RecordsFrom::File(path), "--resume").unwrap();
         assert!(matches!(
             records.next_record(),
             Ok(Some(RecordLine::Record(_)))

@@ -19,7 +19,8 @@ use anyhow::{Context, bail};
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::Job;
-use super::records::{RecordLine, RecordsFrom};
+use super::records::{self, RecordLine};
+use crate::config::RecordsFrom;
 use crate::results::Source;
 
 /// The highest line number a record may claim.
@@ -48,7 +49,7 @@ fn fingerprint(url: &str) -> u32 {
 impl Done {
     /// Read FILE.
     pub(crate) fn load(path: &Path) -> anyhow::Result<Done> {
-        let mut records = RecordsFrom::File(path.to_path_buf()).open("--resume")?;
+        let mut records = records::open(&RecordsFrom::File(path.to_path_buf()), "--resume")?;
         let mut done = Done {
             file: path.display().to_string(),
             ..Done::default()

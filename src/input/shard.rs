@@ -9,59 +9,17 @@
 //! whatever the order of the list, its other lines, the machine or the
 //! urlcheck version; this rule never changes silently.
 
-use std::fmt;
-use std::str::FromStr;
-
 use xxhash_rust::xxh3::xxh3_64;
-
-/// Shard `index` of `count` (1-based, as the flag is written).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Shard {
-    pub(crate) index: u64,
-    pub(crate) count: u64,
-}
-
-impl Shard {
-    /// Whether the line whose text hashes to `key` belongs to this shard.
-    pub(crate) fn holds(self, key: u64) -> bool {
-        key % self.count + 1 == self.index
-    }
-}
 
 /// The shard key of a line's text.
 pub(crate) fn key(text: &[u8]) -> u64 {
     xxh3_64(text)
 }
 
-impl FromStr for Shard {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let usage = || {
-            format!(
-                "'{s}' is not K/N with 1 <= K <= N, e.g. 2/8 for the second of 8 shards \
-                 (GitLab: $CI_NODE_INDEX/$CI_NODE_TOTAL)"
-            )
-        };
-        let (index, count) = s.split_once('/').ok_or_else(usage)?;
-        let index: u64 = index.trim().parse().map_err(|_| usage())?;
-        let count: u64 = count.trim().parse().map_err(|_| usage())?;
-        if index == 0 || count == 0 || index > count {
-            return Err(usage());
-        }
-        Ok(Shard { index, count })
-    }
-}
-
-impl fmt::Display for Shard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Shard;
 
     #[test]
     fn shards_parse_as_k_of_n() {

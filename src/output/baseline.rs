@@ -7,7 +7,8 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use crate::input::records::{RecordLine, RecordsFrom};
+use crate::config::RecordsFrom;
+use crate::input::records::{self, RecordLine};
 use crate::results::{CheckResult, FailureKind};
 
 /// The URLs that failed in the baseline.
@@ -18,7 +19,7 @@ pub(crate) struct Baseline {
 
 impl Baseline {
     pub(crate) fn load(path: &Path) -> anyhow::Result<Baseline> {
-        let mut records = RecordsFrom::File(path.to_path_buf()).open("--baseline")?;
+        let mut records = records::open(&RecordsFrom::File(path.to_path_buf()), "--baseline")?;
         let mut failed = HashSet::new();
         while let Some(line) = records.next_record()? {
             // A last line cut short says nothing either way.

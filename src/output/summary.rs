@@ -10,7 +10,7 @@ use std::time::Duration;
 use console::Style;
 
 use super::stats::Stats;
-use crate::input::shard::Shard;
+use crate::config::Shard;
 use crate::results::{CheckResult, FailureKind, Origin};
 use crate::text::{escape_control, format_elapsed, format_status};
 

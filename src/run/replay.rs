@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use super::{Finished, STDOUT_BUFFER, baseline, conclude, look, open_extras};
 use crate::config::Config;
 use crate::exit_codes::ExitCode;
-use crate::input::records::RecordLine;
+use crate::input::records::{self, RecordLine};
 use crate::output::printer::Printer;
 use crate::output::progress::Progress;
 use crate::output::reporters;
@@ -29,7 +29,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let extras = open_extras(&config)?;
     let mut files = Vec::with_capacity(config.replay.len());
     for from in &config.replay {
-        files.push(from.open("--replay")?);
+        files.push(records::open(from, "--replay")?);
     }
     let stop = std::sync::Arc::new(Stop::default());
     let (results_tx, results_rx) = mpsc::channel(RESULTS_CAPACITY);

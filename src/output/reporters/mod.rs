@@ -15,7 +15,7 @@ use std::time::Duration;
 pub(crate) use csv::Escaped;
 
 use crate::config::Format;
-use crate::input::shard::Shard;
+use crate::config::Shard;
 use crate::results::CheckResult;
 
 /// Writes results in one format.

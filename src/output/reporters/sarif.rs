@@ -17,7 +17,7 @@ use strum::IntoEnumIterator;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::Reporter;
-use crate::input::shard::Shard;
+use crate::config::Shard;
 use crate::results::{CheckResult, FailureKind, Source};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
