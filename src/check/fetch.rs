@@ -68,7 +68,7 @@ pub(crate) struct Fetcher {
     pub(crate) method: reqwest::Method,
     pub(crate) max_redirects: u32,
     pub(crate) connect_timeout: Duration,
-    pub(crate) throttle: Throttle,
+    pub(crate) throttle: std::sync::Arc<Throttle>,
     /// When the run started, to time `out_of_files_at`.
     pub(crate) started: Instant,
     /// When the process last ran out of files, in ms since `started` (0:

@@ -14,7 +14,7 @@ mod expect;
 mod fetch;
 mod phases;
 mod retry;
-mod throttle;
+pub(crate) mod throttle;
 mod tls;
 pub(crate) mod waiting;
 
@@ -79,7 +79,7 @@ impl Checker {
                 method: config.method.as_reqwest(),
                 max_redirects: config.max_redirects,
                 connect_timeout: config.connect_timeout,
-                throttle: Throttle::new(config.per_host, config.rate),
+                throttle: Arc::new(Throttle::new(config.per_host, config.rate)),
                 started,
                 out_of_files_at: AtomicU64::new(0),
                 proxy_matcher: config.proxies.matcher(),
@@ -94,6 +94,12 @@ impl Checker {
             waiting,
             said_http_has_no_cert: AtomicBool::new(false),
         })
+    }
+
+    /// The run's `--per-host` and `--rate` limits, which the feeder's
+    /// look-ahead reserves host slots of.
+    pub(crate) fn throttle(&self) -> Arc<Throttle> {
+        Arc::clone(&self.fetcher.throttle)
     }
 
     /// One attempt: a request (and its redirects), judged. None when the run

@@ -4,13 +4,18 @@
 //!
 //! A check waits for its host's turn first, then for the rate, so a slot of a
 //! busy host is never spent waiting on another host's rate.
+//!
+//! The feeder's look-ahead (`run/queue.rs`) queues a check only once it has
+//! reserved a slot of its host (`try_reserve`), and hears when slots are
+//! freed (`freed_hosts`); a check of that host takes the reserved slot
+//! without waiting. So no worker waits on a busy host while others are idle.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use reqwest::Url;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
 /// The run's limits beyond `--workers`.
@@ -27,6 +32,7 @@ impl Throttle {
             per_host: per_host.map(|limit| PerHost {
                 limit,
                 hosts: Mutex::new(HashMap::new()),
+                freed: Mutex::new(None),
             }),
             rate: rate.and_then(Rate::new),
         }
@@ -51,6 +57,30 @@ impl Throttle {
         }
     }
 
+    /// Whether `--per-host` limits hosts (and the look-ahead applies).
+    pub(crate) fn limits_hosts(&self) -> bool {
+        self.per_host.is_some()
+    }
+
+    /// Take a slot of `host` now, if one is free, and keep it for the next
+    /// check of that host to be admitted. False when all are taken.
+    pub(crate) fn try_reserve(&self, host: &str) -> bool {
+        self.per_host
+            .as_ref()
+            .is_some_and(|per_host| per_host.try_reserve(host))
+    }
+
+    /// From now on, the hosts whose slots are freed, one message per slot.
+    pub(crate) fn freed_hosts(&self) -> Option<mpsc::UnboundedReceiver<String>> {
+        let per_host = self.per_host.as_ref()?;
+        let (sender, receiver) = mpsc::unbounded_channel();
+        *per_host
+            .freed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(sender);
+        Some(receiver)
+    }
+
     /// Whether a redirect from `from` to `to` needs a slot of another host.
     pub(crate) fn changes_host(&self, from: &Url, to: &Url) -> bool {
         self.per_host.is_some() && host_key(from) != host_key(to)
@@ -59,30 +89,74 @@ impl Throttle {
 
 /// Hosts are limited by name (or address), whatever the port or scheme: it
 /// is one machine to be polite to.
-fn host_key(url: &Url) -> String {
+pub(crate) fn host_key(url: &Url) -> String {
     url.host_str().unwrap_or_default().to_ascii_lowercase()
 }
 
-/// One semaphore per host with checks in flight. A host's entry is removed
-/// when its last permit is dropped, so a list of ten million hosts does not
-/// grow the map past the hosts in flight.
+/// One semaphore per host with checks in flight, and the slots reserved
+/// for checks on their way. A host's entry is removed when its last permit
+/// is dropped, so a list of ten million hosts does not grow the map past the
+/// hosts in flight.
 struct PerHost {
     limit: usize,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    hosts: Mutex<HashMap<String, Host>>,
+    /// Told of each freed slot, once the look-ahead listens.
+    freed: Mutex<Option<mpsc::UnboundedSender<String>>>,
+}
+
+struct Host {
+    semaphore: Arc<Semaphore>,
+    /// Slots taken by the feeder for checks it has queued.
+    reserved: Vec<OwnedSemaphorePermit>,
 }
 
 impl PerHost {
-    async fn acquire(&self, host: String) -> HostPermit<'_> {
+    fn host<'m>(&self, hosts: &'m mut HashMap<String, Host>, name: &str) -> &'m mut Host {
+        if !hosts.contains_key(name) {
+            let semaphore = Arc::new(Semaphore::new(self.limit));
+            hosts.insert(
+                name.to_string(),
+                Host {
+                    semaphore,
+                    reserved: Vec::new(),
+                },
+            );
+        }
+        hosts
+            .get_mut(name)
+            .unwrap_or_else(|| unreachable!("inserted above"))
+    }
+
+    fn try_reserve(&self, name: &str) -> bool {
+        let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
+        let host = self.host(&mut hosts, name);
+        match Arc::clone(&host.semaphore).try_acquire_owned() {
+            Ok(permit) => {
+                host.reserved.push(permit);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    async fn acquire(&self, name: String) -> HostPermit<'_> {
         // Clones of a semaphore are made only under the lock, so a count of 1
         // there means no one else holds or waits on it (see `release`).
         let semaphore = {
             let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(
-                hosts
-                    .entry(host.clone())
-                    .or_insert_with(|| Arc::new(Semaphore::new(self.limit))),
-            )
+            let host = self.host(&mut hosts, &name);
+            if let Some(reserved) = host.reserved.pop() {
+                return HostPermit {
+                    held: Some(Held {
+                        per_host: self,
+                        host: name,
+                        permit: Some(reserved),
+                    }),
+                };
+            }
+            Arc::clone(&host.semaphore)
         };
+        let host = name;
         // The semaphore is never closed, so acquiring cannot fail.
         let permit = semaphore.acquire_owned().await.ok();
         HostPermit {
@@ -99,9 +173,13 @@ impl PerHost {
         drop(permit);
         if hosts
             .get(host)
-            .is_some_and(|semaphore| Arc::strong_count(semaphore) == 1)
+            .is_some_and(|h| h.reserved.is_empty() && Arc::strong_count(&h.semaphore) == 1)
         {
             hosts.remove(host);
+        }
+        drop(hosts);
+        if let Some(freed) = &*self.freed.lock().unwrap_or_else(PoisonError::into_inner) {
+            let _ = freed.send(host.to_string());
         }
     }
 

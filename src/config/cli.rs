@@ -17,9 +17,9 @@ use super::file::{self, FileCheck, FileConfig};
 use super::layer::Layer;
 use super::proxy::Proxies;
 use super::settings::{
-    CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_REDIRECTS, DEFAULT_METHOD, DEFAULT_RETRIES,
-    DEFAULT_RETRY_DELAY, DEFAULT_THREADS, DEFAULT_TIMEOUT, DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS,
-    RunSettings, default_user_agent,
+    CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOOKAHEAD, DEFAULT_MAX_REDIRECTS,
+    DEFAULT_METHOD, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_THREADS, DEFAULT_TIMEOUT,
+    DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS, RunSettings, default_user_agent,
 };
 use super::values::HttpVersions;
 use super::values::{Format, count, parse_duration, parse_report};
@@ -390,6 +390,7 @@ impl Cli {
             workers: run.workers.map_or(DEFAULT_WORKERS, |w| w.0),
             threads: run.threads.map_or(DEFAULT_THREADS, |t| t.0),
             per_host: run.per_host.map(|p| p.0),
+            lookahead: run.lookahead.map_or(DEFAULT_LOOKAHEAD, |l| l.0),
             rate: run.rate.map(|r| r.0),
             method: run.method.unwrap_or(DEFAULT_METHOD),
             max_redirects: run.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS),

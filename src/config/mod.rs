@@ -43,6 +43,8 @@ pub(crate) struct Config {
     pub(crate) threads: usize,
     /// `--per-host`: the most requests in flight to one host.
     pub(crate) per_host: Option<usize>,
+    /// With `per_host`: URL lines the feeder reads ahead to keep hosts busy.
+    pub(crate) lookahead: usize,
     /// `--rate`: the most checks started per second.
     pub(crate) rate: Option<f64>,
     /// HTTP method of every check.

@@ -15,7 +15,7 @@ use reqwest::header::HeaderValue;
 
 use super::layer::layer;
 use super::values::{
-    Header, HeaderRule, Method, PerHost, ProxyUrl, Rate, StatusSet, Threads, Workers,
+    Header, HeaderRule, Lookahead, Method, PerHost, ProxyUrl, Rate, StatusSet, Threads, Workers,
     parse_duration, parse_regex, parse_user_agent, show_duration,
 };
 
@@ -23,6 +23,8 @@ use super::values::{
 pub(crate) const DEFAULT_WORKERS: usize = 64;
 /// Default number of checking threads; see "Choosing --threads" in the README.
 pub(crate) const DEFAULT_THREADS: usize = 1;
+/// Default URL lines read ahead under `--per-host`: about 3 MB.
+pub(crate) const DEFAULT_LOOKAHEAD: usize = 10_000;
 /// Default method of a check.
 pub(crate) const DEFAULT_METHOD: Method = Method::Get;
 /// Default deadline for one attempt.
@@ -57,6 +59,12 @@ layer! {
         /// [default: no limit beyond --workers].
         #[arg(long, value_name = "N")]
         pub(crate) per_host: Option<PerHost>,
+
+        #[arg(long, value_name = "N",
+              help = format!("With --per-host: URL lines read ahead, so that a list grouped by \
+                              host keeps every host busy; about 300 bytes each \
+                              [default: {DEFAULT_LOOKAHEAD}]"))]
+        pub(crate) lookahead: Option<Lookahead>,
 
         /// Start at most N checks per second, evenly spaced; decimals allowed,
         /// e.g. 0.5 for one every 2s [default: no limit].

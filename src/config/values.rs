@@ -67,6 +67,24 @@ impl FileValue for Threads {
     }
 }
 
+/// `--lookahead`: URL lines read ahead to keep every host busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Lookahead(pub(crate) usize);
+
+impl FromStr for Lookahead {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        count(s, 100_000_000, "at least 1 line is needed", " lines").map(Lookahead)
+    }
+}
+
+impl FileValue for Lookahead {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        text.parsed(value, key, "a number of lines such as 10000")
+    }
+}
+
 /// `--per-host`: requests in flight to one host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PerHost(pub(crate) usize);

@@ -284,10 +284,17 @@ impl Pipeline {
         .spawn(results_rx)
         .context("cannot start the printer thread")?;
         let stop_reading = stop.child_token();
+        let throttle = checker.throttle();
+        let plan = queue::Plan {
+            selection,
+            spec: config.spec.clone(),
+            lookahead: throttle
+                .limits_hosts()
+                .then(|| (throttle, config.lookahead)),
+        };
         let feeder = tokio::spawn(queue::feed(
             inputs,
-            selection,
-            config.spec.clone(),
+            plan,
             queue_tx,
             results_tx.clone(),
             stop.clone(),

@@ -2,12 +2,20 @@
 //! bounded queue that the workers drain. When the queue is full the feeder
 //! waits, so input is read only as fast as it is checked. On a stop it stops
 //! reading, and a job it had read but not queued still gets its record.
+//!
+//! Under `--per-host`, the feeder looks ahead (`Lookahead`): it queues a job
+//! only once a slot of its host is reserved, and holds the others (up to
+//! `--lookahead` of them) until their host frees one. A list grouped by host
+//! then keeps every host at its limit at once, instead of every worker
+//! waiting on the one host at the head of the list.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::check::throttle::{Throttle, host_key};
 use crate::config::CheckSpec;
 use crate::input::{Input, Job, Selection, job_from_line, line_key};
 use crate::results::{CheckResult, Origin, Source};
@@ -31,23 +39,48 @@ pub(crate) struct FeedReport {
     pub(crate) fatal: Option<String>,
 }
 
+/// What the feeder queues, and in what order.
+#[derive(Default)]
+pub(crate) struct Plan {
+    /// Which lines this run checks.
+    pub(crate) selection: Selection,
+    /// What every line's URL is checked for.
+    pub(crate) spec: Arc<CheckSpec>,
+    /// Under `--per-host`: the run's host slots, and how many lines to hold.
+    pub(crate) lookahead: Option<(Arc<Throttle>, usize)>,
+}
+
 /// Read every input in order and queue a job per URL line, until the input
 /// ends or `stop` is cancelled. Dropping `queue` on return closes the queue.
 pub(crate) async fn feed(
     inputs: Vec<Input>,
-    mut selection: Selection,
-    spec: Arc<CheckSpec>,
+    plan: Plan,
     queue: mpsc::Sender<Job>,
     results: mpsc::Sender<CheckResult>,
     stop: Arc<Stop>,
     stop_reading: CancellationToken,
 ) -> FeedReport {
+    let Plan {
+        mut selection,
+        spec,
+        lookahead,
+    } = plan;
+    let lookahead = lookahead.and_then(|(throttle, limit)| {
+        Some(Lookahead {
+            freed: throttle.freed_hosts()?,
+            throttle,
+            limit,
+            held: HashMap::new(),
+            holding: 0,
+        })
+    });
     let mut feeder = Feeder {
         queue,
         results,
         stop,
         stop_reading,
         report: FeedReport::default(),
+        lookahead,
     };
     for input in inputs {
         let more = match input {
@@ -103,7 +136,20 @@ pub(crate) async fn feed(
             break;
         }
     }
+    feeder.release_held().await;
     feeder.report
+}
+
+/// The jobs held back until their host has a free slot.
+struct Lookahead {
+    throttle: Arc<Throttle>,
+    /// Jobs held at most.
+    limit: usize,
+    /// Held jobs by host, in input order.
+    held: HashMap<String, VecDeque<Job>>,
+    holding: usize,
+    /// Hosts whose slots were freed.
+    freed: mpsc::UnboundedReceiver<String>,
 }
 
 struct Feeder {
@@ -114,6 +160,7 @@ struct Feeder {
     /// Cancelled with `stop`, or alone when the workers are gone.
     stop_reading: CancellationToken,
     report: FeedReport,
+    lookahead: Option<Lookahead>,
 }
 
 impl Feeder {
@@ -132,11 +179,114 @@ impl Feeder {
         }
     }
 
-    /// Queue one job; false when the run is stopping. A job that cannot be
-    /// queued is recorded as not checked, so no line read is ever lost.
+    /// Take one job read: queue it, or under `--per-host` hold it until its
+    /// host has a free slot. False when the run is stopping.
     async fn push(&mut self, job: Job) -> bool {
         self.report.urls_read += 1;
         self.report.last_read = Some(job.origin.clone());
+        if self.lookahead.is_none() {
+            return self.queue(job).await;
+        }
+        let Ok(url) = &job.target else {
+            // Not a URL: nothing to be polite to.
+            return self.queue(job).await;
+        };
+        let host = host_key(url);
+        // Slots freed meanwhile go to the jobs that waited for them first.
+        while let Some(freed) = self
+            .lookahead
+            .as_mut()
+            .and_then(|ahead| ahead.freed.try_recv().ok())
+        {
+            if !self.queue_held(&freed).await {
+                return false;
+            }
+        }
+        let Some(ahead) = &mut self.lookahead else {
+            return false;
+        };
+        let none_waiting = ahead.held.get(&host).is_none_or(VecDeque::is_empty);
+        if none_waiting && ahead.throttle.try_reserve(&host) {
+            return self.queue(job).await;
+        }
+        ahead.held.entry(host).or_default().push_back(job);
+        ahead.holding += 1;
+        // Full: wait until a slot frees and a held job goes.
+        while self
+            .lookahead
+            .as_ref()
+            .is_some_and(|ahead| ahead.holding >= ahead.limit)
+        {
+            if !self.wait_for_a_slot().await {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Queue the held jobs of `host` that it has slots for; false when the
+    /// run is stopping.
+    async fn queue_held(&mut self, host: &str) -> bool {
+        loop {
+            let Some(ahead) = &mut self.lookahead else {
+                return true;
+            };
+            let Some(waiting) = ahead.held.get_mut(host) else {
+                return true;
+            };
+            if waiting.is_empty() {
+                ahead.held.remove(host);
+                return true;
+            }
+            if !ahead.throttle.try_reserve(host) {
+                return true;
+            }
+            let Some(job) = waiting.pop_front() else {
+                return true;
+            };
+            ahead.holding -= 1;
+            if !self.queue(job).await {
+                return false;
+            }
+        }
+    }
+
+    /// Wait for a freed slot and queue what it lets go; false on a stop.
+    async fn wait_for_a_slot(&mut self) -> bool {
+        let Some(ahead) = &mut self.lookahead else {
+            return true;
+        };
+        let freed = tokio::select! {
+            biased;
+            _ = self.stop_reading.cancelled() => None,
+            freed = ahead.freed.recv() => freed,
+        };
+        match freed {
+            Some(host) => self.queue_held(&host).await,
+            None => false,
+        }
+    }
+
+    /// At the end: queue the held jobs as their hosts free slots, or after a
+    /// stop record them as not checked.
+    async fn release_held(&mut self) {
+        while self.lookahead.as_ref().is_some_and(|a| a.holding > 0) {
+            if !self.wait_for_a_slot().await {
+                break;
+            }
+        }
+        let Some(ahead) = self.lookahead.take() else {
+            return;
+        };
+        for job in ahead.held.into_values().flatten() {
+            let record = job.into_unchecked(self.stop.not_checked());
+            let _ = self.results.send(record).await;
+        }
+    }
+
+    /// Queue one job; false when the run is stopping. A job that cannot be
+    /// queued is recorded as not checked, so no line read is ever lost.
+    async fn queue(&mut self, job: Job) -> bool {
         let permit = tokio::select! {
             biased;
             _ = self.stop_reading.cancelled() => None,
@@ -181,8 +331,7 @@ mod tests {
         );
         let report = feed(
             vec![Input::Arg("https://arg.test/".into()), input],
-            Selection::default(),
-            Arc::default(),
+            Plan::default(),
             queue_tx,
             results_tx,
             Arc::default(),
@@ -216,8 +365,7 @@ mod tests {
         let input = lines_input(b"https://a.test/1\nhttps://a.test/2\nhttps://a.test/3\n");
         let feeder = tokio::spawn(feed(
             vec![input],
-            Selection::default(),
-            Arc::default(),
+            Plan::default(),
             queue_tx,
             results_tx,
             stop.clone(),

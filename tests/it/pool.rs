@@ -542,6 +542,131 @@ fn per_host_caps_each_host_while_other_hosts_proceed() {
     assert!(elapsed >= Duration::from_millis(1200), "{elapsed:?}");
 }
 
+/// In flight per host now, the most seen, and whether both hosts were at
+/// their limit at the same moment.
+#[derive(Default)]
+struct TwoHosts {
+    now: [usize; 2],
+    max: [usize; 2],
+    both_at_limit: bool,
+    served: usize,
+}
+
+/// A server on 127.0.0.(host + 1) that answers each request after `hold`,
+/// counting into `state`.
+fn counting_host(
+    host: usize,
+    limit: usize,
+    hold: Duration,
+    state: &std::sync::Arc<std::sync::Mutex<TwoHosts>>,
+) -> TestServer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let state = std::sync::Arc::clone(state);
+    TestServer::raw_on(&format!("127.0.0.{}", host + 1), move |mut socket| {
+        let state = std::sync::Arc::clone(&state);
+        async move {
+            let mut buf = vec![0u8; 4096];
+            // Keep-alive: one request after another on this connection.
+            while let Ok(n) = socket.read(&mut buf).await {
+                if n == 0 {
+                    return;
+                }
+                {
+                    let mut s = state.lock().unwrap();
+                    s.now[host] += 1;
+                    s.max[host] = s.max[host].max(s.now[host]);
+                    if s.now == [limit, limit] {
+                        s.both_at_limit = true;
+                    }
+                }
+                tokio::time::sleep(hold).await;
+                state.lock().unwrap().now[host] -= 1;
+                state.lock().unwrap().served += 1;
+                let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                if socket.write_all(ok.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        }
+    })
+}
+
+#[test]
+fn a_list_grouped_by_host_keeps_every_host_at_its_limit_at_once() {
+    let state = std::sync::Arc::default();
+    let hold = Duration::from_millis(100);
+    let (a, b) = (
+        counting_host(0, 2, hold, &state),
+        counting_host(1, 2, hold, &state),
+    );
+    // All of a, then all of b: without the look-ahead, every worker waits on
+    // a while b sits idle.
+    let mut lines: Vec<String> = (0..20).map(|i| a.url(&format!("/a{i}"))).collect();
+    lines.extend((0..20).map(|i| b.url(&format!("/b{i}"))));
+    let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
+    let out = run(&["-w", "16", "--per-host", "2", "-f", "jsonl", &path], None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let mut seen: Vec<u64> = out
+        .records()
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=40).collect::<Vec<u64>>(), "every line once");
+    let s = state.lock().unwrap();
+    assert_eq!(s.max, [2, 2], "--per-host is exact");
+    assert!(
+        s.both_at_limit,
+        "both hosts were at their limit at the same time"
+    );
+}
+
+#[test]
+fn held_lines_get_their_records_when_the_run_stops() {
+    let state = std::sync::Arc::default();
+    let hold = Duration::from_millis(300);
+    let (a, b) = (
+        counting_host(0, 1, hold, &state),
+        counting_host(1, 1, hold, &state),
+    );
+    let mut lines: Vec<String> = (0..50).map(|i| a.url(&format!("/a{i}"))).collect();
+    lines.extend((0..50).map(|i| b.url(&format!("/b{i}"))));
+    lines.push("not a url".into());
+    let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
+    let out = run(
+        &[
+            "-w",
+            "8",
+            "--per-host",
+            "1",
+            "--deadline",
+            "1s",
+            "-f",
+            "jsonl",
+            &path,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let records = out.records();
+    let mut seen: Vec<u64> = records
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=101).collect::<Vec<u64>>(),
+        "every line once, held ones too"
+    );
+    let interrupted = records
+        .iter()
+        .filter(|r| r["error_kind"] == "interrupted")
+        .count();
+    assert!(interrupted > 80, "{interrupted} interrupted");
+    assert!(state.lock().unwrap().max.iter().all(|&m| m <= 1));
+}
+
 #[test]
 fn per_host_holds_for_the_host_a_redirect_leads_to() {
     let (a, b) = (

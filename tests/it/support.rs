@@ -106,10 +106,19 @@ impl TestServer {
         F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        Self::raw_on("127.0.0.1", serve)
+    }
+
+    /// A raw TCP server on the loopback address `ip`.
+    pub fn raw_on<F, Fut>(ip: &str, serve: F) -> Self
+    where
+        F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         let runtime = Runtime::new().unwrap();
         let counters = Arc::new(Counters::default());
         let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .block_on(tokio::net::TcpListener::bind((ip, 0)))
             .unwrap();
         let addr = listener.local_addr().unwrap();
         let seen = Arc::clone(&counters);
