@@ -290,7 +290,7 @@ impl Pipeline {
             spec: config.spec.clone(),
             lookahead: throttle
                 .limits_hosts()
-                .then(|| (throttle, config.lookahead)),
+                .then_some((throttle, config.lookahead)),
         };
         let feeder = tokio::spawn(queue::feed(
             inputs,
