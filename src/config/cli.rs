@@ -730,7 +730,7 @@ mod tests {
         std::fs::write(
             &path,
             "[defaults]\nworkers = 8\ntimeout = \"5s\"\nretries = 2\n\
-             per_host = 4\nrate = 2.5\n\
+             per_host = 4\nrate = 2.5\nlookahead = 500\n\
              headers = { X-Team = \"web\" }\n\n[[check]]\nurl = \"https://a.test/health\"\n\
              expect_body = \"ok\"\n",
         )
@@ -739,6 +739,8 @@ mod tests {
         let c = config(&["-c", path]);
         assert_eq!((c.workers, c.retries), (8, 2));
         assert_eq!((c.per_host, c.rate), (Some(4), Some(2.5)));
+        assert_eq!(c.lookahead, 500);
+        assert_eq!(config(&["https://a.test/"]).lookahead, 10_000);
         assert_eq!(c.timeout, Duration::from_secs(5));
         assert!(c.inputs.is_empty(), "with --config, stdin is not read");
         assert_eq!(c.config_checks.len(), 1);
