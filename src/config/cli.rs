@@ -747,7 +747,7 @@ mod tests {
         let check = &c.config_checks[0];
         assert_eq!(
             (check.url.as_str(), check.line),
-            ("https://a.test/health", 10)
+            ("https://a.test/health", 11)
         );
         assert_eq!(check.spec.settings.expect_body.as_deref(), Some("ok"));
         assert_eq!(check.spec.headers["x-team"], "web");
