@@ -6,7 +6,7 @@
 //! when each handshake starts; and a key log that never keeps a secret but
 //! tells which TLS version a handshake agreed.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -35,7 +35,11 @@ pub(crate) fn client_config(config: &Config) -> anyhow::Result<ClientConfig> {
     let verifier: Arc<dyn ServerCertVerifier> = if config.insecure {
         Arc::new(AcceptAnyCertificate(Arc::clone(&provider)))
     } else {
-        Arc::new(trust_store(config, provider)?)
+        Arc::new(TrustStore {
+            extra: cacerts(config)?,
+            provider,
+            verifier: OnceLock::new(),
+        })
     };
     let builder = builder.with_custom_certificate_verifier(verifier);
     let mut tls = match &config.client_cert {
@@ -60,14 +64,11 @@ pub(crate) fn client_config(config: &Config) -> anyhow::Result<ClientConfig> {
     Ok(tls)
 }
 
-/// The platform's verifier, which also trusts the `--cacert` certificates.
-fn trust_store(
-    config: &Config,
-    provider: Arc<CryptoProvider>,
-) -> anyhow::Result<rustls_platform_verifier::Verifier> {
+/// The `--cacert` certificates, read now: a file that is not PEM is an error
+/// before any check.
+fn cacerts(config: &Config) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     let Some(cacert) = &config.cacert else {
-        return rustls_platform_verifier::Verifier::new(provider)
-            .context("cannot load the system's trusted certificates");
+        return Ok(Vec::new());
     };
     let path = cacert.path.display();
     let certs = CertificateDer::pem_slice_iter(&cacert.pem)
@@ -76,8 +77,81 @@ fn trust_store(
     if certs.is_empty() {
         anyhow::bail!("--cacert file {path} has no PEM certificates");
     }
-    rustls_platform_verifier::Verifier::new_with_extra_roots(certs, provider)
-        .with_context(|| format!("--cacert file {path}: cannot use its certificates"))
+    Ok(certs)
+}
+
+/// The platform's verifier, which also trusts the `--cacert` certificates,
+/// made at the first https handshake: reading the system's certificates
+/// takes some 4 ms, which a list of http URLs need not spend.
+#[derive(Debug)]
+struct TrustStore {
+    extra: Vec<CertificateDer<'static>>,
+    provider: Arc<CryptoProvider>,
+    verifier: OnceLock<Result<rustls_platform_verifier::Verifier, rustls::Error>>,
+}
+
+impl TrustStore {
+    fn verifier(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
+        self.verifier
+            .get_or_init(|| {
+                rustls_platform_verifier::Verifier::new_with_extra_roots(
+                    self.extra.iter().cloned(),
+                    Arc::clone(&self.provider),
+                )
+                .map_err(|e| {
+                    rustls::Error::General(format!(
+                        "cannot load the trusted certificates: {e}; give them with --cacert"
+                    ))
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl ServerCertVerifier for TrustStore {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.verifier()?.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verifier()?.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.verifier()?.verify_tls13_signature(message, cert, dss)
+    }
+
+    /// Asked as the ClientHello is built: the provider's algorithms, which
+    /// are the platform verifier's too, without loading any certificate.
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
 }
 
 /// `--insecure`: any certificate is accepted. The handshake's signatures

@@ -37,8 +37,9 @@ pub(crate) struct Stats {
     phases_us: [Histogram<u64>; 5],
     recap: Vec<CheckResult>,
     recap_limit: usize,
-    /// Per host: checks that passed, and checks that timed out before any
-    /// response; for the `--per-host` hint.
+    /// Per host that had a check time out before any response: those, and
+    /// the checks that passed after the first of them; for the `--per-host`
+    /// hint.
     hosts: HashMap<String, HostCounts>,
 }
 
@@ -160,12 +161,17 @@ impl Stats {
                 .failure
                 .as_ref()
                 .is_some_and(|f| f.kind == FailureKind::Timeout);
-        if !result.ok() && !timed_out {
+        // Passes count only on hosts that have timed out: with no timeout
+        // at all (the usual run) this costs nothing per result.
+        if !timed_out && (!result.ok() || self.hosts.is_empty()) {
             return;
         }
         let Some(host) = authority(&result.url) else {
             return;
         };
+        if !timed_out && !self.hosts.contains_key(host) {
+            return;
+        }
         if !self.hosts.contains_key(host) && self.hosts.len() >= HOSTS_COUNTED {
             return;
         }

@@ -275,7 +275,7 @@ mod tests {
         assert_eq!(
             hints,
             [
-                "  hint: 5 checks to 127.0.0.1:8000 timed out before any response while 5 passed: \
+                "  hint: 5 checks to 127.0.0.1:8000 timed out before any response while 4 passed: \
               it may take fewer connections at once than were opened; try --per-host 4 (or \
               fewer --workers)"
             ]

@@ -21,7 +21,9 @@ use crate::input::Job;
 use crate::results::{CheckResult, Failure, FailureKind, Origin};
 use crate::stop::Stop;
 
-/// What a worker holds right now.
+/// What a worker holds right now. One per worker, so its size does not
+/// matter; boxing the result would cost an allocation per check.
+#[allow(clippy::large_enum_variant)]
 enum Slot {
     Idle,
     Checking {
@@ -31,7 +33,7 @@ enum Slot {
         started: Instant,
     },
     /// Finished, waiting for room in the results channel.
-    Done(Box<CheckResult>),
+    Done(CheckResult),
 }
 
 struct Shared<C> {
@@ -141,7 +143,7 @@ impl<C: Check> Pool<C> {
         for slot in held {
             match slot {
                 Slot::Idle => {}
-                Slot::Done(result) => records.push(*result),
+                Slot::Done(result) => records.push(result),
                 Slot::Checking {
                     url,
                     origin,
@@ -192,14 +194,14 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
             },
         );
         let result = shared.checker.check(&job).await;
-        shared.set_slot(id, Slot::Done(Box::new(result)));
+        shared.set_slot(id, Slot::Done(result));
         // Reserve first, then take the result and send it without an await in
         // between: an abort can never drop a finished result.
         let Ok(permit) = shared.results.reserve().await else {
             break;
         };
         if let Slot::Done(result) = shared.set_slot(id, Slot::Idle) {
-            permit.send(*result);
+            permit.send(result);
         }
     }
 }

@@ -7,20 +7,26 @@ use crate::results::CheckResult;
 
 pub(crate) struct Jsonl<W> {
     out: W,
+    /// The line being written, kept between records: no allocation each.
+    line: Vec<u8>,
 }
 
 impl<W: Write> Jsonl<W> {
     pub(crate) fn new(out: W) -> Self {
-        Jsonl { out }
+        Jsonl {
+            out,
+            line: Vec::with_capacity(1024),
+        }
     }
 }
 
 impl<W: Write + Send> Reporter for Jsonl<W> {
     fn report(&mut self, result: &CheckResult) -> io::Result<()> {
         // One write per line, so a reader never sees half a record.
-        let mut line = serde_json::to_vec(&result.record()).map_err(io::Error::other)?;
-        line.push(b'\n');
-        self.out.write_all(&line)
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &result.record()).map_err(io::Error::other)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
     }
 
     fn flush(&mut self) -> io::Result<()> {
