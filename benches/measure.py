@@ -79,7 +79,13 @@ SIZES = {
     "SWEEP_SLOW_MIN": knob("SWEEP_SLOW_MIN", 100, 25),
     # wrk duration, seconds.
     "WRK_SECONDS": knob("WRK_SECONDS", 5, 1),
+    # 6. grouped by host: 50 ms URLs over 8 hosts, --per-host limits.
+    "GROUP_URLS": knob("GROUP_URLS", 1600, 400),
+    "GROUP_PER_HOST": knob("GROUP_PER_HOST", 4, 4),
+    "GROUP_WORKERS": knob("GROUP_WORKERS", 64, 64),
 }
+# Which scenarios run (comma-separated names), e.g. SCENARIOS=grouped.
+SCENARIOS = [s for s in os.environ.get("SCENARIOS", "").split(",") if s]
 SLOW_S = 0.05  # what nginx's /slow/ location sleeps
 TIMEOUT_S = 10  # per-request timeout, urlcheck's default, given to lychee too
 RUN_LIMIT_S = 900  # any single run taking longer than this is a hang
@@ -128,6 +134,21 @@ def url_list(kind: str, n: int) -> Path:
             f.writelines(f"http://{HOSTS[k % 8]}:{PORT}/{kind}/{k}\n" for k in range(n))
         tmp.rename(path)
     return path
+
+
+def grouped_lists(n: int) -> tuple[Path, Path]:
+    """n unique 50 ms URLs over the 8 hosts: all of the first host, then
+    all of the second, ...; and the same lines shuffled (fixed seed)."""
+    LISTS.mkdir(parents=True, exist_ok=True)
+    grouped, shuffled = LISTS / f"grouped-{n}.txt", LISTS / f"shuffled-{n}.txt"
+    per_host = n // len(HOSTS)
+    lines = [f"http://{h}:{PORT}/slow/{i}-{k}\n" for i, h in enumerate(HOSTS)
+             for k in range(per_host)]
+    grouped.write_text("".join(lines))
+    import random
+    random.Random(14).shuffle(lines)
+    shuffled.write_text("".join(lines))
+    return grouped, shuffled
 
 
 # --- one run -------------------------------------------------------------------------
@@ -242,6 +263,20 @@ class Contender:
 def urlcheck(listfile: Path, n: int, workers: int, name="urlcheck") -> Contender:
     cmd = [URLCHECK, "-q", "-f", "jsonl", "-w", str(workers), str(listfile)]
     return Contender(name, cmd, None, n, check_urlcheck)
+
+
+def urlcheck_per_host(listfile: Path, n: int, workers: int, per_host: int,
+                     name: str) -> Contender:
+    cmd = [URLCHECK, "-q", "-f", "jsonl", "-w", str(workers), "--per-host", str(per_host),
+           str(listfile)]
+    return Contender(name, cmd, None, n, check_urlcheck)
+
+
+def lychee_per_host(listfile: Path, n: int, workers: int, per_host: int,
+                    name: str) -> Contender:
+    cmd = [LYCHEE, *LYCHEE_FLAGS, "--max-concurrency", str(workers),
+           "--host-concurrency", str(per_host), str(listfile)]
+    return Contender(name, cmd, None, n, check_lychee)
 
 
 def curl_xargs(listfile: Path, n: int, workers: int) -> Contender:
@@ -556,6 +591,43 @@ def sweep(raw: dict, rows: list[Row]) -> None:
 # --- report --------------------------------------------------------------------------
 
 
+def grouped(raw: dict, rows: list[Row]) -> None:
+    """6. A list grouped by host (sitemaps, sorted crawls) against the same
+    list shuffled, under a per-host limit: ideal n × 50 ms / (8 × per-host)."""
+    n, ph, w = SIZES["GROUP_URLS"], SIZES["GROUP_PER_HOST"], SIZES["GROUP_WORKERS"]
+    lst_grouped, lst_shuffled = grouped_lists(n)
+    ideal = n * SLOW_S / (len(HOSTS) * ph)
+    scen = (f"6. grouped by host: {n:,} URLs × 50 ms over 8 hosts, per-host {ph}, "
+            f"{w} workers (ideal {ideal:.2f} s)")
+    res = interleaved("grouped", [
+        urlcheck_per_host(lst_grouped, n, w, ph, "urlcheck, grouped"),
+        urlcheck_per_host(lst_shuffled, n, w, ph, "urlcheck, shuffled"),
+        lychee_per_host(lst_grouped, n, w, ph, "lychee, grouped"),
+        lychee_per_host(lst_shuffled, n, w, ph, "lychee, shuffled"),
+    ])
+    raw["grouped"] = out = {"urls": n, "per_host": ph, "workers": w, "ideal_s": ideal,
+                            "contenders": {}}
+    walls: dict[str, float] = {}
+    for name, samples in res.items():
+        if isinstance(samples, str):
+            out["contenders"][name] = {"invalid": samples}
+            rows.append((scen, name, "wall time", "invalid", samples))
+            continue
+        wall = median(samples, lambda s: s.wall)
+        walls[name] = wall
+        out["contenders"][name] = {"wall_s": [s.wall for s in samples], "median_wall_s": wall,
+                                   "cpu_s": [s.cpu for s in samples]}
+        rows.append((scen, name, "wall time (× ideal)", f"{wall:.3f} s ({wall / ideal:.2f}×)",
+                     ""))
+    for tool in ("urlcheck", "lychee"):
+        g, s = walls.get(f"{tool}, grouped"), walls.get(f"{tool}, shuffled")
+        if g and s:
+            verdict = ("target ≤ 1.05: " + met(g / s <= 1.05, f"{g / s:.2f}")
+                       if tool == "urlcheck" else "")
+            out[f"{tool}_ratio"] = g / s
+            rows.append((scen, tool, "grouped ÷ shuffled", f"{g / s:.2f}", verdict))
+
+
 def version(cmd: list[str], words: int = 2) -> str:
     """The first `words` words of the tool's version line, e.g. "curl 7.88.1"."""
     try:
@@ -661,14 +733,18 @@ def main() -> None:
         "lychee_flags": LYCHEE_FLAGS + ["--max-concurrency", "W", "--host-concurrency", "W"],
     }
     rows: list[Row] = []
-    for scenario in (latency_bound, throughput_bound, memory, single_url, sweep):
-        scenario(raw, rows)
+    scenarios = {"latency": latency_bound, "throughput": throughput_bound, "memory": memory,
+                 "single": single_url, "sweep": sweep, "grouped": grouped}
+    for name, scenario in scenarios.items():
+        if not SCENARIOS or name in SCENARIOS:
+            scenario(raw, rows)
     raw["minutes"] = round((time.time() - started) / 60, 2)
     md = report(raw, rows, started)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.md").write_text(md)
     (OUT / "results.json").write_text(json.dumps(raw, indent=1) + "\n")
-    chart.render(raw["sweep"]["points"], raw["machine"]["nproc"], OUT / "sweep.svg")
+    if "sweep" in raw:
+        chart.render(raw["sweep"]["points"], raw["machine"]["nproc"], OUT / "sweep.svg")
     log(f"wrote {OUT}/results.md, results.json, sweep.svg in {raw['minutes']} min")
     sys.stdout.write(md)
     if "| invalid |" in md:

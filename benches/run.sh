@@ -18,6 +18,8 @@
 #   3. memory: urlcheck peak RSS at 10,000 vs 1,000,000 URLs
 #   4. single URL: process wall time of one check
 #   5. workers sweep 1..1024 for urlcheck, drawn in benches/sweep.svg
+#   6. grouped by host: 1,600 URLs x 50 ms over 8 hosts, --per-host 4, the
+#      list grouped by host vs shuffled, urlcheck and lychee
 #
 # Output: one Markdown table on stdout, also in benches/results.md; raw numbers
 # in benches/results.json; the chart in benches/sweep.svg. Progress goes to
@@ -26,10 +28,13 @@
 # Environment knobs (all optional):
 #   RUNS=N    runs of each measurement; medians are quoted (default 5, QUICK 2)
 #   QUICK=1   small sizes, to test the script itself
+#   SCENARIOS=grouped,single   only these scenarios (latency, throughput,
+#             memory, single, sweep, grouped); BENCH_OUT=DIR then keeps the
+#             published results apart
 #   Sizes, see the top of benches/measure.py: LAT_URLS, LAT_WORKERS,
 #   TPUT_URLS, TPUT_WORKERS, CURL_TPUT_URLS, MEM_SMALL, MEM_LARGE, MEM_WORKERS,
 #   SINGLE_RUNS, SWEEP_WORKERS, SWEEP_INSTANT_URLS, SWEEP_SLOW_PER_WORKER,
-#   WRK_SECONDS.
+#   WRK_SECONDS, GROUP_URLS, GROUP_PER_HOST, GROUP_WORKERS.
 #   BENCH_OUT=DIR  write results.md, results.json and sweep.svg there instead
 #
 # Root is needed only to install missing apt packages. Not run by CI: the
