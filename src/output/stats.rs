@@ -26,6 +26,8 @@ pub(crate) struct Stats {
     /// passes of URLs that failed there (fixed).
     pub(crate) known_failed: u64,
     pub(crate) fixed: u64,
+    /// New failures that are lines a stop left unchecked.
+    pub(crate) not_started: u64,
     /// Whether a baseline judged the results.
     pub(crate) has_baseline: bool,
     known_recap: Vec<CheckResult>,
@@ -73,6 +75,7 @@ impl Stats {
             flaky: 0,
             known_failed: 0,
             fixed: 0,
+            not_started: 0,
             has_baseline: false,
             known_recap: Vec::new(),
             fixed_urls: Vec::new(),
@@ -111,7 +114,12 @@ impl Stats {
                 } else {
                     &mut self.recap
                 };
-                if recap.len() < self.recap_limit {
+                // Lines a stop left unchecked are counted, not recapped.
+                if result.never_started() {
+                    if !known {
+                        self.not_started += 1;
+                    }
+                } else if recap.len() < self.recap_limit {
                     recap.push(result.clone());
                 }
             }

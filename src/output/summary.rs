@@ -74,7 +74,9 @@ pub(crate) fn write_summary<W: Write>(
         write_more(out, stats.fixed, stats.fixed_urls().len())?;
     }
     let new_failed = stats.new_failed();
-    if new_failed > 0 && (stats.total >= RECAP_MIN_RESULTS || stats.has_baseline) {
+    // Lines never checked after a stop are counted below, not listed.
+    let listed = new_failed - stats.not_started;
+    if listed > 0 && (stats.total >= RECAP_MIN_RESULTS || stats.has_baseline) {
         let title = if stats.has_baseline {
             "New failures:"
         } else {
@@ -84,7 +86,7 @@ pub(crate) fn write_summary<W: Write>(
         for result in stats.recap() {
             write_recap_line(out, result, &dim)?;
         }
-        write_more(out, new_failed, stats.recap().len())?;
+        write_more(out, listed, stats.recap().len())?;
     }
 
     let rate = stats.total as f64 / facts.wall.as_secs_f64().max(1e-3);
@@ -173,7 +175,7 @@ pub(crate) fn write_summary<W: Write>(
 
 /// `… and N more` when a list showed `shown` of `total`.
 fn write_more<W: Write>(out: &mut W, total: u64, shown: usize) -> io::Result<()> {
-    let more = total - shown as u64;
+    let more = total.saturating_sub(shown as u64);
     if more > 0 {
         writeln!(
             out,
@@ -337,6 +339,10 @@ mod tests {
     fn a_stop_says_what_was_left_and_where_reading_stopped() {
         let mut stats = Stats::default();
         stats.add(&result(true, 5, 1));
+        // Enough results for a recap, which must not list lines never checked.
+        for i in 0..20 {
+            stats.add(&result(true, 5, 100 + i));
+        }
         stats.add(&CheckResult::unchecked(
             "https://a.test/2".into(),
             Origin {
@@ -365,6 +371,7 @@ mod tests {
             ),
             "{text}"
         );
+        assert!(!text.contains("Failures:"), "{text}");
         let done_reading = RunFacts {
             stopped_by: Some("SIGTERM".into()),
             ..facts()
