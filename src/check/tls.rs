@@ -99,8 +99,13 @@ impl TrustStore {
                     Arc::clone(&self.provider),
                 )
                 .map_err(|e| {
+                    let hint = if self.extra.is_empty() {
+                        "; give the CA certificates to trust with --cacert"
+                    } else {
+                        ""
+                    };
                     rustls::Error::General(format!(
-                        "cannot load the trusted certificates: {e}; give them with --cacert"
+                        "cannot load the system's trusted certificates: {e}{hint}"
                     ))
                 })
             })

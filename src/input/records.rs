@@ -166,7 +166,9 @@ pub(crate) fn open(from: &RecordsFrom, flag: &str) -> anyhow::Result<Records> {
         name: from.name(),
         reader: BufReader::with_capacity(64 * 1024, reader),
         number: 0,
-        text: String::new(),
+        bytes: Vec::new(),
+        offset: 0,
+        next_offset: 0,
     })
 }
 
@@ -175,7 +177,10 @@ pub(crate) struct Records {
     name: String,
     reader: BufReader<Box<dyn Read + Send>>,
     number: u64,
-    text: String,
+    bytes: Vec<u8>,
+    /// Where the line last read starts, in bytes from the start.
+    offset: u64,
+    next_offset: u64,
 }
 
 /// One line of a records file.
@@ -183,9 +188,7 @@ pub(crate) enum RecordLine {
     Record(Box<RecordIn>),
     /// The last line, with no newline after it and not a whole record: what
     /// a run killed mid-write leaves (`--resume` checks it again).
-    Incomplete {
-        bytes: u64,
-    },
+    Incomplete,
 }
 
 impl Records {
@@ -197,23 +200,30 @@ impl Records {
     /// not urlcheck's. Blank lines are skipped.
     pub(crate) fn next_record(&mut self) -> anyhow::Result<Option<RecordLine>> {
         loop {
-            self.text.clear();
+            self.bytes.clear();
             let read = self
                 .reader
-                .read_line(&mut self.text)
+                .read_until(b'\n', &mut self.bytes)
                 .with_context(|| format!("cannot read {}", self.name))?;
             if read == 0 {
                 return Ok(None);
             }
             self.number += 1;
-            let whole = self.text.ends_with('\n');
-            let line = self.text.trim();
+            self.offset = self.next_offset;
+            self.next_offset += read as u64;
+            let whole = self.bytes.ends_with(b"\n");
+            // A write cut short may end inside a character: not UTF-8.
+            let line = String::from_utf8_lossy(&self.bytes);
+            let line = line.trim();
             if line.is_empty() {
                 continue;
             }
             return match serde_json::from_str::<RecordIn>(line) {
                 Ok(record) => Ok(Some(RecordLine::Record(Box::new(record)))),
-                Err(_) if !whole => Ok(Some(RecordLine::Incomplete { bytes: read as u64 })),
+                // Only what starts like a record is one cut short.
+                Err(_) if !whole && line.starts_with("{\"url\":") => {
+                    Ok(Some(RecordLine::Incomplete))
+                }
                 Err(e) => Err(anyhow::anyhow!(
                     "{}:{}: not a urlcheck JSON Lines record ({e}); give files that \
                      `urlcheck -f jsonl` wrote",
@@ -227,6 +237,11 @@ impl Records {
     /// The line number of the last record read.
     pub(crate) fn line_number(&self) -> u64 {
         self.number
+    }
+
+    /// Where the line last read starts, in bytes.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
     }
 }
 
@@ -280,7 +295,7 @@ mod tests {
         ));
         assert!(matches!(
             records.next_record(),
-            Ok(Some(RecordLine::Incomplete { bytes: 40 }))
+            Ok(Some(RecordLine::Incomplete))
         ));
         assert!(matches!(records.next_record(), Ok(None)));
     }

@@ -6,10 +6,15 @@
 //!
 //! A line is matched by its source, line number and URL. Per source, a
 //! fingerprint of the URL is kept for each line number (4 bytes a line, so
-//! 10 million lines take 40 MB); arguments, which have no line, by URL. An
-//! incomplete last line (a record cut by the kill) is dropped from FILE, so
-//! that what is appended next starts on a line of its own; its URL is
-//! checked again.
+//! 10 million lines take 40 MB, in blocks of 4,096 lines); arguments, which
+//! have no line, by URL.
+//!
+//! FILE is cut before it is appended to, at the first of: an incomplete
+//! last line (a record cut by the kill), so that what is appended next
+//! starts on a line of its own; and the first `interrupted` record (a run
+//! stopped by a signal or `--deadline` records the lines it never checked,
+//! at its end), so that those lines are checked now and each line keeps
+//! one record. What is cut is checked again.
 
 use std::collections::HashMap;
 use std::fs::OpenOptions;
@@ -21,24 +26,39 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::Job;
 use super::records::{self, RecordLine};
 use crate::config::RecordsFrom;
-use crate::results::Source;
+use crate::results::{FailureKind, Source};
 
-/// The highest line number a record may claim.
-const MAX_LINE: u64 = u32::MAX as u64;
+/// Lines per block of fingerprints.
+const BLOCK: u64 = 4096;
 
 /// What FILE says is done.
 #[derive(Debug, Default)]
 pub(crate) struct Done {
     file: String,
-    /// Per source name: the URL fingerprint of each line done (index: line
-    /// number - 1; 0: not done).
-    lines: HashMap<String, Vec<u32>>,
+    /// Per source name, per block of 4,096 lines: the URL fingerprint of
+    /// each line done (0: not done).
+    lines: HashMap<String, HashMap<u64, Box<[u32]>>>,
     /// Arguments done, by URL, with how many times.
     args: HashMap<String, u32>,
     /// Records read.
     pub(crate) records: u64,
-    /// Bytes of an incomplete last line dropped from FILE.
-    pub(crate) dropped: Option<u64>,
+    /// Where FILE is to be cut, and why: what comes after is checked again.
+    pub(crate) cut: Option<Cut>,
+}
+
+/// Where to cut the resumed file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cut {
+    pub(crate) at: u64,
+    pub(crate) why: CutWhy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CutWhy {
+    /// A last line cut short.
+    Incomplete,
+    /// The lines a stopped run never checked, and what followed them.
+    Interrupted,
 }
 
 /// Never 0, which marks a line not done.
@@ -57,30 +77,71 @@ impl Done {
         while let Some(line) = records.next_record()? {
             let record = match line {
                 RecordLine::Record(record) => record,
-                RecordLine::Incomplete { bytes } => {
-                    drop_last_line(path, bytes)?;
-                    done.dropped = Some(bytes);
+                RecordLine::Incomplete => {
+                    done.cut = Some(Cut {
+                        at: records.offset(),
+                        why: CutWhy::Incomplete,
+                    });
                     break;
                 }
             };
+            if record.kind() == Some(FailureKind::Interrupted.as_str()) {
+                done.cut = Some(Cut {
+                    at: records.offset(),
+                    why: CutWhy::Interrupted,
+                });
+                break;
+            }
             done.records += 1;
-            let place = || format!("{}:{}", records.name(), records.line_number());
             match record.line {
                 None => *done.args.entry(record.url).or_default() += 1,
-                Some(line) if line == 0 || line > MAX_LINE => {
-                    bail!("{}: line {line} is not a line number", place());
-                }
+                Some(0) => bail!(
+                    "{}:{}: line 0 is not a line number",
+                    records.name(),
+                    records.line_number()
+                ),
                 Some(line) => {
-                    let lines = done.lines.entry(record.source).or_default();
-                    let index = usize::try_from(line - 1).unwrap_or(usize::MAX);
-                    if lines.len() <= index {
-                        lines.resize(index + 1, 0);
-                    }
-                    lines[index] = fingerprint(&record.url);
+                    let (block, slot) = ((line - 1) / BLOCK, (line - 1) % BLOCK);
+                    let block = done
+                        .lines
+                        .entry(record.source)
+                        .or_default()
+                        .entry(block)
+                        .or_insert_with(|| vec![0; BLOCK as usize].into_boxed_slice());
+                    block[slot as usize] = fingerprint(&record.url);
                 }
             }
         }
         Ok(done)
+    }
+
+    /// Cut FILE where `load` found it must be (a no-op if nowhere); say so.
+    pub(crate) fn cut_file(&self, path: &Path) -> anyhow::Result<()> {
+        let Some(cut) = self.cut else {
+            return Ok(());
+        };
+        let what = || {
+            format!(
+                "cannot cut --resume file {} to append to it",
+                path.display()
+            )
+        };
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(what)?;
+        let len = file.metadata().with_context(what)?.len();
+        file.set_len(cut.at.min(len)).with_context(what)?;
+        let dropped = len.saturating_sub(cut.at);
+        let why = match cut.why {
+            CutWhy::Incomplete => "its incomplete last line",
+            CutWhy::Interrupted => "the records of lines a stopped run never checked, and on",
+        };
+        crate::diag::note(format_args!(
+            "--resume: dropped {why} ({dropped} bytes) from {}; those lines are checked again",
+            path.display()
+        ));
+        Ok(())
     }
 
     /// An error if FILE has records of sources that are not among `sources`
@@ -123,40 +184,25 @@ impl Done {
             Source::Stdin => "-",
             other => other.name(),
         };
-        let Some(lines) = self.lines.get(source) else {
+        let Some(blocks) = self.lines.get(source) else {
             return Ok(false);
         };
-        let index = usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX);
-        match lines.get(index).copied() {
+        let (block, slot) = (
+            line.saturating_sub(1) / BLOCK,
+            line.saturating_sub(1) % BLOCK,
+        );
+        let print = blocks.get(&block).map(|b| b[slot as usize]);
+        match print {
             None | Some(0) => Ok(false),
             Some(print) if print == fingerprint(&job.url) => Ok(true),
             Some(_) => Err(format!(
-                "--resume file {} has a record for {}:{line} with another URL than {}: \
+                "--resume file {} has a record for {} with another URL than {}: \
                  the input changed since, or the file is from other inputs; give the \
                  inputs it came from, or start a new output file",
-                self.file,
-                job.origin.source.name(),
-                job.url
+                self.file, job.origin, job.url
             )),
         }
     }
-}
-
-/// Drop the last `bytes` of FILE: an incomplete record.
-fn drop_last_line(path: &Path, bytes: u64) -> anyhow::Result<()> {
-    let what = || {
-        format!(
-            "cannot drop the incomplete last line of --resume file {}",
-            path.display()
-        )
-    };
-    let file = OpenOptions::new()
-        .write(true)
-        .open(path)
-        .with_context(what)?;
-    let len = file.metadata().with_context(what)?.len();
-    file.set_len(len.saturating_sub(bytes)).with_context(what)?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -229,7 +275,11 @@ mod tests {
         let cut = &record("https://b.test/", "u.txt", Some(2))[..30];
         std::fs::write(&path, format!("{whole}\n{cut}")).unwrap();
         let mut done = Done::load(&path).unwrap();
-        assert_eq!(done.dropped, Some(30));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap().len(),
+            whole.len() + 31
+        );
+        done.cut_file(&path).unwrap();
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             format!("{whole}\n")
@@ -237,6 +287,60 @@ mod tests {
         assert_eq!(
             done.take(&job("https://b.test/", "u.txt", Some(2))),
             Ok(false)
+        );
+        // A text file that is not records is never cut.
+        std::fs::write(&path, "https://a.test/").unwrap();
+        assert!(Done::load(&path).is_err());
+    }
+
+    #[test]
+    fn lines_a_stopped_run_never_checked_are_cut_and_checked_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let first = record("https://a.test/", "u.txt", Some(1));
+        let mut stopped = crate::testing::failed();
+        stopped.url = "https://b.test/".into();
+        stopped.origin = job("https://b.test/", "u.txt", Some(2)).origin;
+        stopped.failure = Some(crate::results::Failure::new(
+            FailureKind::Interrupted,
+            "not checked: stopped",
+        ));
+        let stopped = serde_json::to_string(&stopped.record()).unwrap();
+        let after = record("https://c.test/", "u.txt", Some(3));
+        std::fs::write(&path, format!("{first}\n{stopped}\n{after}\n")).unwrap();
+        let mut done = Done::load(&path).unwrap();
+        done.cut_file(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{first}\n")
+        );
+        assert_eq!(
+            done.take(&job("https://a.test/", "u.txt", Some(1))),
+            Ok(true)
+        );
+        assert_eq!(
+            done.take(&job("https://b.test/", "u.txt", Some(2))),
+            Ok(false)
+        );
+        assert_eq!(
+            done.take(&job("https://c.test/", "u.txt", Some(3))),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn a_huge_line_number_costs_one_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        std::fs::write(
+            &path,
+            record("https://a.test/", "u.txt", Some(u64::MAX)) + "\n",
+        )
+        .unwrap();
+        let mut done = Done::load(&path).unwrap();
+        assert_eq!(
+            done.take(&job("https://a.test/", "u.txt", Some(u64::MAX))),
+            Ok(true)
         );
     }
 }

@@ -35,6 +35,8 @@ pub(crate) struct RunFacts {
     /// URL lines not checked by this run: other shards', or done in the
     /// `--resume` file.
     pub(crate) skipped: u64,
+    /// `--per-host`, for the hint about overloaded hosts.
+    pub(crate) per_host: Option<usize>,
 }
 
 /// Write the summary.
@@ -133,12 +135,16 @@ pub(crate) fn write_summary<W: Write>(
             writeln!(out, "  {}", dim.apply_to(line))?;
         }
     }
+    let remedy = match facts.per_host {
+        Some(n) if n > 1 => format!("try a --per-host below {n}"),
+        Some(_) => "it may be down under load; try a longer --timeout".to_string(),
+        None => "try --per-host 4 (or fewer --workers)".to_string(),
+    };
     for (host, timed_out, passed) in stats.overloaded_hosts(3) {
         writeln!(
             out,
             "  hint: {timed_out} checks to {} timed out before any response while {passed} \
-             passed: it may take fewer connections at once than were opened; \
-             try --per-host 4 (or fewer --workers)",
+             passed: it may take fewer connections at once than were opened; {remedy}",
             escape_control(host)
         )?;
     }
@@ -246,6 +252,7 @@ mod tests {
             phases: false,
             shard: None,
             skipped: 0,
+            per_host: None,
         }
     }
 

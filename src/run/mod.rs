@@ -115,14 +115,9 @@ fn selection(config: &Config) -> anyhow::Result<Selection> {
                 })
                 .collect();
             sources.extend(config.config_checks.iter().map(|c| c.file.to_string()));
+            // Only a file of these inputs is cut.
             done.check_sources(sources.iter().map(String::as_str))?;
-            if let Some(bytes) = done.dropped {
-                diag::note(format_args!(
-                    "--resume: dropped the incomplete last line ({bytes} bytes) of {}; its \
-                     URL is checked again",
-                    path.display()
-                ));
-            }
+            done.cut_file(path)?;
             Some(done)
         }
     };
@@ -385,6 +380,9 @@ fn conclude(
             return Err(anyhow::Error::new(e).context("cannot write results to stdout"));
         }
         if printed.stats.total == 0 && feed.skipped == 0 {
+            if !config.replay.is_empty() {
+                bail!("no records to replay: the --replay input is empty");
+            }
             bail!("no URLs to check: the input has no URL lines (blank and # lines are skipped)");
         }
     }
@@ -404,6 +402,7 @@ fn conclude(
             phases: config.verbose,
             shard: config.shard,
             skipped: feed.skipped,
+            per_host: config.per_host,
         };
         let _ = write_summary(
             &mut io::stderr().lock(),

@@ -91,10 +91,31 @@ pub(crate) async fn feed(
             }
             Input::Check(check) => feeder.offer(Job::from_check(check), &mut selection).await,
             Input::Lines { source, mut reader } => loop {
-                let line = tokio::select! {
-                    biased;
-                    _ = feeder.stop_reading.cancelled() => break false,
-                    line = reader.next_line() => line,
+                // While the next line is slow to come (a pipe), slots that
+                // free up still let held jobs go.
+                let line = {
+                    let next = reader.next_line();
+                    tokio::pin!(next);
+                    loop {
+                        let event = tokio::select! {
+                            biased;
+                            _ = feeder.stop_reading.cancelled() => Event::Stop,
+                            line = &mut next => Event::Line(line),
+                            Some(host) = freed(&mut feeder.lookahead) => Event::Freed(host),
+                        };
+                        match event {
+                            Event::Line(line) => break Some(line),
+                            Event::Stop => break None,
+                            Event::Freed(host) => {
+                                if !feeder.queue_held(&host).await {
+                                    break None;
+                                }
+                            }
+                        }
+                    }
+                };
+                let Some(line) = line else {
+                    break false;
                 };
                 match line {
                     Ok(Some(raw)) => {
@@ -138,6 +159,22 @@ pub(crate) async fn feed(
     }
     feeder.release_held().await;
     feeder.report
+}
+
+/// What the feeder waits for while reading.
+enum Event<L> {
+    Line(L),
+    Stop,
+    /// A slot of this host was freed.
+    Freed(String),
+}
+
+/// The next host whose slot was freed; never, without a look-ahead.
+async fn freed(lookahead: &mut Option<Lookahead>) -> Option<String> {
+    match lookahead {
+        Some(ahead) => ahead.freed.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The jobs held back until their host has a free slot.
@@ -192,6 +229,12 @@ impl Feeder {
             return self.queue(job).await;
         };
         let host = host_key(url);
+        // Held first, behind its host's earlier lines: from here on a stop
+        // records it with the other held jobs.
+        if let Some(ahead) = &mut self.lookahead {
+            ahead.held.entry(host.clone()).or_default().push_back(job);
+            ahead.holding += 1;
+        }
         // Slots freed meanwhile go to the jobs that waited for them first.
         while let Some(freed) = self
             .lookahead
@@ -202,15 +245,9 @@ impl Feeder {
                 return false;
             }
         }
-        let Some(ahead) = &mut self.lookahead else {
+        if !self.queue_held(&host).await {
             return false;
-        };
-        let none_waiting = ahead.held.get(&host).is_none_or(VecDeque::is_empty);
-        if none_waiting && ahead.throttle.try_reserve(&host) {
-            return self.queue(job).await;
         }
-        ahead.held.entry(host).or_default().push_back(job);
-        ahead.holding += 1;
         // Full: wait until a slot frees and a held job goes.
         while self
             .lookahead

@@ -52,7 +52,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
             while let Some(line) = records.next_record()? {
                 let record = match line {
                     RecordLine::Record(record) => record,
-                    RecordLine::Incomplete { .. } => anyhow::bail!(
+                    RecordLine::Incomplete => anyhow::bail!(
                         "{}:{}: the last record is cut short (a run killed while writing?); \
                          remove that line, or finish the run with --resume",
                         records.name(),

@@ -668,6 +668,37 @@ fn held_lines_get_their_records_when_the_run_stops() {
 }
 
 #[test]
+fn a_held_line_goes_when_its_host_frees_a_slot_even_while_input_is_slow() {
+    use std::io::Write;
+    let state = std::sync::Arc::default();
+    let a = counting_host(0, 1, Duration::from_millis(100), &state);
+    let mut child = urlcheck()
+        .args(["-q", "-f", "jsonl", "--per-host", "1", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Two lines of one host, then a pipe that stays quiet: the second is
+    // held until the first is done, and must not wait for more input.
+    writeln!(stdin, "{}\n{}", a.url("/1"), a.url("/2")).unwrap();
+    stdin.flush().unwrap();
+    let started = Instant::now();
+    while state.lock().unwrap().served < 2 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        state.lock().unwrap().served,
+        2,
+        "the held line went while stdin was open"
+    );
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+}
+
+#[test]
 fn per_host_holds_for_the_host_a_redirect_leads_to() {
     let (a, b) = (
         TestServer::http_on("127.0.0.1"),
