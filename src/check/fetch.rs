@@ -117,7 +117,8 @@ impl Fetcher {
         mut permit: HostPermit<'_>,
     ) -> Result<Fetched, Classified> {
         let origin = trail.url.origin();
-        let mut visited = vec![trail.url.clone()];
+        // Made at the first redirect: most checks have none.
+        let mut visited: Vec<Url> = Vec::new();
         let mut body_resent = false;
         loop {
             let same_origin = trail.url.origin() == origin;
@@ -149,6 +150,9 @@ impl Fetcher {
             if let (true, Some(location)) = (status.is_redirection(), location)
                 && self.max_redirects > 0
             {
+                if visited.is_empty() {
+                    visited.push(trail.url.clone());
+                }
                 let next = self.next_hop(trail, location, &visited)?;
                 if self.throttle.changes_host(&trail.url, &next) {
                     drop(permit);
@@ -159,7 +163,12 @@ impl Fetcher {
                 trail.redirects += 1;
                 continue;
             }
-            let headers = response.headers().clone();
+            // Kept only for header expectations: a copy costs allocations.
+            let headers = if spec.settings.expect_header.is_empty() {
+                reqwest::header::HeaderMap::new()
+            } else {
+                response.headers().clone()
+            };
             let cert = leaf_certificate(&response);
             let body = if self.method == reqwest::Method::HEAD {
                 None

@@ -98,6 +98,17 @@ fn shards_together_give_every_line_once_whatever_the_order() {
     assert_eq!(seen, url_lines);
 }
 
+/// `urlcheck -f jsonl --resume OUT LIST >> OUT`, started.
+fn resumed(out: &str, list: &str, workers: &str) -> std::process::Child {
+    let file = OpenOptions::new().append(true).open(out).unwrap();
+    urlcheck()
+        .args(["-q", "-f", "jsonl", "-w", workers, "--resume", out, list])
+        .stdout(Stdio::from(file))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn a_run_killed_at_random_moments_resumes_to_one_record_per_line() {
     let server = TestServer::http();
@@ -115,13 +126,7 @@ fn a_run_killed_at_random_moments_resumes_to_one_record_per_line() {
         let out_path = out.to_str().unwrap();
         let mut kills = 0;
         loop {
-            let file = OpenOptions::new().append(true).open(&out).unwrap();
-            let mut child = urlcheck()
-                .args(["-q", "-f", "jsonl", "-w", "16", "--resume", out_path, &path])
-                .stdout(Stdio::from(file))
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
+            let mut child = resumed(out_path, &path, "16");
             let moment = Duration::from_millis(fastrand::u64(20..250));
             std::thread::sleep(moment);
             if child.try_wait().unwrap().is_some() || kills == 10 {
@@ -153,6 +158,55 @@ fn a_run_killed_at_random_moments_resumes_to_one_record_per_line() {
         );
         assert!(kills > 0, "trial {trial}: the run was never killed");
     }
+}
+
+#[test]
+fn a_run_stopped_by_sigterm_resumes_and_checks_what_it_never_checked() {
+    let server = TestServer::http();
+    let n = 300;
+    let lines: Vec<String> = (0..n)
+        .map(|i| server.url(&format!("/slow/{}?{i}", 20 + i % 30)))
+        .collect();
+    let (dir, path) = url_file(&(lines.join("\n") + "\n"));
+    let out = dir.path().join("out.jsonl");
+    std::fs::write(&out, "").unwrap();
+    let out_path = out.to_str().unwrap();
+    let mut stops = 0;
+    loop {
+        let mut child = resumed(out_path, &path, "8");
+        std::thread::sleep(Duration::from_millis(fastrand::u64(100..400)));
+        if child.try_wait().unwrap().is_some() || stops == 8 {
+            assert_eq!(child.wait().unwrap().code(), Some(0));
+            break;
+        }
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(child.wait().unwrap().code(), Some(143), "a stop by SIGTERM");
+        stops += 1;
+    }
+    let records: Vec<Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut seen: Vec<u64> = records
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(
+        seen,
+        (1..=n as u64).collect::<Vec<_>>(),
+        "after {stops} stops"
+    );
+    assert!(
+        records.iter().all(|r| r["ok"] == true),
+        "interrupted lines were checked again"
+    );
+    assert!(stops > 0);
 }
 
 #[test]
