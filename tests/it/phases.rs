@@ -56,8 +56,12 @@ fn a_late_first_byte_shows_in_ttfb_and_a_slow_body_in_transfer() {
     assert_eq!(record["remote_addr"], late.addr.to_string());
 
     let record = out.record(&slow_url);
-    assert!(ms(&record, "transfer_ms") >= HOLD_MS as f64, "{record}");
-    assert!(ms(&record, "ttfb_ms") < HOLD_MS as f64, "{record}");
+    // The server's pause starts when it has sent the headers, a little
+    // before the client has them: on a busy machine the client sees a bit
+    // less than the whole pause in the body.
+    let transfer = ms(&record, "transfer_ms");
+    assert!(transfer >= HOLD_MS as f64 * 2.0 / 3.0, "{record}");
+    assert!(ms(&record, "ttfb_ms") < transfer, "{record}");
     // Each phase is part of the whole.
     let parts = ["connect_ms", "ttfb_ms", "transfer_ms"]
         .iter()
@@ -108,7 +112,9 @@ fn a_listener_with_a_full_backlog_shows_in_connect() {
     let addr = listener.local_addr().unwrap();
     let _queued = std::net::TcpStream::connect(addr).unwrap();
     runtime.spawn(async move {
-        tokio::time::sleep(Duration::from_millis(HOLD_MS)).await;
+        // Long enough that the client's first SYN surely came and was
+        // dropped; its retransmission, about a second after, gets in.
+        tokio::time::sleep(Duration::from_millis(HOLD_MS * 2)).await;
         while let Ok((mut socket, _)) = listener.accept().await {
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];

@@ -184,7 +184,12 @@ fn a_run_stopped_by_sigterm_resumes_and_checks_what_it_never_checked() {
             .status()
             .unwrap();
         assert!(status.success());
-        assert_eq!(child.wait().unwrap().code(), Some(143), "a stop by SIGTERM");
+        // 143 once the handlers are set; killed outright before that.
+        let code = child.wait().unwrap().code();
+        assert!(
+            matches!(code, Some(143) | None),
+            "a stop by SIGTERM: {code:?}"
+        );
         stops += 1;
     }
     let records: Vec<Value> = std::fs::read_to_string(&out)

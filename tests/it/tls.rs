@@ -70,7 +70,9 @@ fn serve_tls(cert: rustls::pki_types::CertificateDer<'static>, key: KeyPair) -> 
 /// How a TLS test server deviates from the plain one.
 #[derive(Default, Clone, Copy)]
 struct Serving {
-    /// Wait this long after the TCP accept before the handshake.
+    /// Wait this long after the ClientHello arrives before answering it:
+    /// anchored to the client's first TLS bytes, not to the accept, so that
+    /// a busy machine cannot shorten what the client sees.
     handshake_after: std::time::Duration,
     tls12_only: bool,
 }
@@ -98,7 +100,11 @@ fn serve_tls_with(
     TestServer::raw(move |socket| {
         let acceptor = acceptor.clone();
         async move {
-            tokio::time::sleep(serving.handshake_after).await;
+            if !serving.handshake_after.is_zero() {
+                let mut first = [0u8; 1];
+                let _ = socket.peek(&mut first).await;
+                tokio::time::sleep(serving.handshake_after).await;
+            }
             let Ok(mut tls) = acceptor.accept(socket).await else {
                 return;
             };
