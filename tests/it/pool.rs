@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{TestServer, run, url_file, urlcheck};
+use crate::support::{TestServer, run, sorted_lines, url_file, urlcheck};
 
 #[test]
 fn never_more_than_n_in_flight_and_n_workers_really_run_in_parallel() {
@@ -268,11 +268,7 @@ fn stop_mid_run(signal_name: &str, expected_code: i32, threads: &str) {
         .collect();
     let read = stopped_after(&stderr);
     assert!((5..40).contains(&read), "reading stopped early: {read}");
-    let mut seen: Vec<u64> = records
-        .iter()
-        .map(|r| r["line"].as_u64().unwrap())
-        .collect();
-    seen.sort_unstable();
+    let seen = sorted_lines(&records);
     assert_eq!(
         seen,
         (1..=read).collect::<Vec<_>>(),
@@ -591,6 +587,14 @@ fn counting_host(
     })
 }
 
+/// A list grouped by host: `n` lines of `a`, then `n` of `b`, then `more`.
+fn grouped(a: &TestServer, b: &TestServer, n: usize, more: &[&str]) -> String {
+    let mut lines: Vec<String> = (0..n).map(|i| a.url(&format!("/a{i}"))).collect();
+    lines.extend((0..n).map(|i| b.url(&format!("/b{i}"))));
+    lines.extend(more.iter().map(|l| l.to_string()));
+    lines.join("\n") + "\n"
+}
+
 #[test]
 fn a_list_grouped_by_host_keeps_every_host_at_its_limit_at_once() {
     let state = std::sync::Arc::default();
@@ -601,17 +605,10 @@ fn a_list_grouped_by_host_keeps_every_host_at_its_limit_at_once() {
     );
     // All of a, then all of b: without the look-ahead, every worker waits on
     // a while b sits idle.
-    let mut lines: Vec<String> = (0..20).map(|i| a.url(&format!("/a{i}"))).collect();
-    lines.extend((0..20).map(|i| b.url(&format!("/b{i}"))));
-    let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
+    let (_dir, path) = url_file(&grouped(&a, &b, 20, &[]));
     let out = run(&["-w", "16", "--per-host", "2", "-f", "jsonl", &path], None);
     assert_eq!(out.code, Some(0), "{out:?}");
-    let mut seen: Vec<u64> = out
-        .records()
-        .iter()
-        .map(|r| r["line"].as_u64().unwrap())
-        .collect();
-    seen.sort_unstable();
+    let seen = sorted_lines(&out.records());
     assert_eq!(seen, (1..=40).collect::<Vec<u64>>(), "every line once");
     let s = state.lock().unwrap();
     assert_eq!(s.max, [2, 2], "--per-host is exact");
@@ -629,10 +626,7 @@ fn held_lines_get_their_records_when_the_run_stops() {
         counting_host(0, 1, hold, &state),
         counting_host(1, 1, hold, &state),
     );
-    let mut lines: Vec<String> = (0..50).map(|i| a.url(&format!("/a{i}"))).collect();
-    lines.extend((0..50).map(|i| b.url(&format!("/b{i}"))));
-    lines.push("not a url".into());
-    let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
+    let (_dir, path) = url_file(&grouped(&a, &b, 50, &["not a url"]));
     let out = run(
         &[
             "-w",
@@ -649,11 +643,7 @@ fn held_lines_get_their_records_when_the_run_stops() {
     );
     assert_eq!(out.code, Some(1), "{out:?}");
     let records = out.records();
-    let mut seen: Vec<u64> = records
-        .iter()
-        .map(|r| r["line"].as_u64().unwrap())
-        .collect();
-    seen.sort_unstable();
+    let seen = sorted_lines(&records);
     assert_eq!(
         seen,
         (1..=101).collect::<Vec<u64>>(),

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{TestServer, run, url_file, urlcheck};
+use crate::support::{TestServer, run, sorted_lines, url_file, urlcheck};
 
 /// A list of `n` URL lines for `server`: passes, 404s, invalid lines,
 /// duplicates, comments and blank lines.
@@ -197,11 +197,7 @@ fn a_run_stopped_by_sigterm_resumes_and_checks_what_it_never_checked() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let mut seen: Vec<u64> = records
-        .iter()
-        .map(|r| r["line"].as_u64().unwrap())
-        .collect();
-    seen.sort_unstable();
+    let seen = sorted_lines(&records);
     assert_eq!(
         seen,
         (1..=n as u64).collect::<Vec<_>>(),

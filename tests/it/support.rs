@@ -304,6 +304,16 @@ pub fn run(args: &[&str], stdin: Option<&str>) -> Run {
     }
 }
 
+/// The `line` of each record, sorted: `1..=n` when every line got one.
+pub fn sorted_lines(records: &[Value]) -> Vec<u64> {
+    let mut lines: Vec<u64> = records
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    lines.sort_unstable();
+    lines
+}
+
 /// A file of URL lines in a temporary directory.
 pub fn url_file(contents: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
