@@ -28,6 +28,14 @@ const OTHER_SCHEMES: &[&str] = &[
 
 /// Parse a URL candidate; the error is the message for an invalid_input record.
 pub(crate) fn parse_target(text: &str) -> Result<Url, String> {
+    // The common case in one pass over the bytes: an http(s) URL of
+    // printable ASCII. Anything else takes the checks below.
+    if text.bytes().all(|b| b.is_ascii_graphic())
+        && let Some((scheme, _)) = text.split_once(':')
+        && (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+    {
+        return parse_http(text);
+    }
     if let Some((i, c)) = text.char_indices().find(|&(_, c)| c.is_control()) {
         return Err(format!(
             "contains a control character (U+{:04X}) at column {}",
@@ -57,6 +65,11 @@ pub(crate) fn parse_target(text: &str) -> Result<Url, String> {
             ));
         }
     }
+    parse_http(text)
+}
+
+/// Parse text that starts with `http:` or `https:`.
+fn parse_http(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| format!("not a valid URL: {e}"))?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err("the URL has no host".into());
@@ -91,6 +104,10 @@ pub(crate) fn with_scheme(text: &str) -> String {
 /// The text of a URL with its password, if any, shown as `***`. Works on raw
 /// text, so it also covers lines that are not valid URLs.
 pub(crate) fn mask_password(text: &str) -> Cow<'_, str> {
+    // No `@`, no login: the common case, without looking for the scheme.
+    if !text.contains('@') {
+        return Cow::Borrowed(text);
+    }
     let Some(authority_start) = authority_start(text) else {
         return Cow::Borrowed(text);
     };
@@ -151,9 +168,9 @@ pub(crate) fn display_url(url: &Url) -> String {
         let mut masked = url.clone();
         // Cannot fail: the URL already has a password, so it can carry one.
         let _ = masked.set_password(Some("***"));
-        masked.to_string()
+        masked.as_str().to_owned()
     } else {
-        url.to_string()
+        url.as_str().to_owned()
     }
 }
 

@@ -141,7 +141,7 @@ impl Checker {
             ),
         };
         let failure = failure.map(|f| Failure {
-            message: job.spec.redact(&f.message),
+            message: job.spec.redact_owned(f.message),
             ..f
         });
         Some(Attempt {
@@ -158,7 +158,7 @@ impl Checker {
                 final_url: Some(if trail.redirects == 0 && !job.spec.redactions.is_empty() {
                     job.url.clone()
                 } else {
-                    job.spec.redact(&display_url(&trail.url))
+                    job.spec.redact_owned(display_url(&trail.url))
                 }),
                 redirects: trail.redirects,
                 attempts: 1,
