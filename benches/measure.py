@@ -15,7 +15,10 @@ Measurements:
             process tree it waited for (xargs reaps every curl, so their CPU
             counts), and the peak RSS of the largest process in it
 
-Inputs (set by run.sh): BENCH_URLCHECK, BENCH_LYCHEE, BENCH_PORT, BENCH_WORK
+Inputs (set by run.sh): BENCH_URLCHECK, BENCH_LYCHEE, BENCH_FLOOR (the
+client alone, benches/reqwest_floor.rs; optional), BENCH_BEFORE and
+BENCH_BEFORE_REV (an earlier build and its revision; optional), BENCH_PORT,
+BENCH_WORK
 (scratch directory), BENCH_OUT (where results.md, results.json and sweep.svg
 go). Knobs: RUNS, QUICK and the sizes in SIZES below (each an environment
 variable of the same name).
@@ -92,6 +95,11 @@ RUN_LIMIT_S = 900  # any single run taking longer than this is a hang
 
 URLCHECK = os.environ["BENCH_URLCHECK"]
 LYCHEE = os.environ["BENCH_LYCHEE"]
+FLOOR = os.environ.get("BENCH_FLOOR", "")
+# An earlier build of urlcheck (run.sh's BEFORE=REV), run beside the current
+# one in scenarios 2, 3 and 4.
+BEFORE = os.environ.get("BENCH_BEFORE", "")
+BEFORE_NAME = f"urlcheck before ({os.environ.get('BENCH_BEFORE_REV', 'earlier build')})"
 PORT = int(os.environ.get("BENCH_PORT", "18580"))
 WORK = Path(os.environ["BENCH_WORK"])
 OUT = Path(os.environ["BENCH_OUT"])
@@ -245,6 +253,14 @@ def check_lychee(lines: Iterable[bytes], n: int) -> None:
         raise Invalid(f"lychee checked {total} of {n} URLs, {ok} successful ({others})")
 
 
+def check_floor(lines: Iterable[bytes], n: int) -> None:
+    """reqwest_floor: 'reqwest alone: OK/N ok in ...', every URL ok."""
+    text = b"".join(lines).decode(errors="replace")
+    m = re.search(r"(\d+)/(\d+) ok", text)
+    if not m or int(m.group(1)) != n or int(m.group(2)) != n:
+        raise Invalid(f"reqwest alone: expected {n}/{n} ok, got {text.strip()[:300]!r}")
+
+
 # --- contenders --------------------------------------------------------------------
 
 
@@ -260,8 +276,8 @@ class Contender:
         return run_timed(self.cmd, self.stdin, self.n, self.validate if validate else None)
 
 
-def urlcheck(listfile: Path, n: int, workers: int, name="urlcheck") -> Contender:
-    cmd = [URLCHECK, "-q", "-f", "jsonl", "-w", str(workers), str(listfile)]
+def urlcheck(listfile: Path, n: int, workers: int, name="urlcheck", binary="") -> Contender:
+    cmd = [binary or URLCHECK, "-q", "-f", "jsonl", "-w", str(workers), str(listfile)]
     return Contender(name, cmd, None, n, check_urlcheck)
 
 
@@ -283,6 +299,12 @@ def curl_xargs(listfile: Path, n: int, workers: int) -> Contender:
     cmd = ["xargs", "-P", str(workers), "-n", "1",
            "curl", "-s", "-o", "/dev/null", "-w", r"%{http_code}\n"]
     return Contender("curl (xargs)", cmd, listfile, n, check_curl)
+
+
+def floor(listfile: Path, n: int, workers: int) -> Contender:
+    """urlcheck's HTTP client alone, with nothing of urlcheck around it."""
+    return Contender("reqwest alone (floor)", [FLOOR, str(listfile), str(workers)], None, n,
+                     check_floor)
 
 
 def lychee(listfile: Path, n: int, workers: int) -> Contender:
@@ -428,6 +450,8 @@ def throughput_bound(raw: dict, rows: list[Row]) -> None:
     scen = f"2. throughput-bound: {n:,} instant URLs, {w} workers"
     res = interleaved("throughput", [
         urlcheck(lst, n, w), curl_xargs(lst_curl, nc, w), lychee(lst, n, w),
+        *([floor(lst, n, w)] if FLOOR else []),
+        *([urlcheck(lst, n, w, BEFORE_NAME, BEFORE)] if BEFORE else []),
         Wrk("wrk (1 URL)", f"http://127.0.0.1:{PORT}/", w),
     ])
     raw["throughput_bound"] = out = {"urls": n, "curl_urls": nc, "workers": w, "contenders": {}}
@@ -451,6 +475,7 @@ def throughput_bound(raw: dict, rows: list[Row]) -> None:
             "cpu_s": [s.cpu for s in samples], "rss_kb": [s.rss_kb for s in samples],
             "median_checks_per_s": cps, "median_cpu_ms_per_1000": cpu}
     lyc = stats.get("lychee")
+    base = stats.get("reqwest alone (floor)")
     for name, (cps, cpu) in stats.items():
         if cpu is None:
             rows.append((scen, f"{name}, keep-alive", "requests/s, server ceiling", num(cps), ""))
@@ -460,6 +485,9 @@ def throughput_bound(raw: dict, rows: list[Row]) -> None:
         if name == "urlcheck" and lyc and lyc[0] > 0 and lyc[1] > 0:
             v_cps = "target ≥ 2× lychee: " + met(cps >= 2 * lyc[0], near(cps / lyc[0], 2))
             v_cpu = "target ≤ ½ lychee: " + met(cpu <= lyc[1] / 2, near(cpu / lyc[1], 0.5))
+            v_cpu += "; target ≤ 30: " + met(cpu <= 30, num(cpu, 1))
+            if base and base[1]:
+                v_cpu += f"; {cpu / base[1]:.2f}× the client alone ({num(base[1], 1)})"
         elif name == "urlcheck":
             v_cps = v_cpu = "no valid lychee figure to compare with"
         rows.append((scen, label, "checks/s", num(cps), v_cps))
@@ -473,6 +501,7 @@ def memory(raw: dict, rows: list[Row]) -> None:
     big = urlcheck(ll, large, w, name=f"urlcheck {large:,}")
     res = interleaved("memory", [
         urlcheck(ls, small, w, name=f"urlcheck {small:,}"), lychee(ls, small, w),
+        *([urlcheck(ls, small, w, f"{BEFORE_NAME} {small:,}", BEFORE)] if BEFORE else []),
     ])
     # The large run is checked while it is measured (its stdout streamed and
     # counted; RSS does not depend on where stdout goes): one more warm-up of
@@ -500,9 +529,12 @@ def memory(raw: dict, rows: list[Row]) -> None:
         out["contenders"][name] = {"rss_kb": [x.rss_kb for x in s], "median_rss_mb": rss[name],
                                    "wall_s": [x.wall for x in s]}
     small_name, large_name = f"urlcheck {small:,}", big.name
-    for name, label in ((small_name, f"urlcheck, {small:,} URLs"),
-                        (large_name, f"urlcheck, {large:,} URLs"),
-                        ("lychee", f"lychee, {small:,} URLs")):
+    named = [(small_name, f"urlcheck, {small:,} URLs"),
+             (large_name, f"urlcheck, {large:,} URLs"),
+             ("lychee", f"lychee, {small:,} URLs")]
+    if BEFORE:
+        named.append((f"{BEFORE_NAME} {small:,}", f"{BEFORE_NAME}, {small:,} URLs"))
+    for name, label in named:
         if name not in rss:
             rows.append((scen, label, "peak RSS", "invalid", out["contenders"][name]["invalid"]))
             continue
@@ -525,6 +557,8 @@ def single_url(raw: dict, rows: list[Row]) -> None:
         "curl": ["curl", "-s", "-f", "-o", "/dev/null", url],
         "lychee": [LYCHEE, *lychee_flags(1), url],
     }
+    if BEFORE:
+        cmds[BEFORE_NAME] = [BEFORE, "-q", url]
     for name, cmd in cmds.items():  # checked once, outside the timing
         p = subprocess.run(cmd, capture_output=True, timeout=60)
         if p.returncode != 0:

@@ -14,7 +14,8 @@
 # (stopped on exit), writes URL lists under target/bench/lists and runs the
 # scenarios of benches/measure.py:
 #   1. latency-bound: 2,000 URLs that each take 50 ms, 100 workers
-#   2. throughput-bound: 20,000 instant URLs, 64 workers (+ wrk as the ceiling)
+#   2. throughput-bound: 20,000 instant URLs, 64 workers (+ wrk as the ceiling,
+#      and urlcheck's HTTP client alone as its floor: benches/reqwest_floor.rs)
 #   3. memory: urlcheck peak RSS at 10,000 vs 1,000,000 URLs
 #   4. single URL: process wall time of one check
 #   5. workers sweep 1..1024 for urlcheck, drawn in benches/sweep.svg
@@ -28,6 +29,8 @@
 # Environment knobs (all optional):
 #   RUNS=N    runs of each measurement; medians are quoted (default 5, QUICK 2)
 #   QUICK=1   small sizes, to test the script itself
+#   BEFORE=REV  also build that git revision and run it beside this one in
+#             scenarios 2, 3 and 4 (before/after figures from one run)
 #   SCENARIOS=grouped,single   only these scenarios (latency, throughput,
 #             memory, single, sweep, grouped); BENCH_OUT=DIR then keeps the
 #             published results apart
@@ -74,6 +77,23 @@ fi
 log "building urlcheck (release)"
 cargo build --release --locked -q
 urlcheck=$root/target/release/urlcheck
+# BEFORE=REV: that revision too, built from `git archive` (release, its own
+# target directory), run beside this one in scenarios 2, 3 and 4.
+before=""
+if [ -n "${BEFORE:-}" ]; then
+  log "building urlcheck at $BEFORE (release) for comparison"
+  rm -rf "$work/before-src" && mkdir -p "$work/before-src"
+  git archive "$BEFORE" | tar -x -C "$work/before-src"
+  CARGO_TARGET_DIR=$work/before-target cargo build --release --locked -q \
+    --manifest-path "$work/before-src/Cargo.toml"
+  before=$work/before-target/release/urlcheck
+fi
+# The client alone (benches/reqwest_floor.rs): the floor under scenario 2.
+floor=$(cargo build --release --locked -q --bench reqwest_floor --message-format=json \
+  | python3 -c 'import json, sys
+for m in map(json.loads, sys.stdin):
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "reqwest_floor" and m.get("executable"):
+        print(m["executable"])')
 
 # --- server ------------------------------------------------------------------
 # Every check holds a socket: up to 1,024 workers, nginx up to 8,192
@@ -136,7 +156,8 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 
 # --- measure -----------------------------------------------------------------
-export BENCH_URLCHECK=$urlcheck BENCH_LYCHEE=$lychee BENCH_PORT=$PORT
+export BENCH_URLCHECK=$urlcheck BENCH_LYCHEE=$lychee BENCH_FLOOR=$floor BENCH_PORT=$PORT
+export BENCH_BEFORE=$before BENCH_BEFORE_REV=${BEFORE:-}
 export BENCH_WORK=$work BENCH_OUT=${BENCH_OUT:-$root/benches} BENCH_NOFILE=$nofile
 # No __pycache__ left in benches/ (measure.py imports chart.py).
 PYTHONDONTWRITEBYTECODE=1 python3 "$root/benches/measure.py"
