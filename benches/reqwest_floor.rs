@@ -1,9 +1,8 @@
 //! The floor under urlcheck's CPU per check: the same HTTP client (reqwest,
-//! one client, one thread, the same allocator, user agent and pool settings)
-//! checking the same list with nothing else: each URL parsed once and
-//! requested, its body read; no records, no phases, no printer. What
-//! urlcheck spends above this is its own; what this spends is the client's
-//! and the kernel's.
+//! one client, one thread, the same user agent and pool settings) checking
+//! the same list with nothing else: each URL parsed once and requested, its
+//! body read; no records, no phases, no printer. What urlcheck spends above
+//! this is its own; what this spends is the client's and the kernel's.
 //!
 //!   cargo bench --bench reqwest_floor -- LIST [WORKERS]
 //!
@@ -16,11 +15,6 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinSet;
-
-/// urlcheck's allocator (see Cargo.toml), so that the two differ only in
-/// what urlcheck does around the client.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn cpu_time() -> Duration {
     // SAFETY: getrusage writes into the struct it is given.

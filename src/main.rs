@@ -26,11 +26,6 @@ mod watch;
 
 use exit_codes::ExitCode;
 
-/// mimalloc: fewer instructions per check than the system allocator (see
-/// Cargo.toml).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     let outcome = config::cli::parse().and_then(|config| {
         // One thread here; the checks spread over more (see `run/lanes.rs`).
