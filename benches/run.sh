@@ -52,6 +52,8 @@ PORT=18580
 LYCHEE_VERSION=0.24.2
 
 log() { printf 'bench: %s\n' "$*" >&2; }
+# shellcheck source=benches/nginx.sh
+source "$root/benches/nginx.sh"
 
 # --- install -----------------------------------------------------------------
 missing=()
@@ -101,54 +103,11 @@ for m in map(json.loads, sys.stdin):
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 nofile=$(ulimit -n)
 
-mkdir -p "$prefix/logs" "$prefix/tmp"
-# An nginx left over from an interrupted run of this script: stop it first.
-if [ -f "$prefix/nginx.pid" ]; then
-  kill "$(cat "$prefix/nginx.pid")" 2>/dev/null && sleep 1
-  rm -f "$prefix/nginx.pid"
-fi
-cleanup() {
-  if [ -f "$prefix/nginx.pid" ]; then
-    kill "$(cat "$prefix/nginx.pid")" 2>/dev/null || true
-  fi
-}
-trap cleanup EXIT
-
-listen=""
-for i in 1 2 3 4 5 6 7 8; do
-  listen+="    listen 127.0.0.$i:$PORT;"$'\n'
-done
-cat > "$prefix/nginx.conf" <<CONF
-daemon on;
-pid $prefix/nginx.pid;
-error_log $prefix/logs/error.log;
-load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
-# One worker: the machine's other core(s) are left to the client being
-# measured, so the client never competes with more than one server process.
-worker_processes 1;
-worker_rlimit_nofile $nofile;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 75s;
-  default_type text/plain;
-  client_body_temp_path $prefix/tmp;
-  proxy_temp_path $prefix/tmp;
-  fastcgi_temp_path $prefix/tmp;
-  uwsgi_temp_path $prefix/tmp;
-  scgi_temp_path $prefix/tmp;
-  server {
-$listen
-    # An instant 200 for any path.
-    location / { return 200 "ok\n"; }
-    # A 200 after 50 ms, without holding the worker (echo module timers).
-    location /slow/ { echo_sleep 0.05; echo ok; }
-  }
-}
-CONF
 log "starting nginx on 127.0.0.1-8:$PORT (prefix $prefix)"
-nginx -p "$prefix" -c "$prefix/nginx.conf"
+start_nginx "$prefix" "$(printf '127.0.0.%d:'"$PORT"' ' 1 2 3 4 5 6 7 8)" \
+  '    # A 200 after 50 ms, without holding the worker (echo module timers).
+    location /slow/ { echo_sleep 0.05; echo ok; }' \
+  'load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;'
 for i in 1 2 3 4 5 6 7 8; do
   "$urlcheck" -q --wait 10s --wait-interval 100ms \
     "http://127.0.0.$i:$PORT/up" "http://127.0.0.$i:$PORT/slow/up" >/dev/null \

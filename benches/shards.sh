@@ -23,6 +23,8 @@ SHARDS=${SHARDS:-8}
 WORKERS=${WORKERS:-64}
 
 log() { printf 'shards bench: %s\n' "$*" >&2; }
+# shellcheck source=benches/nginx.sh
+source "$root/benches/nginx.sh"
 
 missing=()
 command -v nginx >/dev/null || missing+=(nginx-light)
@@ -36,31 +38,8 @@ log "building urlcheck (release)"
 cargo build --release --locked -q
 bin=$root/target/release/urlcheck
 
-rm -rf "$work" && mkdir -p "$prefix/logs" "$prefix/tmp" "$work/out"
-cat > "$prefix/nginx.conf" <<CONF
-daemon on;
-pid $prefix/nginx.pid;
-error_log $prefix/logs/error.log;
-worker_processes 1;
-worker_rlimit_nofile 65536;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  default_type text/plain;
-  client_body_temp_path $prefix/tmp;
-  proxy_temp_path $prefix/tmp;
-  fastcgi_temp_path $prefix/tmp;
-  uwsgi_temp_path $prefix/tmp;
-  scgi_temp_path $prefix/tmp;
-  server {
-    listen 127.0.0.1:$PORT;
-    location / { return 200 "ok\n"; }
-  }
-}
-CONF
-nginx -p "$prefix" -c "$prefix/nginx.conf"
-trap 'nginx -p "$prefix" -c "$prefix/nginx.conf" -s stop 2>/dev/null || true' EXIT
+rm -rf "$work" && mkdir -p "$work/out"
+start_nginx "$prefix" "127.0.0.1:$PORT"
 list=$work/urls.txt
 python3 -c "
 import sys
