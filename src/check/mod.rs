@@ -1,8 +1,10 @@
 //! The check stage: one job in, one `CheckResult` out. An attempt requests
 //! the URL and its redirects (`fetch.rs`), reads the body up to a cap
 //! (`body.rs`) and judges what came back (`expect.rs`); transient failures
-//! are retried with backoff (`retry.rs`); with `--wait`, a failing URL is
-//! re-checked until it comes up (`waiting.rs` shows what is awaited). Every
+//! are retried with backoff (`retry.rs`); with `--wait`, a failing URL comes
+//! back as `Outcome::Again`, to be checked again at a set time by the
+//! scheduler, holding no worker meanwhile (`waiting.rs` shows what is
+//! awaited). Every
 //! outcome, good or bad, is a result; errors are classified into a kind and
 //! a typed cause (`classify.rs`).
 
@@ -31,7 +33,7 @@ use throttle::Throttle;
 use waiting::Waiting;
 
 use crate::config::Config;
-use crate::input::Job;
+use crate::input::{Awaited, Job};
 use crate::results::{CheckResult, Failure, FailureKind};
 use crate::stop::Stop;
 use crate::target::display_url;
@@ -39,7 +41,19 @@ use crate::target::display_url;
 /// Something that checks one job. The real one is `Checker`; tests of the
 /// worker pool use fakes.
 pub(crate) trait Check: Send + Sync + 'static {
-    fn check(&self, job: &Job) -> impl Future<Output = CheckResult> + Send;
+    fn check(&self, job: &Job) -> impl Future<Output = Outcome> + Send;
+}
+
+/// What a check of one job came to. `Done` is the common case: boxing its
+/// result would cost an allocation per check.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Outcome {
+    /// The job's record.
+    Done(CheckResult),
+    /// `--wait`: not up yet; check it again at `due`. Until then it holds no
+    /// worker, and `awaited` is what is known of it.
+    Again { awaited: Box<Awaited>, due: Instant },
 }
 
 /// Checks URLs with an HTTP client per lane, so connections are reused.
@@ -212,12 +226,13 @@ impl Checker {
 }
 
 impl Check for Checker {
-    async fn check(&self, job: &Job) -> CheckResult {
+    async fn check(&self, job: &Job) -> Outcome {
         let url = match &job.target {
             Ok(url) => url,
             Err(message) => {
                 let failure = Failure::new(FailureKind::InvalidInput, message.clone());
-                return CheckResult::unchecked(job.url.clone(), job.origin.clone(), failure);
+                let record = CheckResult::unchecked(job.url.clone(), job.origin.clone(), failure);
+                return Outcome::Done(record);
             }
         };
         if url.scheme() == "http"
@@ -230,46 +245,72 @@ impl Check for Checker {
                 job.url
             ));
         }
-        let Some(mut result) = self.attempt_with_retries(job, url).await else {
-            let reason = self.stop.not_checked();
-            return CheckResult::unchecked(job.url.clone(), job.origin.clone(), reason);
+        let prior = job.awaited.as_deref();
+        let Some(result) = self.attempt_with_retries(job, url).await else {
+            // Stopped before the check began: what was known stands.
+            let record = match prior {
+                Some(awaited) => awaited.clone().into_record(),
+                None => CheckResult::unchecked(
+                    job.url.clone(),
+                    job.origin.clone(),
+                    self.stop.not_checked(),
+                ),
+            };
+            return Outcome::Done(record);
         };
-        let Some((until, interval)) = self.wait else {
-            return result;
+        match self.wait {
+            Some((until, interval)) => self.await_up(job, result, until, interval),
+            None => Outcome::Done(result),
+        }
+    }
+}
+
+impl Checker {
+    /// `--wait`: a URL that is not up is checked again an `interval` later,
+    /// while that is before `until`; the record, once the wait ends, counts
+    /// every request and the whole time.
+    fn await_up(
+        &self,
+        job: &Job,
+        result: CheckResult,
+        until: Instant,
+        interval: Duration,
+    ) -> Outcome {
+        let now = Instant::now();
+        let awaited = match job.awaited.as_deref() {
+            None if result.ok() => return Outcome::Done(result),
+            None => Awaited {
+                attempts: result.attempts,
+                first_started: now.checked_sub(result.spent).unwrap_or(now),
+                since: now,
+                board: self.waiting.enter(&job.url),
+                last: result,
+            },
+            Some(prior) => {
+                let mut last = result;
+                if last.ok() {
+                    last.up_after = Some(self.started.elapsed());
+                }
+                Awaited {
+                    attempts: prior.attempts + last.attempts,
+                    last,
+                    ..*prior
+                }
+            }
         };
-        // --wait: re-check until it passes or the wait is over.
-        let awaited_from = Instant::now();
-        let first_started = awaited_from
-            .checked_sub(result.spent)
-            .unwrap_or(awaited_from);
-        let mut attempts = result.attempts;
-        let _waiting = (!result.ok()).then(|| self.waiting.enter(&job.url));
-        while !result.ok() && Instant::now() + interval <= until {
-            if !self.pause(interval).await {
-                break;
-            }
-            match self.attempt_with_retries(job, url).await {
-                Some(next) => result = next,
-                None => break,
-            }
-            attempts += result.attempts;
-            if result.ok() {
-                result.up_after = Some(self.started.elapsed());
-            }
+        let due = now + interval;
+        let interrupted = awaited
+            .last
+            .failure
+            .as_ref()
+            .is_some_and(|f| f.kind == FailureKind::Interrupted);
+        if awaited.last.ok() || due > until || interrupted || self.stop.is_stopped() {
+            self.waiting.leave(awaited.board);
+            return Outcome::Done(awaited.into_record());
         }
-        result.attempts = attempts;
-        result.spent = first_started.elapsed();
-        // A URL that never came up says for how long it was awaited.
-        if let Some(failure) = &mut result.failure
-            && attempts > 1
-            && failure.kind != FailureKind::Interrupted
-        {
-            failure.message = format!(
-                "{} (awaited {})",
-                failure.message,
-                crate::text::format_span(awaited_from.elapsed())
-            );
+        Outcome::Again {
+            awaited: Box::new(awaited),
+            due,
         }
-        result
     }
 }

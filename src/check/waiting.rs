@@ -1,5 +1,6 @@
 //! `--wait`: the URLs still being waited for, so that the progress bar can
-//! say what the run is waiting on.
+//! say what the run is waiting on. A URL is on the board from its first
+//! failed check until a check of it ends the wait.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,17 +15,16 @@ pub(crate) struct Waiting {
     next: AtomicU64,
 }
 
-/// Marks one URL as waited for until dropped.
-pub(crate) struct WaitGuard<'a> {
-    waiting: &'a Waiting,
-    id: u64,
-}
-
 impl Waiting {
-    pub(crate) fn enter(&self, url: &str) -> WaitGuard<'_> {
+    /// Put `url` on the board; the number takes it off (`leave`).
+    pub(crate) fn enter(&self, url: &str) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         self.lock().insert(id, url.to_string());
-        WaitGuard { waiting: self, id }
+        id
+    }
+
+    pub(crate) fn leave(&self, id: u64) {
+        self.lock().remove(&id);
     }
 
     /// `waiting for 2: https://a.test/, https://b.test/`, or `None`.
@@ -50,22 +50,16 @@ impl Waiting {
     }
 }
 
-impl Drop for WaitGuard<'_> {
-    fn drop(&mut self) {
-        self.waiting.lock().remove(&self.id);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn lists_what_is_waited_for_until_it_is_dropped() {
+    fn lists_what_is_waited_for_until_it_leaves() {
         let board = Waiting::default();
         assert_eq!(board.describe(), None);
         let a = board.enter("https://a.test/");
-        let guards: Vec<_> = ["b", "c", "d"]
+        let others: Vec<_> = ["b", "c", "d"]
             .iter()
             .map(|n| board.enter(&format!("https://{n}.test/")))
             .collect();
@@ -73,9 +67,9 @@ mod tests {
             board.describe().unwrap(),
             "waiting for 4: https://a.test/, https://b.test/, https://c.test/, …"
         );
-        drop(guards);
+        others.into_iter().for_each(|id| board.leave(id));
         assert_eq!(board.describe().unwrap(), "waiting for 1: https://a.test/");
-        drop(a);
+        board.leave(a);
         assert_eq!(board.describe(), None);
     }
 }

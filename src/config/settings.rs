@@ -61,8 +61,9 @@ layer! {
         pub(crate) per_host: Option<PerHost>,
 
         #[arg(long, value_name = "N",
-              help = format!("With --per-host: URL lines read ahead, so that a list grouped by \
-                              host keeps every host busy; about 300 bytes each \
+              help = format!("URL lines held at once: with --per-host, read ahead so that a \
+                              list grouped by host keeps every host busy; with --wait, failing \
+                              URLs awaiting their next check; about 300 bytes each \
                               [default: {DEFAULT_LOOKAHEAD}]"))]
         pub(crate) lookahead: Option<Lookahead>,
 
@@ -115,7 +116,7 @@ layer! {
         pub(crate) user_agent: Option<HeaderValue>,
 
         /// A deploy is coming up: re-check failing URLs until all pass or this
-        /// much time has passed.
+        /// much time has passed. A URL awaiting its next check holds no worker.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
               help_heading = "Retries and waiting")]
         pub(crate) wait: Option<Duration>,

@@ -2,6 +2,7 @@
 //! from and what it means (a URL to check, or why it is not one).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use reqwest::Url;
 
@@ -23,6 +24,44 @@ pub(crate) struct Job {
     pub(crate) spec: Arc<CheckSpec>,
     /// The hash of the line's text as written, for `--shard`.
     pub(crate) key: u64,
+    /// `--wait`: set when the URL was checked before and is not up yet.
+    pub(crate) awaited: Option<Box<Awaited>>,
+}
+
+/// `--wait`: what is known of a URL that is checked again until it comes up.
+#[derive(Debug, Clone)]
+pub(crate) struct Awaited {
+    /// The latest check's result: the URL's record if no later check ends.
+    pub(crate) last: CheckResult,
+    /// Requests made for the URL so far, the latest check's included.
+    pub(crate) attempts: u32,
+    /// When the first check started.
+    pub(crate) first_started: Instant,
+    /// When waiting began: the end of the first check.
+    pub(crate) since: Instant,
+    /// Its entry on the board of URLs waited for (`check::waiting`).
+    pub(crate) board: u64,
+}
+
+impl Awaited {
+    /// The URL's record as it stands: the latest result, with every request
+    /// made, the whole time spent, and for a failure how long it was awaited.
+    pub(crate) fn into_record(self) -> CheckResult {
+        let mut record = self.last;
+        record.attempts = self.attempts;
+        record.spent = self.first_started.elapsed();
+        if let Some(failure) = &mut record.failure
+            && self.attempts > 1
+            && failure.kind != FailureKind::Interrupted
+        {
+            failure.message = format!(
+                "{} (awaited {})",
+                failure.message,
+                crate::text::format_span(self.since.elapsed())
+            );
+        }
+        record
+    }
 }
 
 impl Job {
@@ -71,6 +110,7 @@ impl Job {
             origin,
             target,
             spec,
+            awaited: None,
         }
     }
 
@@ -82,12 +122,17 @@ impl Job {
             origin,
             target: Err(message),
             spec,
+            awaited: None,
         }
     }
 
-    /// The record for this job when it is not checked: its invalid-input
-    /// result if it has one (that much is known), else `reason`.
+    /// The record for this job when it is not checked (again): what is
+    /// known of it, its invalid-input result or its latest check under
+    /// `--wait`, else `reason`.
     pub(crate) fn into_unchecked(self, reason: Failure) -> CheckResult {
+        if let Some(awaited) = self.awaited {
+            return awaited.into_record();
+        }
         let failure = match self.target {
             Err(message) => Failure::new(FailureKind::InvalidInput, message),
             Ok(_) => reason,

@@ -10,7 +10,7 @@ pub(crate) mod records;
 pub(crate) mod resume;
 pub(crate) mod shard;
 
-pub(crate) use job::{Job, job_from_line, line_key};
+pub(crate) use job::{Awaited, Job, job_from_line, line_key};
 
 use std::io;
 use std::path::Path;

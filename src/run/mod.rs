@@ -7,6 +7,7 @@
 pub(crate) mod lanes;
 mod limits;
 mod queue;
+mod rechecks;
 mod replay;
 pub(crate) mod signals;
 pub(crate) mod workers;
@@ -280,12 +281,23 @@ impl Pipeline {
         .context("cannot start the printer thread")?;
         let stop_reading = stop.child_token();
         let throttle = checker.throttle();
+        // --wait: up to --lookahead URLs awaited, beside those in the queue
+        // and in flight, before the feeder reads on.
+        let (returns, rechecks) = match config.wait {
+            Some(_) => {
+                let limit = config.lookahead + config.queue_capacity() + config.workers;
+                let (returns, rechecks) = rechecks::channel(limit);
+                (Some(returns), Some(rechecks))
+            }
+            None => (None, None),
+        };
         let plan = queue::Plan {
             selection,
             spec: config.spec.clone(),
             lookahead: throttle
                 .limits_hosts()
                 .then_some((throttle, config.lookahead)),
+            rechecks,
         };
         let feeder = tokio::spawn(queue::feed(
             inputs,
@@ -302,6 +314,7 @@ impl Pipeline {
             results_tx,
             checker,
             stop.clone(),
+            returns,
         );
         Ok(Pipeline {
             printer,

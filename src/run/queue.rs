@@ -8,6 +8,10 @@
 //! `--lookahead` of them) until their host frees one. A list grouped by host
 //! then keeps every host at its limit at once, instead of every worker
 //! waiting on the one host at the head of the list.
+//!
+//! Under `--wait` the feeder is also the scheduler of re-checks
+//! (`rechecks.rs`): a URL not up yet is queued again when it is due, and
+//! the feeder ends once every job it queued is finished.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -15,6 +19,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::rechecks::{Rechecks, Turn};
 use crate::check::throttle::{Throttle, host_key};
 use crate::config::CheckSpec;
 use crate::input::{Input, Job, Selection, job_from_line, line_key};
@@ -48,6 +53,8 @@ pub(crate) struct Plan {
     pub(crate) spec: Arc<CheckSpec>,
     /// Under `--per-host`: the run's host slots, and how many lines to hold.
     pub(crate) lookahead: Option<(Arc<Throttle>, usize)>,
+    /// Under `--wait`: the URLs to check again later.
+    pub(crate) rechecks: Option<Rechecks>,
 }
 
 /// Read every input in order and queue a job per URL line, until the input
@@ -64,6 +71,7 @@ pub(crate) async fn feed(
         mut selection,
         spec,
         lookahead,
+        rechecks,
     } = plan;
     let lookahead = lookahead.and_then(|(throttle, limit)| {
         Some(Lookahead {
@@ -81,6 +89,7 @@ pub(crate) async fn feed(
         stop_reading,
         report: FeedReport::default(),
         lookahead,
+        rechecks,
     };
     for input in inputs {
         let more = match input {
@@ -97,20 +106,23 @@ pub(crate) async fn feed(
                     let next = reader.next_line();
                     tokio::pin!(next);
                     loop {
+                        // Under --wait, enough URLs awaited: read on later.
+                        let read = !feeder.rechecks.as_ref().is_some_and(Rechecks::is_full);
                         let event = tokio::select! {
                             biased;
                             _ = feeder.stop_reading.cancelled() => Event::Stop,
-                            line = &mut next => Event::Line(line),
+                            line = &mut next, if read => Event::Line(line),
                             Some(host) = freed(&mut feeder.lookahead) => Event::Freed(host),
+                            turn = next_turn(&mut feeder.rechecks) => Event::Turn(turn),
                         };
-                        match event {
+                        let more = match event {
                             Event::Line(line) => break Some(line),
                             Event::Stop => break None,
-                            Event::Freed(host) => {
-                                if !feeder.queue_held(&host).await {
-                                    break None;
-                                }
-                            }
+                            Event::Freed(host) => feeder.queue_held(&host).await,
+                            Event::Turn(turn) => feeder.take_turn(turn).await,
+                        };
+                        if !more {
+                            break None;
                         }
                     }
                 };
@@ -158,6 +170,9 @@ pub(crate) async fn feed(
         }
     }
     feeder.release_held().await;
+    feeder.recheck_until_done().await;
+    feeder.record_held().await;
+    feeder.record_awaited().await;
     feeder.report
 }
 
@@ -167,6 +182,16 @@ enum Event<L> {
     Stop,
     /// A slot of this host was freed.
     Freed(String),
+    /// Under `--wait`: a URL due to be checked again, or room to read on.
+    Turn(Turn),
+}
+
+/// What comes next about re-checks; never, without `--wait`.
+async fn next_turn(rechecks: &mut Option<Rechecks>) -> Turn {
+    match rechecks {
+        Some(rechecks) => rechecks.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The next host whose slot was freed; never, without a look-ahead.
@@ -198,6 +223,7 @@ struct Feeder {
     stop_reading: CancellationToken,
     report: FeedReport,
     lookahead: Option<Lookahead>,
+    rechecks: Option<Rechecks>,
 }
 
 impl Feeder {
@@ -216,11 +242,16 @@ impl Feeder {
         }
     }
 
-    /// Take one job read: queue it, or under `--per-host` hold it until its
-    /// host has a free slot. False when the run is stopping.
+    /// Take one job read, and queue it. False when the run is stopping.
     async fn push(&mut self, job: Job) -> bool {
         self.report.urls_read += 1;
         self.report.last_read = Some(job.origin.clone());
+        self.enqueue(job).await
+    }
+
+    /// Queue a job, or under `--per-host` hold it until its host has a free
+    /// slot. False when the run is stopping.
+    async fn enqueue(&mut self, job: Job) -> bool {
         if self.lookahead.is_none() {
             return self.queue(job).await;
         }
@@ -304,14 +335,64 @@ impl Feeder {
         }
     }
 
-    /// At the end: queue the held jobs as their hosts free slots, or after a
-    /// stop record them as not checked.
+    /// At the end of the input, under `--wait`: queue each URL not up yet
+    /// when it is due, until every job is finished or the run stops.
+    async fn recheck_until_done(&mut self) {
+        while self.rechecks.as_ref().is_some_and(|r| !r.is_idle()) {
+            let event = tokio::select! {
+                biased;
+                _ = self.stop_reading.cancelled() => Event::<()>::Stop,
+                Some(host) = freed(&mut self.lookahead) => Event::Freed(host),
+                turn = next_turn(&mut self.rechecks) => Event::Turn(turn),
+            };
+            let more = match event {
+                Event::Freed(host) => self.queue_held(&host).await,
+                Event::Turn(turn) => self.take_turn(turn).await,
+                Event::Line(()) | Event::Stop => false,
+            };
+            if !more {
+                return;
+            }
+        }
+    }
+
+    /// Queue a URL that is due; false when the run is stopping.
+    async fn take_turn(&mut self, turn: Turn) -> bool {
+        match turn {
+            Turn::Due(job) => self.enqueue(job).await,
+            Turn::Room | Turn::Idle => true,
+            // No worker left: what is awaited is recorded as it stands.
+            Turn::Gone => {
+                self.record_awaited().await;
+                true
+            }
+        }
+    }
+
+    /// After a stop, the URLs still awaited: their latest result is their
+    /// record.
+    async fn record_awaited(&mut self) {
+        let Some(rechecks) = self.rechecks.take() else {
+            return;
+        };
+        for job in rechecks.close() {
+            let record = job.into_unchecked(self.stop.not_checked());
+            let _ = self.results.send(record).await;
+        }
+    }
+
+    /// At the end: queue the held jobs as their hosts free slots, until
+    /// none is left or the run stops.
     async fn release_held(&mut self) {
         while self.lookahead.as_ref().is_some_and(|a| a.holding > 0) {
             if !self.wait_for_a_slot().await {
                 break;
             }
         }
+    }
+
+    /// After a stop, the jobs still held are recorded as not checked.
+    async fn record_held(&mut self) {
         let Some(ahead) = self.lookahead.take() else {
             return;
         };
@@ -331,6 +412,11 @@ impl Feeder {
         };
         match permit {
             Some(permit) => {
+                if job.awaited.is_none()
+                    && let Some(rechecks) = &mut self.rechecks
+                {
+                    rechecks.queued();
+                }
                 permit.send(job);
                 true
             }

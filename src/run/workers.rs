@@ -8,6 +8,9 @@
 //! `tokio::time::timeout`, then the tasks are aborted. A registry of what each
 //! worker holds turns every aborted check into a record, so no line is lost
 //! and no result already known is replaced.
+//!
+//! Under `--wait`, a URL that is not up yet goes back to the feeder with the
+//! time of its next check (`rechecks.rs`): a worker never sleeps for it.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -16,8 +19,9 @@ use tokio::sync::{Mutex as AsyncMutex, mpsc};
 use tokio::task::JoinSet;
 
 use super::lanes::Lanes;
-use crate::check::Check;
-use crate::input::Job;
+use super::rechecks::{Returned, Returns};
+use crate::check::{Check, Outcome};
+use crate::input::{Awaited, Job};
 use crate::results::{CheckResult, Failure, FailureKind, Origin};
 use crate::stop::Stop;
 
@@ -31,6 +35,9 @@ enum Slot {
         origin: Origin,
         /// When the check started: one cut off reports how long it ran.
         started: Instant,
+        /// `--wait`: what an earlier check found, the record if this one
+        /// is cut off.
+        known: Option<Box<Awaited>>,
     },
     /// Finished, waiting for room in the results channel.
     Done(CheckResult),
@@ -42,12 +49,38 @@ struct Shared<C> {
     checker: Arc<C>,
     stop: Arc<Stop>,
     slots: Mutex<Vec<Slot>>,
+    /// `--wait`: where a job goes back to be checked again later, and
+    /// where the feeder hears that a job is finished.
+    returns: Option<Returns>,
 }
 
 impl<C> Shared<C> {
     fn set_slot(&self, worker: usize, slot: Slot) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         std::mem::replace(&mut slots[worker], slot)
+    }
+
+    /// Under `--wait`, tell the feeder a job's record was sent.
+    fn finished(&self) {
+        if let Some(returns) = &self.returns {
+            let _ = returns.send(Returned::Finished);
+        }
+    }
+
+    /// Give `job` back to be checked again at `due`. The job comes back
+    /// when nobody takes it any more (the run is stopping).
+    fn check_again(&self, due: std::time::Instant, job: Job) -> Option<Job> {
+        let Some(returns) = &self.returns else {
+            return Some(job);
+        };
+        let due = tokio::time::Instant::from_std(due);
+        match returns.send(Returned::Again(due, job)) {
+            Ok(()) => None,
+            Err(refused) => match refused.0 {
+                Returned::Again(_, job) => Some(job),
+                Returned::Finished => None,
+            },
+        }
     }
 }
 
@@ -66,7 +99,7 @@ pub(crate) struct ShutdownReport {
 
 impl<C: Check> Pool<C> {
     /// Spawn `workers` tasks draining `queue` into `results`, spread over
-    /// the lanes in turn.
+    /// the lanes in turn; under `--wait`, jobs to check again go to `returns`.
     pub(crate) fn spawn(
         workers: usize,
         lanes: &Lanes,
@@ -74,6 +107,7 @@ impl<C: Check> Pool<C> {
         results: mpsc::Sender<CheckResult>,
         checker: Arc<C>,
         stop: Arc<Stop>,
+        returns: Option<Returns>,
     ) -> Self {
         let shared = Arc::new(Shared {
             queue: AsyncMutex::new(queue),
@@ -81,6 +115,7 @@ impl<C: Check> Pool<C> {
             checker,
             stop,
             slots: Mutex::new((0..workers).map(|_| Slot::Idle).collect()),
+            returns,
         });
         let mut tasks = JoinSet::new();
         for id in 0..workers {
@@ -148,12 +183,16 @@ impl<C: Check> Pool<C> {
                     url,
                     origin,
                     started,
+                    known,
                 } => {
                     cut += 1;
-                    records.push(CheckResult {
-                        elapsed: started.elapsed(),
-                        spent: started.elapsed(),
-                        ..CheckResult::unchecked(url, origin, cut_off.clone())
+                    records.push(match known {
+                        Some(awaited) => awaited.into_record(),
+                        None => CheckResult {
+                            elapsed: started.elapsed(),
+                            spent: started.elapsed(),
+                            ..CheckResult::unchecked(url, origin, cut_off.clone())
+                        },
                     });
                 }
             }
@@ -177,9 +216,10 @@ impl<C: Check> Pool<C> {
 async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
     loop {
         let job = shared.queue.lock().await.recv().await;
-        let Some(job) = job else { break };
+        let Some(mut job) = job else { break };
         if shared.stop.is_stopped() {
             let record = job.into_unchecked(shared.stop.not_checked());
+            shared.finished();
             if shared.results.send(record).await.is_err() {
                 break;
             }
@@ -191,9 +231,21 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
                 url: job.url.clone(),
                 origin: job.origin.clone(),
                 started: Instant::now(),
+                known: job.awaited.clone(),
             },
         );
-        let result = shared.checker.check(&job).await;
+        let result = match shared.checker.check(&job).await {
+            Outcome::Done(result) => result,
+            Outcome::Again { awaited, due } => {
+                // Handed back without an await: an abort cannot lose it.
+                shared.set_slot(id, Slot::Idle);
+                job.awaited = Some(awaited);
+                match shared.check_again(due, job) {
+                    None => continue,
+                    Some(job) => job.into_unchecked(shared.stop.not_checked()),
+                }
+            }
+        };
         shared.set_slot(id, Slot::Done(result));
         // Reserve first, then take the result and send it without an await in
         // between: an abort can never drop a finished result.
@@ -203,6 +255,7 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
         if let Slot::Done(result) = shared.set_slot(id, Slot::Idle) {
             permit.send(result);
         }
+        shared.finished();
     }
 }
 
@@ -221,7 +274,7 @@ mod tests {
     }
 
     impl Check for SlowChecker {
-        async fn check(&self, job: &Job) -> CheckResult {
+        async fn check(&self, job: &Job) -> Outcome {
             let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             self.max_in_flight.fetch_max(now, Ordering::SeqCst);
             let url = job.target.as_ref().expect("valid test URL");
@@ -229,12 +282,12 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
             let placeholder = Failure::new(FailureKind::Status, "");
-            CheckResult {
+            Outcome::Done(CheckResult {
                 status: Some(200),
                 failure: None,
                 attempts: 1,
                 ..CheckResult::unchecked(job.url.clone(), job.origin.clone(), placeholder)
-            }
+            })
         }
     }
 
@@ -269,6 +322,7 @@ mod tests {
             results_tx,
             checker.clone(),
             stop.clone(),
+            None,
         );
         Run {
             queue,
@@ -365,6 +419,7 @@ mod tests {
             results_tx,
             Arc::new(SlowChecker::default()),
             stop.clone(),
+            None,
         );
         queue.send(job(1, 1)).await.unwrap();
         queue.send(job(2, 1)).await.unwrap();

@@ -88,6 +88,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
         results_tx,
         Arc::new(checker),
         stop.clone(),
+        None,
     );
     let (outputs, writers) = start_outputs(&config, &stop)?;
     let served = CancellationToken::new();

@@ -780,3 +780,144 @@ fn per_host_and_rate_reject_nonsense() {
         assert!(out.stderr.contains(flag), "{args:?}: {}", out.stderr);
     }
 }
+
+/// Lines of stdout as they come, each with when it came.
+fn timed_lines(child: &mut Child) -> std::sync::mpsc::Receiver<(Duration, String)> {
+    let stdout = child.stdout.take().unwrap();
+    let started = Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send((started.elapsed(), line)).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// `--wait`: a URL that is not up holds no worker while it waits, so the
+/// healthy URL behind two broken ones on a single worker is not held up;
+/// on Ctrl-C the awaited URLs' records are their latest failures.
+#[test]
+fn a_url_awaited_holds_no_worker_and_a_stop_keeps_its_latest_failure() {
+    let server = TestServer::http();
+    let (down1, down2) = (crate::support::refused_url(), crate::support::refused_url());
+    let healthy = server.url("/ok");
+    let mut child = spawn(&[
+        "-w",
+        "1",
+        "-f",
+        "jsonl",
+        "--wait",
+        "60s",
+        "--wait-interval",
+        "200ms",
+        &down1,
+        &down2,
+        &healthy,
+    ]);
+    let lines = timed_lines(&mut child);
+    let (at, first) = lines.recv_timeout(Duration::from_secs(30)).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(
+        record["url"],
+        healthy.as_str(),
+        "the healthy URL comes first"
+    );
+    // Held behind the broken URLs, it would come after the 60 s wait.
+    assert!(at < Duration::from_secs(20), "healthy record after {at:?}");
+    wait_until("a few re-checks", || server.counters.requests() >= 1);
+    std::thread::sleep(Duration::from_millis(600));
+    signal(&child, "INT");
+    let mut records: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|(_, line)| serde_json::from_str(&line).unwrap())
+        .collect();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    records.sort_by_key(|r| r["url"].as_str().unwrap().to_string());
+    assert_eq!(records.len(), 2, "{records:?}");
+    for record in &records {
+        assert_eq!(record["error_kind"], "connect", "{record}");
+        assert!(record["attempts"].as_u64().unwrap() >= 2, "{record}");
+        assert!(
+            record["error"].as_str().unwrap().contains("(awaited "),
+            "{record}"
+        );
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("0 not checked"), "{stderr}");
+}
+
+/// Under `--per-host`, a URL checked again waits for its host's slot with
+/// the lines read; every URL ends in one record when the wait is over.
+#[test]
+fn rechecks_under_per_host_end_with_one_record_each() {
+    let server = TestServer::http();
+    let mut lines: Vec<String> = (0..6)
+        .map(|i| server.url(&format!("/status/503?{i}")))
+        .collect();
+    lines.extend((0..6).map(|i| server.url(&format!("/up-after/700?{i}"))));
+    lines.extend((0..6).map(|i| server.url(&format!("/ok?{i}"))));
+    let (_dir, path) = url_file(&lines.join("\n"));
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "-w",
+            "4",
+            "--per-host",
+            "2",
+            "--wait",
+            "2s",
+            "--wait-interval",
+            "100ms",
+            &path,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let records = out.records();
+    assert_eq!(sorted_lines(&records), (1..=18).collect::<Vec<_>>());
+    for record in &records {
+        let url = record["url"].as_str().unwrap();
+        if url.contains("/status/503") {
+            assert_eq!(record["error_kind"], "status", "{record}");
+            assert!(record["attempts"].as_u64().unwrap() >= 2, "{record}");
+        } else {
+            assert_eq!(record["ok"], true, "{record}");
+        }
+    }
+    assert!(server.counters.max_in_flight() <= 2);
+}
+
+/// With more URLs awaited than `--lookahead` allows, the feeder reads on
+/// only as awaited URLs end: still one record per line.
+#[test]
+fn awaited_urls_beyond_the_lookahead_pause_reading() {
+    let down = crate::support::refused_url();
+    let lines: Vec<String> = (0..10).map(|i| format!("{down}?{i}")).collect();
+    let (_dir, path) = url_file(&lines.join("\n"));
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "-w",
+            "1",
+            "--lookahead",
+            "1",
+            "--wait",
+            "1s",
+            "--wait-interval",
+            "300ms",
+            &path,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let records = out.records();
+    assert_eq!(sorted_lines(&records), (1..=10).collect::<Vec<_>>());
+    assert!(records.iter().all(|r| r["error_kind"] == "connect"));
+}
