@@ -1,8 +1,10 @@
 //! Why and when a run stops early: a signal, the `--deadline`, or stdout gone.
 //! One shared `Stop` carries the reason, so every record of an unfinished
-//! line can say what stopped it.
+//! line can say what stopped it, and how far the run has got (`Ledger`), so
+//! a stop can say what it leaves.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -48,6 +50,46 @@ pub(crate) enum StopReason {
 pub(crate) struct Stop {
     token: CancellationToken,
     reason: OnceLock<StopReason>,
+    /// How far the run has got.
+    pub(crate) ledger: Ledger,
+}
+
+/// How far the run has got: URLs read (the feeder), checks in flight (the
+/// workers), records written (the printer). Read when a signal comes.
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    read: AtomicU64,
+    in_flight: AtomicUsize,
+    written: AtomicU64,
+}
+
+impl Ledger {
+    pub(crate) fn read_one(&self) {
+        self.read.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn check_started(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn check_ended(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn written(&self, records: usize) {
+        self.written.fetch_add(records as u64, Ordering::Relaxed);
+    }
+
+    /// Checks running now.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// URLs read whose record is not written yet.
+    pub(crate) fn unwritten(&self) -> u64 {
+        let read = self.read.load(Ordering::Relaxed);
+        read.saturating_sub(self.written.load(Ordering::Relaxed))
+    }
 }
 
 impl Stop {
@@ -111,6 +153,17 @@ impl Stop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ledger_counts_what_a_stop_would_leave() {
+        let ledger = Ledger::default();
+        (0..5).for_each(|_| ledger.read_one());
+        ledger.check_started();
+        ledger.check_started();
+        ledger.check_ended();
+        ledger.written(3);
+        assert_eq!((ledger.in_flight(), ledger.unwritten()), (1, 2));
+    }
 
     #[test]
     fn the_first_reason_wins_and_names_itself() {

@@ -113,11 +113,14 @@ impl Printer {
             self.report_extras(&batch, &mut report.report_errors);
             self.progress
                 .advance(batch.len() as u64, report.stats.failed);
-            if report.writing()
-                && let Err(e) = self.write(&batch)
-            {
-                report.stdout_failed(e);
-                self.stop.trigger(StopReason::Output);
+            if report.writing() {
+                match self.write(&batch) {
+                    Ok(()) => self.stop.ledger.written(batch.len()),
+                    Err(e) => {
+                        report.stdout_failed(e);
+                        self.stop.trigger(StopReason::Output);
+                    }
+                }
             }
             // Caught up: rest a moment, so that at a high rate the next
             // wake-up finds a batch rather than a single result.

@@ -238,9 +238,11 @@ impl Stats {
     /// `status 2, timeout 1`: failures by kind, or `None` when none failed.
     pub(crate) fn kind_counts(&self) -> Option<String> {
         // In the order the kinds are declared (their `Ord`).
+        // Lines a stop left unchecked are counted apart, not as failures.
         let kinds: Vec<String> = self
             .by_kind
             .iter()
+            .filter(|(kind, _)| **kind != FailureKind::Interrupted)
             .map(|(kind, n)| format!("{kind} {n}"))
             .collect();
         (!kinds.is_empty()).then(|| kinds.join(", "))

@@ -93,9 +93,12 @@ pub(crate) fn write_summary<W: Write>(
 
     let rate = stats.total as f64 / facts.wall.as_secs_f64().max(1e-3);
     let plural = if stats.total == 1 { "URL" } else { "URLs" };
+    // Lines a stop left unchecked are neither passes nor failures.
+    let unchecked = stats.count(FailureKind::Interrupted);
+    let failed = stats.failed - unchecked;
     writeln!(
         out,
-        "\n{} {} {plural} in {} ({rate:.1}/s): {}, {}",
+        "\n{} {} {plural} in {} ({rate:.1}/s): {}, {}{}",
         bold.apply_to(match facts.shard {
             Some(shard) => format!("Summary (shard {shard}):"),
             None => "Summary:".to_string(),
@@ -103,10 +106,14 @@ pub(crate) fn write_summary<W: Write>(
         stats.total,
         format_elapsed(facts.wall),
         green.apply_to(format!("{} ok", stats.passed)),
-        if stats.failed > 0 {
-            red.apply_to(format!("{} failed", stats.failed))
+        if failed > 0 {
+            red.apply_to(format!("{failed} failed"))
         } else {
             dim.apply_to("0 failed".to_string())
+        },
+        match unchecked {
+            0 => String::new(),
+            n => format!(", {}", red.apply_to(format!("{n} not checked"))),
         }
     )?;
     if stats.has_baseline {
@@ -152,7 +159,6 @@ pub(crate) fn write_summary<W: Write>(
         writeln!(out, "  flaky: {} passed only after a retry", stats.flaky)?;
     }
     if let Some(signal) = &facts.stopped_by {
-        let unchecked = stats.count(FailureKind::Interrupted);
         let cut_off = match facts.aborted {
             0 => String::new(),
             n if facts
@@ -379,6 +385,12 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("Failures:"), "{text}");
+        // Never checked is neither a pass nor a failure.
+        assert!(
+            text.contains(": 21 ok, 0 failed, 1 not checked\n"),
+            "{text}"
+        );
+        assert!(!text.contains("failures by kind"), "{text}");
         let done_reading = RunFacts {
             stopped_by: Some("SIGTERM".into()),
             ..facts()

@@ -245,6 +245,7 @@ impl Feeder {
     /// Take one job read, and queue it. False when the run is stopping.
     async fn push(&mut self, job: Job) -> bool {
         self.report.urls_read += 1;
+        self.stop.ledger.read_one();
         self.report.last_read = Some(job.origin.clone());
         self.enqueue(job).await
     }

@@ -3,32 +3,63 @@
 //! gets its record); a second one exits at once.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::output::progress::Progress;
 use crate::stop::{Signal, Stop, StopReason};
 
 /// Listen for signals; the first one received stops the run.
-pub(crate) fn watch(
-    stop: Arc<Stop>,
-    progress: Progress,
-    grace: std::time::Duration,
-) -> anyhow::Result<()> {
+pub(crate) fn watch(stop: Arc<Stop>, progress: Progress, grace: Duration) -> anyhow::Result<()> {
     let mut signals = Listener::new()?;
     tokio::spawn(async move {
         let first = signals.next().await;
         stop.trigger(StopReason::Signal(first));
-        progress.set_message(format!(
-            "stopping: in-flight checks have {} to finish (again to exit now)",
-            humantime::format_duration(grace)
+        // No frozen bar left in the scroll-back: results still coming are
+        // written as lines.
+        progress.finish();
+        crate::diag::note(format_args!(
+            "{}",
+            stopping_line(first, stop.ledger.in_flight(), grace)
         ));
         let second = signals.next().await;
-        progress.finish();
-        crate::diag::error(format_args!("{} again: exiting now", second.name()));
+        crate::diag::error(format_args!(
+            "{}",
+            exiting_line(second, stop.ledger.in_flight(), stop.ledger.unwritten())
+        ));
         // The user asked twice: leave without waiting for anything. This is
         // the one exit that does not return through main.
         std::process::exit(i32::from(first.exit_code().code()));
     });
     Ok(())
+}
+
+/// What the first signal does, said at once.
+fn stopping_line(signal: Signal, in_flight: usize, grace: Duration) -> String {
+    let checks = match in_flight {
+        0 => "no check is in flight".to_string(),
+        1 => format!(
+            "the check in flight gets up to {} to finish",
+            humantime::format_duration(grace)
+        ),
+        n => format!(
+            "the {n} checks in flight get up to {} to finish",
+            humantime::format_duration(grace)
+        ),
+    };
+    format!(
+        "{}: stopping; no new checks, {checks}; press Ctrl-C again to exit at once",
+        signal.name()
+    )
+}
+
+/// What a second signal loses, said as it exits.
+fn exiting_line(signal: Signal, in_flight: usize, unwritten: u64) -> String {
+    let lost = match unwritten {
+        0 => "every URL read has its record".to_string(),
+        1 => format!("1 URL read has no record ({in_flight} in flight)"),
+        n => format!("{n} URLs read have no record ({in_flight} in flight)"),
+    };
+    format!("{} again: exiting now; {lost}", signal.name())
 }
 
 /// SIGHUP, where there is one: with `--watch`, read the inputs again.
@@ -102,5 +133,30 @@ impl Listener {
             std::future::pending::<()>().await;
         }
         Signal::Interrupt
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_signal_says_what_it_waits_for_and_the_second_what_it_loses() {
+        let second = Duration::from_secs(5);
+        assert_eq!(
+            stopping_line(Signal::Interrupt, 3, second),
+            "SIGINT: stopping; no new checks, the 3 checks in flight get up to 5s to finish; \
+             press Ctrl-C again to exit at once"
+        );
+        assert!(stopping_line(Signal::Terminate, 0, second).contains("no check is in flight"));
+        assert!(stopping_line(Signal::Interrupt, 1, second).contains("the check in flight gets"));
+        assert_eq!(
+            exiting_line(Signal::Interrupt, 2, 7),
+            "SIGINT again: exiting now; 7 URLs read have no record (2 in flight)"
+        );
+        assert_eq!(
+            exiting_line(Signal::Interrupt, 0, 0),
+            "SIGINT again: exiting now; every URL read has its record"
+        );
     }
 }

@@ -234,7 +234,10 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
                 known: job.awaited.clone(),
             },
         );
-        let result = match shared.checker.check(&job).await {
+        shared.stop.ledger.check_started();
+        let outcome = shared.checker.check(&job).await;
+        shared.stop.ledger.check_ended();
+        let result = match outcome {
             Outcome::Done(result) => result,
             Outcome::Again { awaited, due } => {
                 // Handed back without an await: an abort cannot lose it.

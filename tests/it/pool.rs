@@ -289,6 +289,19 @@ fn stop_mid_run(signal_name: &str, expected_code: i32, threads: &str) {
         )),
         "{stderr}"
     );
+    // Said at once, before the shutdown timeout ran out.
+    assert!(
+        stderr.contains(&format!(
+            "urlcheck: SIG{signal_name}: stopping; no new checks, the 2 checks in flight get up \
+             to 1s to finish; press Ctrl-C again to exit at once\n"
+        )),
+        "{stderr}"
+    );
+    // Lines never checked are not failures.
+    assert!(
+        stderr.contains(&format!(": 3 ok, 0 failed, {} not checked\n", read - 3)),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -343,7 +356,19 @@ fn a_second_ctrl_c_exits_at_once() {
     // Not the 10 minutes the in-flight checks were allowed.
     assert!(started.elapsed() < Duration::from_secs(30));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("SIGINT again: exiting now"), "{stderr}");
+    // Two hang in flight; the other 8 lines are read (queued, or waiting
+    // to be) and have no record either.
+    assert!(
+        stderr.contains("SIGINT again: exiting now; ") && stderr.contains(" (2 in flight)\n"),
+        "{stderr}"
+    );
+    let lost: u64 = stderr
+        .split("exiting now; ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of what was lost in {stderr}"));
+    assert!((2..=10).contains(&lost), "{stderr}");
 }
 
 /// Run the binary under `ulimit -n LIMIT` (soft and hard).
