@@ -150,7 +150,9 @@ impl ConnectLog {
     /// The phases of a response that arrived at `answered` for a request
     /// sent at `sent`: the connection's making when this response is the
     /// first on a connection made after `sent`; the time to first byte from
-    /// when the connection was ready (new) or the request was sent (reused).
+    /// when the request could go out: when it was sent, or when its
+    /// connection was ready if that was later (an HTTP/2 request that waited
+    /// for another check's handshake did not wait for a first byte).
     pub(crate) fn phases(
         &self,
         response: &reqwest::Response,
@@ -175,13 +177,15 @@ impl ConnectLog {
         };
         made.seen = answered;
         phases.tls_version = made.tls_version;
+        phases.ttfb = Some(answered.saturating_duration_since(sent.max(made.ready)));
+        // Only a request sent before the connection was begun can have made
+        // it; one that came later (HTTP/2) leaves the claim to that one.
         if !made.claimed && made.started >= sent {
             phases.dns = made.dns;
             phases.connect = Some(made.connect);
             phases.tls = made.tls;
-            phases.ttfb = Some(answered.saturating_duration_since(made.ready));
+            made.claimed = true;
         }
-        made.claimed = true;
         phases
     }
 }

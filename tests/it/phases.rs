@@ -163,3 +163,72 @@ fn verbose_human_output_shows_the_phases_and_the_summary_their_percentiles() {
     assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
     assert!(!out.stderr.contains("p95  checks"), "{}", out.stderr);
 }
+
+/// An HTTP/2 server over TLS (ALPN `h2`, a self-signed certificate for
+/// 127.0.0.1) that answers the ClientHello only `hold` after it arrives.
+fn h2_with_a_slow_handshake(hold: Duration) -> TestServer {
+    use std::sync::Arc;
+    use tokio_rustls::rustls;
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        cert.signing_key.serialize_der(),
+    ));
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.cert.der().clone()], key)
+    .unwrap();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    TestServer::raw(move |socket| {
+        let acceptor = acceptor.clone();
+        async move {
+            let mut first = [0u8; 1];
+            let _ = socket.peek(&mut first).await;
+            tokio::time::sleep(hold).await;
+            let Ok(tls) = acceptor.accept(socket).await else {
+                return;
+            };
+            let service = hyper::service::service_fn(|_request| async {
+                Ok::<_, std::convert::Infallible>(hyper::Response::new(http_body_util::Full::new(
+                    bytes::Bytes::from_static(b"ok"),
+                )))
+            });
+            let _ = hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                .await;
+        }
+    })
+}
+
+/// Checks that share an HTTP/2 connection made for another check waited
+/// for its handshake, not for a first byte: the wait is not in their ttfb,
+/// and the handshake is in the record of the check that made it, whichever
+/// response comes first.
+#[test]
+fn a_request_that_waited_for_another_checks_handshake_has_none_in_its_ttfb() {
+    let server = h2_with_a_slow_handshake(Duration::from_millis(HOLD_MS));
+    let urls: Vec<String> = (0..4)
+        .map(|i| format!("https://{}/?{i}", server.addr))
+        .collect();
+    let mut args = vec!["-f", "jsonl", "-k", "-w", "4"];
+    args.extend(urls.iter().map(String::as_str));
+    let out = run(&args, None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let records = out.records();
+    assert_eq!(records.len(), 4);
+    for record in &records {
+        assert_eq!(record["http_version"], "HTTP/2", "{record}");
+        assert!(ms(record, "ttfb_ms") < HOLD_MS as f64, "{record}");
+    }
+    // The handshake is in the record of the check that made the connection.
+    assert!(
+        records
+            .iter()
+            .any(|r| r["tls_ms"].as_f64().is_some_and(|t| t >= HOLD_MS as f64)),
+        "{records:?}"
+    );
+}

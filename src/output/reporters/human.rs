@@ -84,11 +84,15 @@ fn format_line(result: &CheckResult, styles: &Styles) -> String {
         styles.fail.apply_to("FAIL")
     };
     let status = format_status(result.status);
+    // A check of several attempts took all of them and the pauses between.
+    let took = if result.attempts > 1 {
+        result.spent
+    } else {
+        result.elapsed
+    };
     let mut line = format!(
         "{verdict}  {status:>3}  {}  {}",
-        styles
-            .dim
-            .apply_to(format!("{:>7}", format_elapsed(result.elapsed))),
+        styles.dim.apply_to(format!("{:>7}", format_elapsed(took))),
         escape_control(&result.url)
     );
     if result.redirects > 0
@@ -204,11 +208,13 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_after_retries_says_how_many_attempts() {
+    fn a_failure_after_retries_says_how_many_attempts_and_took_them_all() {
         let mut failed = testing::failed();
         failed.attempts = 3;
+        failed.spent = Duration::from_millis(7250);
         let line = plain(&failed);
         assert!(line.contains(" (after 3 attempts)"), "{line}");
+        assert!(line.starts_with("FAIL  404   7.25 s  "), "{line}");
         failed.attempts = 1;
         assert!(!plain(&failed).contains("attempts"));
     }
