@@ -189,7 +189,7 @@ fn problem(
                 names: names(leaf),
             })
         }
-        CertificateError::BadSignature => small_ca_key(chain),
+        CertificateError::BadSignature => small_ca_key(leaf, chain),
         CertificateError::UnsupportedSignatureAlgorithmContext {
             signature_algorithm_id,
             ..
@@ -260,15 +260,27 @@ fn small_rsa_key(cert: &X509Certificate<'_>) -> Option<usize> {
     }
 }
 
-/// A CA of the chain (one the server sent, or a `--cacert` one) whose RSA
-/// key is too small to check the signatures it made.
-fn small_ca_key(chain: &Chain<'_>) -> Option<Problem> {
-    chain
+/// A CA that issued a certificate of the chain (one the server sent, or a
+/// `--cacert` one) with an RSA key too small to check its signature.
+fn small_ca_key(leaf: &X509Certificate<'_>, chain: &Chain<'_>) -> Option<Problem> {
+    let sent: Vec<X509Certificate<'_>> = chain
         .intermediates
         .iter()
-        .chain(chain.cacert)
-        .filter_map(|der| x509_parser::parse_x509_certificate(der).ok())
-        .find_map(|(_, ca)| {
+        .filter_map(|der| Some(x509_parser::parse_x509_certificate(der).ok()?.1))
+        .collect();
+    let issuers: Vec<&[u8]> = std::iter::once(leaf)
+        .chain(&sent)
+        .map(|cert| cert.issuer().as_raw())
+        .collect();
+    let trusted = chain
+        .cacert
+        .iter()
+        .filter_map(|der| Some(x509_parser::parse_x509_certificate(der).ok()?.1));
+    sent.iter()
+        .cloned()
+        .chain(trusted)
+        .filter(|ca| issuers.contains(&ca.subject().as_raw()))
+        .find_map(|ca| {
             small_rsa_key(&ca).map(|bits| Problem::SmallKey {
                 whose: Whose::Ca(ca.subject().to_string()),
                 bits,
