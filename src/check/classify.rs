@@ -8,9 +8,8 @@ use std::error::Error as StdError;
 use std::io;
 use std::time::Duration;
 
-use rustls::CertificateError;
-
-use crate::results::{Failure, FailureKind};
+use super::{rejected, tls_words};
+use crate::results::{CertInfo, Failure, FailureKind};
 
 /// What an error says about sending the request again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +53,8 @@ pub(crate) struct Classified {
     /// It happened while connecting: to the server, or to the proxy in
     /// between.
     pub(crate) connecting: bool,
+    /// The server's certificate, when one was received and refused.
+    pub(crate) cert: Option<CertInfo>,
 }
 
 impl Classified {
@@ -62,6 +63,7 @@ impl Classified {
             failure: Failure::new(kind, message),
             cause,
             connecting: false,
+            cert: None,
         }
     }
 
@@ -96,7 +98,9 @@ pub(crate) fn classify(
 
 fn describe(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -> Classified {
     if let Some(tls) = causes(err).find_map(find_tls_error) {
-        return Classified::fatal(FailureKind::Tls, tls_message(tls));
+        let mut classified = Classified::fatal(FailureKind::Tls, tls_words::describe(tls));
+        classified.cert = rejected::of(tls).and_then(|r| r.expiry.clone());
+        return classified;
     }
     if err.is_timeout() {
         let message = if err.is_connect() {
@@ -217,43 +221,6 @@ fn find_tls_error<'a>(cause: &'a (dyn StdError + 'static)) -> Option<&'a rustls:
     cause.downcast_ref::<rustls::Error>()
 }
 
-fn tls_message(err: &rustls::Error) -> String {
-    match err {
-        rustls::Error::InvalidCertificate(cert) => match cert {
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                "certificate expired".into()
-            }
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                "certificate is not valid yet".into()
-            }
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-                "certificate is not valid for this host name".into()
-            }
-            CertificateError::UnknownIssuer => {
-                "certificate issued by an unknown authority (the server may not send its \
-                 intermediate certificates; or trust its CA with --cacert FILE, or skip checks \
-                 with -k)"
-                    .into()
-            }
-            CertificateError::Revoked => "certificate revoked".into(),
-            CertificateError::BadSignature => "certificate has a bad signature".into(),
-            other => format!("invalid certificate: {other:?}"),
-        },
-        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
-            "TLS handshake failed: the server did not answer with TLS (plain HTTP on this port?)"
-                .into()
-        }
-        rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired) => {
-            "the server requires a client certificate; give one with --cert FILE and --key FILE"
-                .into()
-        }
-        rustls::Error::AlertReceived(alert) => {
-            format!("TLS handshake failed: the server sent alert {alert:?}")
-        }
-        other => format!("TLS error: {other}"),
-    }
-}
-
 fn from_io(err: &io::Error, phase: Phase, connecting: bool) -> Option<Classified> {
     use Cause::{ConnectionLost, Final, Transient};
     use io::ErrorKind::*;
@@ -307,7 +274,10 @@ fn tls_alert(err: &io::Error) -> Option<Classified> {
             "the server requires a client certificate; give one with --cert FILE and --key FILE"
                 .to_string()
         } else {
-            format!("TLS failed: the server sent alert {alert}")
+            format!(
+                "TLS failed: the server sent alert {}",
+                tls_words::words(alert).replace(' ', "_")
+            )
         },
     ))
 }

@@ -15,9 +15,12 @@ mod client;
 mod expect;
 mod fetch;
 mod phases;
+mod rejected;
 mod retry;
 pub(crate) mod throttle;
 mod tls;
+mod tls_words;
+mod verify;
 pub(crate) mod waiting;
 
 pub(crate) use client::enter_lane;
@@ -141,7 +144,7 @@ impl Checker {
                 };
                 (failure, cause, fetched.cert)
             }
-            Ok(Err(classified)) => (Some(classified.failure), classified.cause, None),
+            Ok(Err(classified)) => (Some(classified.failure), classified.cause, classified.cert),
             Err(_) => (
                 Some(Failure::new(
                     FailureKind::Timeout,

@@ -1,25 +1,26 @@
 //! The TLS client configuration, built here rather than by reqwest so that
-//! the handshake can be timed (see `phases.rs`): the platform's trust store
-//! (plus `--cacert`), or no verification with `--insecure`; the client
+//! the handshake can be timed (see `phases.rs`): the certificate verifier
+//! (`verify.rs`: the platform's trust store plus `--cacert`, or none with
+//! `--insecure`); the client
 //! certificate; ALPN for the HTTP versions allowed; session resumption as
 //! rustls does it by default (256 server names), through a store that marks
 //! when each handshake starts; and a key log that never keeps a secret but
 //! tells which TLS version a handshake agreed.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use anyhow::Context;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::danger::ServerCertVerifier;
 use rustls::client::{
     ClientSessionMemoryCache, ClientSessionStore, Resumption, Tls12ClientSessionValue,
     Tls13ClientSessionValue,
 };
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, KeyLog, NamedGroup, SignatureScheme};
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, KeyLog, NamedGroup};
 
 use super::phases;
+use super::verify::{AcceptAnyCertificate, TrustStore};
 use crate::config::{Config, HttpVersions, client_cert};
 
 /// Server names whose sessions are kept for resumption (rustls' default).
@@ -35,11 +36,7 @@ pub(crate) fn client_config(config: &Config) -> anyhow::Result<ClientConfig> {
     let verifier: Arc<dyn ServerCertVerifier> = if config.insecure {
         Arc::new(AcceptAnyCertificate(Arc::clone(&provider)))
     } else {
-        Arc::new(TrustStore {
-            extra: cacerts(config)?,
-            provider,
-            verifier: OnceLock::new(),
-        })
+        Arc::new(TrustStore::new(cacerts(config)?, provider))
     };
     let builder = builder.with_custom_certificate_verifier(verifier);
     let mut tls = match &config.client_cert {
@@ -78,136 +75,6 @@ fn cacerts(config: &Config) -> anyhow::Result<Vec<CertificateDer<'static>>> {
         anyhow::bail!("--cacert file {path} has no PEM certificates");
     }
     Ok(certs)
-}
-
-/// The platform's verifier, which also trusts the `--cacert` certificates,
-/// made at the first https handshake: reading the system's certificates
-/// takes some 4 ms, which a list of http URLs need not spend.
-#[derive(Debug)]
-struct TrustStore {
-    extra: Vec<CertificateDer<'static>>,
-    provider: Arc<CryptoProvider>,
-    verifier: OnceLock<Result<rustls_platform_verifier::Verifier, rustls::Error>>,
-}
-
-impl TrustStore {
-    fn verifier(&self) -> Result<&rustls_platform_verifier::Verifier, rustls::Error> {
-        self.verifier
-            .get_or_init(|| {
-                rustls_platform_verifier::Verifier::new_with_extra_roots(
-                    self.extra.iter().cloned(),
-                    Arc::clone(&self.provider),
-                )
-                .map_err(|e| {
-                    let hint = if self.extra.is_empty() {
-                        "; give the CA certificates to trust with --cacert"
-                    } else {
-                        ""
-                    };
-                    rustls::Error::General(format!(
-                        "cannot load the system's trusted certificates: {e}{hint}"
-                    ))
-                })
-            })
-            .as_ref()
-            .map_err(Clone::clone)
-    }
-}
-
-impl ServerCertVerifier for TrustStore {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        self.verifier()?.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        )
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.verifier()?.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.verifier()?.verify_tls13_signature(message, cert, dss)
-    }
-
-    /// Asked as the ClientHello is built: the provider's algorithms, which
-    /// are the platform verifier's too, without loading any certificate.
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// `--insecure`: any certificate is accepted. The handshake's signatures
-/// are still checked with the provider's algorithms, which costs nothing
-/// and keeps a broken server from passing.
-#[derive(Debug)]
-struct AcceptAnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 /// rustls' in-memory session store. rustls reads it as it builds the

@@ -1,5 +1,8 @@
-//! TLS: certificates made here with rcgen, served on loopback with
-//! tokio-rustls; `--cacert`, `-k` and the messages for bad certificates.
+//! TLS: certificates made here with rcgen (and, for what rcgen cannot
+//! make, read from `fixtures/tls/`), served on loopback with tokio-rustls
+//! (or `openssl s_server`, for cipher suites rustls does not have);
+//! `--cacert`, `-k` and the messages for bad certificates, each beside
+//! curl's verdict on the same server.
 
 use std::sync::Arc;
 
@@ -9,7 +12,9 @@ use rcgen::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::{self, pki_types::PrivateKeyDer, pki_types::PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::{self};
 
 struct Ca {
     issuer: CertifiedIssuer<'static, KeyPair>,
@@ -82,10 +87,26 @@ fn serve_tls_with(
     key: KeyPair,
     serving: Serving,
 ) -> TestServer {
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    let builder = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ));
+    serve_chain(vec![cert], der_key(&key), serving)
+}
+
+fn der_key(key: &KeyPair) -> PrivateKeyDer<'static> {
+    PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()))
+}
+
+/// A server that sends `chain`, in this order, and signs with `key`.
+fn serve_chain(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    serving: Serving,
+) -> TestServer {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // Not `with_single_cert`: it parses the certificate, and webpki reads
+    // no DER longer than 64 KiB (10,000 names); nor should it check that
+    // the key is the first certificate's.
+    let signer = provider.key_provider.load_private_key(key).unwrap();
+    let certified = rustls::sign::CertifiedKey::new(chain, signer);
+    let builder = rustls::ServerConfig::builder_with_provider(provider);
     let builder = if serving.tls12_only {
         builder.with_protocol_versions(&[&rustls::version::TLS12])
     } else {
@@ -94,8 +115,7 @@ fn serve_tls_with(
     let config = builder
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
+        .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
     let acceptor = TlsAcceptor::from(Arc::new(config));
     TestServer::raw(move |socket| {
         let acceptor = acceptor.clone();
@@ -199,9 +219,12 @@ fn certificate_expiry_is_reported_and_can_be_required() {
 
 #[test]
 fn expired_and_wrong_name_certificates_fail_with_clear_messages() {
+    // curl: "SSL certificate problem: certificate has expired";
+    // "SSL: no alternative certificate subject name matches target host
+    // name 'localhost'".
     let ca = Ca::new();
     let expired = ca.server(&["127.0.0.1"], 2021);
-    let wrong_name = ca.server(&["other.test"], 2999);
+    let wrong_name = ca.server(&["other.test", "www.other.test"], 2999);
     let cacert = ca.pem_file();
     let out = run(
         &[
@@ -217,12 +240,26 @@ fn expired_and_wrong_name_certificates_fail_with_clear_messages() {
     assert_eq!(out.code, Some(1));
     let record = out.record(&https(&expired));
     assert_eq!(record["error_kind"], "tls");
-    assert_eq!(record["error"], "certificate expired");
+    assert_eq!(record["cert_not_after"], "2021-01-01T00:00:00Z", "{record}");
+    let days_left = record["cert_days_left"].as_i64().unwrap();
+    assert!(days_left < -1800, "{record}");
+    // Expired days ago, in whole days; cert_days_left is rounded down.
+    assert_eq!(
+        record["error"],
+        format!(
+            "certificate expired on 2021-01-01T00:00:00Z ({} days ago)",
+            -days_left - 1
+        )
+    );
     let record = out.record(&https(&wrong_name));
     assert_eq!(record["error_kind"], "tls");
     assert_eq!(
         record["error"],
-        "certificate is not valid for this host name"
+        "certificate is not valid for 127.0.0.1: it covers other.test, www.other.test"
+    );
+    assert!(
+        record["cert_days_left"].as_i64().unwrap() > 300_000,
+        "{record}"
     );
 }
 
@@ -306,4 +343,346 @@ fn a_slow_handshake_shows_in_tls_and_the_version_is_named() {
         ms(&record, "dns_ms") >= 0.0 && ms(&record, "tls_ms") > 0.0,
         "{record}"
     );
+}
+
+/// A file `name` with `text` in `dir`, as a path argument.
+fn write_file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// A file in `fixtures/tls/` (see `generate.sh` there).
+fn fixture(name: &str) -> String {
+    format!("{}/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A server with the leaf certificate and key of `fixtures/tls/NAME-leaf.*`.
+fn fixture_server(name: &str) -> TestServer {
+    let cert = CertificateDer::from_pem_file(fixture(&format!("{name}-leaf.pem"))).unwrap();
+    let key = PrivateKeyDer::from_pem_file(fixture(&format!("{name}-leaf.key"))).unwrap();
+    serve_chain(vec![cert], key, Serving::default())
+}
+
+/// What `openssl req -x509 -newkey ... -subj /CN=localhost -addext
+/// subjectAltName=DNS:localhost` makes: a self-signed CA certificate.
+fn openssl_style_self_signed(
+    names: &[&str],
+    not_after: time::OffsetDateTime,
+) -> (String, TestServer) {
+    let key = KeyPair::generate().unwrap();
+    let mut params =
+        CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, names[0]);
+    params.not_before = date_time_ymd(2020, 1, 1);
+    params.not_after = not_after;
+    let cert = params.self_signed(&key).unwrap();
+    (cert.pem(), serve_tls(cert.der().clone(), key))
+}
+
+#[test]
+fn a_self_signed_certificate_trusted_with_cacert_passes_with_its_name_and_dates_checked() {
+    // curl --cacert cert.pem: 200 (urlcheck said "invalid certificate:
+    // Other(OtherError(CaUsedAsEndEntity))").
+    let dir = tempfile::tempdir().unwrap();
+    let (good_pem, good) = openssl_style_self_signed(&["localhost"], date_time_ymd(2999, 1, 1));
+    let good_cacert = write_file(&dir, "good.pem", &good_pem);
+    let url = format!("https://localhost:{}/", good.addr.port());
+    let out = run(&["-f", "jsonl", "--cacert", &good_cacert, &url], None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let record = out.record(&url);
+    assert_eq!(record["status"], 200);
+    assert_eq!(record["cert_not_after"], "2999-01-01T00:00:00Z");
+
+    // The same certificate, asked for by another name; and one expired.
+    let other_name = https(&good);
+    let (old_pem, old_server) =
+        openssl_style_self_signed(&["127.0.0.1"], date_time_ymd(2021, 1, 1));
+    let old = https(&old_server);
+    let both = write_file(&dir, "both.pem", &(good_pem + &old_pem));
+    let out = run(&["-f", "jsonl", "--cacert", &both, &other_name, &old], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(
+        out.record(&other_name)["error"],
+        "certificate is not valid for 127.0.0.1: it covers localhost"
+    );
+    let record = out.record(&old);
+    assert_eq!(record["cert_not_after"], "2021-01-01T00:00:00Z");
+    let error = record["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("certificate expired on 2021-01-01T00:00:00Z ("),
+        "{record}"
+    );
+}
+
+#[test]
+fn a_chain_sent_ca_first_fails_saying_it_is_in_the_wrong_order() {
+    // curl: "SSL: certificate subject name 'urlcheck test CA' does not
+    // match target host name".
+    let ca = Ca::new();
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    params.not_after = date_time_ymd(2999, 1, 1);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = params.signed_by(&leaf_key, &ca.issuer).unwrap();
+    let chain = vec![ca.issuer.der().clone(), leaf.der().clone()];
+    let server = serve_chain(chain, der_key(ca.issuer.key()), Serving::default());
+    let url = https(&server);
+    let out = run(&["-f", "jsonl", "--cacert", &ca.pem_file(), &url], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let record = out.record(&url);
+    assert_eq!(record["error_kind"], "tls");
+    assert_eq!(
+        record["error"],
+        "the server sends its certificates in the wrong order: the first, \"CN=urlcheck \
+         test CA\", is a CA certificate, and the server's own comes after it"
+    );
+}
+
+#[test]
+fn a_sha1_signature_is_named_as_no_longer_accepted() {
+    // curl: "SSL certificate problem: CA signature digest algorithm too weak".
+    let server = fixture_server("sha1");
+    let url = https(&server);
+    let out = run(
+        &["-f", "jsonl", "--cacert", &fixture("sha1-ca.pem"), &url],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let record = out.record(&url);
+    assert_eq!(record["error_kind"], "tls");
+    assert_eq!(
+        record["error"],
+        "the server's certificate is signed with SHA-1 (sha1WithRSAEncryption), which is no \
+         longer accepted: SHA-1 is broken"
+    );
+    assert!(
+        record["cert_days_left"].as_i64().unwrap() > 30_000,
+        "{record}"
+    );
+}
+
+#[test]
+fn an_rsa_1024_key_is_named_as_too_small() {
+    // curl: "SSL certificate problem: CA certificate key too weak".
+    let server = fixture_server("rsa1024");
+    let url = https(&server);
+    let out = run(
+        &["-f", "jsonl", "--cacert", &fixture("rsa1024-ca.pem"), &url],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let record = out.record(&url);
+    assert_eq!(record["error_kind"], "tls");
+    assert_eq!(
+        record["error"],
+        "the CA certificate \"CN=urlcheck rsa1024 test CA\" has a 1024-bit RSA key, too small \
+         to be safe: urlcheck accepts 2048 bits or more"
+    );
+}
+
+#[test]
+fn a_certificate_without_subject_alt_name_is_refused_saying_it_has_none() {
+    // curl falls back to the Common Name and says 200; browsers refuse.
+    let ca = Ca::new();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    params.not_after = date_time_ymd(2999, 1, 1);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca.issuer).unwrap();
+    let server = serve_tls(cert.der().clone(), key);
+    let url = format!("https://localhost:{}/", server.addr.port());
+    let out = run(&["-f", "jsonl", "--cacert", &ca.pem_file(), &url], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(
+        out.record(&url)["error"],
+        "certificate is not valid for localhost: it has no subjectAltName, and a name in its \
+         subject (Common Name) alone is not accepted, as in browsers"
+    );
+}
+
+#[test]
+fn a_certificate_with_10000_names_is_a_handshake_message_too_large() {
+    // curl: "error:0A000098:SSL routines::excessive message size".
+    let ca = Ca::new();
+    let mut names: Vec<String> = (0..10_000)
+        .map(|i| format!("host-{i}.example.test"))
+        .collect();
+    names.push("127.0.0.1".to_string());
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let server = ca.server(&names, 2999);
+    let url = https(&server);
+    let out = run(&["-f", "jsonl", "--cacert", &ca.pem_file(), &url], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let record = out.record(&url);
+    assert_eq!(record["error_kind"], "tls");
+    assert_eq!(
+        record["error"],
+        "TLS handshake failed: the server sent a handshake message larger than 64 KiB, the \
+         most urlcheck accepts (usually a certificate with thousands of names)"
+    );
+    assert!(record["cert_not_after"].is_null(), "never read: {record}");
+}
+
+#[test]
+fn an_unknown_self_signed_certificate_is_called_self_signed() {
+    // curl: "SSL certificate problem: self-signed certificate", with or
+    // without --cacert.
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let plain = serve_tls(cert.der().clone(), key);
+    let (_, openssl_style) = openssl_style_self_signed(&["127.0.0.1"], date_time_ymd(2999, 1, 1));
+    let (plain, openssl_style) = (https(&plain), https(&openssl_style));
+    let out = run(&["-f", "jsonl", &plain, &openssl_style], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let without = "certificate is self-signed, and no trusted authority vouches for it (trust \
+                   it with --cacert FILE, or skip checks with -k)";
+    assert_eq!(out.record(&plain)["error"], without);
+    assert_eq!(out.record(&openssl_style)["error"], without);
+
+    let other_ca = Ca::new();
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "--cacert",
+            &other_ca.pem_file(),
+            &plain,
+            &openssl_style,
+        ],
+        None,
+    );
+    let with = "certificate is self-signed, and neither the system nor the --cacert file \
+                trusts it";
+    assert_eq!(out.record(&plain)["error"], with);
+    assert_eq!(out.record(&openssl_style)["error"], with);
+}
+
+/// `openssl s_server` on 127.0.0.1, stopped when dropped.
+struct OpensslServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl OpensslServer {
+    /// None when there is no `openssl` command.
+    fn start(cert: &str, key: &str, args: &[&str]) -> Option<Self> {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new("openssl")
+            .args([
+                "s_server",
+                "-accept",
+                "127.0.0.1:0",
+                "-www",
+                "-cert",
+                cert,
+                "-key",
+                key,
+            ])
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let port = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| line.strip_prefix("ACCEPT 127.0.0.1:")?.parse().ok());
+        let Some(port) = port else {
+            let _ = child.kill();
+            panic!("openssl s_server did not start with {args:?}");
+        };
+        // Keep reading, so that what it writes never blocks it.
+        std::thread::spawn(move || lines.for_each(drop));
+        Some(OpensslServer { child, port })
+    }
+}
+
+impl Drop for OpensslServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn no_cipher_suite_in_common_says_so_and_what_urlcheck_speaks() {
+    // curl: 200 (OpenSSL speaks CBC).
+    let ca = Ca::new();
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    params.not_after = date_time_ymd(2999, 1, 1);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca.issuer).unwrap();
+    let cert_file = write_file(&ca.dir, "leaf.pem", &cert.pem());
+    let key_file = write_file(&ca.dir, "leaf.key", &key.serialize_pem());
+    let cbc_only = [
+        "-no_tls1_3",
+        "-cipher",
+        "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA",
+    ];
+    let Some(server) = OpensslServer::start(&cert_file, &key_file, &cbc_only) else {
+        eprintln!("skipped: no openssl command to serve only CBC cipher suites");
+        return;
+    };
+    let url = format!("https://127.0.0.1:{}/", server.port);
+    let out = run(&["-f", "jsonl", "--cacert", &ca.pem_file(), &url], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let record = out.record(&url);
+    assert_eq!(record["error_kind"], "tls");
+    assert_eq!(
+        record["error"],
+        "TLS handshake failed: the server has no cipher suite in common with urlcheck (it sent \
+         alert handshake_failure); urlcheck speaks TLS 1.2 and 1.3 with ECDHE key exchange \
+         and AES-GCM or ChaCha20 only: no CBC, DHE or RSA key exchange"
+    );
+}
+
+#[test]
+fn an_rsa_1024_server_key_is_named_as_too_small() {
+    // curl: "SSL certificate problem: EE certificate key too weak".
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:1024", "-nodes", "-days", "2",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status();
+    if !made.is_ok_and(|status| status.success()) {
+        eprintln!("skipped: no openssl command to make an RSA 1024 key");
+        return;
+    }
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    // OpenSSL itself serves a 1024-bit key only at security level 0.
+    let server = OpensslServer::start(cert, key, &["-cipher", "DEFAULT:@SECLEVEL=0"])
+        .expect("openssl made the key, so it can serve it");
+    let url = format!("https://127.0.0.1:{}/", server.port);
+    let out = run(&["-f", "jsonl", "--cacert", cert, &url], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let record = out.record(&url);
+    assert_eq!(
+        record["error"],
+        "the server's certificate has a 1024-bit RSA key, too small to be safe: urlcheck \
+         accepts 2048 bits or more"
+    );
+    // Two days from when openssl made it, a second or so ago.
+    let days_left = record["cert_days_left"].as_i64();
+    assert!(matches!(days_left, Some(1 | 2)), "{record}");
 }
