@@ -495,6 +495,44 @@ fn other_schemes_are_invalid_input_and_never_requested() {
 }
 
 #[test]
+fn a_host_no_request_can_carry_is_invalid_input_with_a_reason() {
+    // The URL standard accepts `"`, `{`, `}` and `` ` `` in a host; an HTTP
+    // request cannot carry them, and reqwest said only "Parsed Url is not a
+    // valid Uri" (kind protocol). Sub-delims such as `!` can be carried: the
+    // resolver judges them.
+    let server = TestServer::http();
+    let ok_url = server.url("/ok?q={x}|^`");
+    let (_dir, path) = write_temp(
+        "hosts.txt",
+        format!("http://a{{b}}.test/\nhttps://a\"b.test/\nhttp://a`b.test:8080/x\n{ok_url}\n")
+            .as_bytes(),
+    );
+    let out = run(&["-f", "jsonl", &path], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let carry = |line, url: &str, host: &str, chars: &str| {
+        bad(
+            line,
+            url,
+            "invalid_input",
+            &format!(
+                "the host '{host}' has characters no HTTP request can carry ({chars}); \
+                 check the URL for a typo"
+            ),
+        )
+    };
+    assert_eq!(
+        rows(&out, &path),
+        [
+            carry(1, "http://a{b}.test/", "a{b}.test", "'{' '}'"),
+            carry(2, "https://a\"b.test/", "a\"b.test", "'\"'"),
+            carry(3, "http://a`b.test:8080/x", "a`b.test", "'`'"),
+            ok(4, &ok_url),
+        ]
+    );
+    assert_eq!(server.counters.requests(), 1);
+}
+
+#[test]
 fn a_mailto_address_is_shown_as_given() {
     let (_dir, path) = fixture("schemes.txt", 1);
     let out = run(&["-f", "jsonl", &path], None);
