@@ -434,6 +434,7 @@ impl Cli {
             }),
         })
         .and_then(Config::check_watch)
+        .and_then(Config::check_resume)
     }
 
     /// The INPUT arguments; stdin when there are none (and no config file).

@@ -169,6 +169,25 @@ impl Config {
         Ok(self)
     }
 
+    /// `--resume FILE` reads FILE back as JSON Lines, and the run appends
+    /// its records to it: in any other format, the next resume would fail
+    /// on the lines this run appended.
+    fn check_resume(self) -> anyhow::Result<Self> {
+        if let Some(path) = &self.resume
+            && self.format != Format::Jsonl
+        {
+            anyhow::bail!(
+                "--resume {path} needs --format jsonl: the run appends its records to that \
+                 file, and a resumed run reads them back as JSON Lines (with -f {format} the \
+                 next resume would fail on them); e.g. urlcheck -f jsonl --resume {path} \
+                 urls.txt >> {path}",
+                path = path.display(),
+                format = self.format,
+            );
+        }
+        Ok(self)
+    }
+
     /// Capacity of the bounded queue between the input reader and the workers:
     /// enough to keep every worker busy, small enough that input is streamed.
     pub(crate) fn queue_capacity(&self) -> usize {

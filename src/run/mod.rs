@@ -104,6 +104,7 @@ fn selection(config: &Config) -> anyhow::Result<Selection> {
     let done = match &config.resume {
         None => None,
         Some(path) => {
+            Done::warn_if_stdout_emptied(path);
             let done = Done::load(path)?;
             let mut sources: Vec<String> = config
                 .inputs

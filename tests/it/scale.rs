@@ -247,6 +247,100 @@ fn resume_refuses_the_output_of_other_inputs() {
     );
 }
 
+#[test]
+fn resume_needs_json_lines() {
+    let server = TestServer::http();
+    let (dir, path) = url_file(&format!("{}\n", server.url("/ok")));
+    let out_file = dir.path().join("out.txt");
+    std::fs::write(&out_file, "").unwrap();
+    let out_path = out_file.to_str().unwrap();
+    for format in ["human", "csv", "junit"] {
+        let out = run(&["-f", format, "--resume", out_path, &path], None);
+        assert_eq!(out.code, Some(2), "{format}: {out:?}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "urlcheck: --resume {out_path} needs --format jsonl: the run appends its \
+                 records to that file, and a resumed run reads them back as JSON Lines (with \
+                 -f {format} the next resume would fail on them); e.g. urlcheck -f jsonl \
+                 --resume {out_path} urls.txt >> {out_path}\n"
+            )
+        );
+        assert_eq!(out.stdout, "");
+    }
+    assert_eq!(server.counters.requests(), 0);
+    // The default format is human: --resume alone is refused too.
+    let out = run(&["--resume", out_path, &path], None);
+    assert_eq!(out.code, Some(2), "{out:?}");
+}
+
+/// `urlcheck -f jsonl --resume OUT LIST` with stdout opened on OUT as
+/// `>` (truncating) or `>>` (appending) would.
+fn resumed_into(out: &str, list: &str, append: bool) -> crate::support::Run {
+    let file = if append {
+        OpenOptions::new().append(true).open(out).unwrap()
+    } else {
+        std::fs::File::create(out).unwrap()
+    };
+    let output = urlcheck()
+        .args(["-f", "jsonl", "--resume", out, list])
+        .stdout(Stdio::from(file))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    crate::support::Run {
+        code: output.status.code(),
+        stdout: String::new(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn resume_into_its_own_file_with_a_truncating_redirect_says_so() {
+    let server = TestServer::http();
+    let (dir, path) = url_file(&format!("{}\n{}\n", server.url("/ok"), server.url("/ok?2")));
+    let out_file = dir.path().join("out.jsonl");
+    let out_path = out_file.to_str().unwrap();
+    let warning = format!(
+        "urlcheck: warning: stdout is the --resume file {out_path}, opened with > which \
+         empties it: whatever records it held are gone, so every line is checked again; \
+         append instead, so that a later --resume can pick up: >> {out_path}\n"
+    );
+    // A first run with >>: an empty file, rightly; nothing to say.
+    std::fs::write(&out_file, "").unwrap();
+    let first = resumed_into(out_path, &path, true);
+    assert_eq!(first.code, Some(0), "{first:?}");
+    assert!(!first.stderr.contains("warning"), "{}", first.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap().lines().count(),
+        2
+    );
+    // Again with >>: all done, nothing checked.
+    let again = resumed_into(out_path, &path, true);
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert!(!again.stderr.contains("warning"), "{}", again.stderr);
+    assert_eq!(server.counters.requests(), 2);
+    // With >: the shell emptied the file; every line is checked again, and
+    // stderr says why.
+    let emptied = resumed_into(out_path, &path, false);
+    assert_eq!(emptied.code, Some(0), "{emptied:?}");
+    assert!(emptied.stderr.starts_with(&warning), "{}", emptied.stderr);
+    assert_eq!(server.counters.requests(), 4);
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap().lines().count(),
+        2
+    );
+    // stdout elsewhere: a resume file emptied by hand is no redirect mistake.
+    std::fs::write(&out_file, "").unwrap();
+    let elsewhere = run(&["-f", "jsonl", "--resume", out_path, &path], None);
+    assert_eq!(elsewhere.code, Some(0), "{elsewhere:?}");
+    assert!(
+        !elsewhere.stderr.contains("warning"),
+        "{}",
+        elsewhere.stderr
+    );
+}
+
 /// JUnit with what a CI system reads, times and timestamps left out.
 fn junit_cases(xml: &str) -> Vec<(String, String, Option<String>)> {
     let suites = junit_parser::from_reader(xml.as_bytes()).expect("valid JUnit");
