@@ -161,6 +161,14 @@ pub(crate) struct Cli {
           help_heading = "Scale-out")]
     replay: Vec<String>,
 
+    /// With --replay: of records of the same line (source, line and URL),
+    /// keep the last, as when a shard run again was appended to its output;
+    /// without it, a line's second record is an error.
+    // No config key: --replay takes no --config, so a [defaults] key could
+    // never apply.
+    #[arg(long, requires = "replay", help_heading = "Scale-out")]
+    keep_last: bool,
+
     /// The JSON Lines of an earlier run (main's last results): a failure that
     /// failed there too is known, reported but not failing the run; the
     /// exit code is 1 only for new failures, and fixed URLs are listed.
@@ -386,6 +394,7 @@ impl Cli {
             shard: self.shard,
             resume: self.resume.clone(),
             replay: self.replay.iter().map(|r| RecordsFrom::parse(r)).collect(),
+            keep_last: self.keep_last,
             baseline: self.baseline.clone(),
             workers: run.workers.map_or(DEFAULT_WORKERS, |w| w.0),
             threads: run.threads.map_or(DEFAULT_THREADS, |t| t.0),

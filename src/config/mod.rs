@@ -35,6 +35,9 @@ pub(crate) struct Config {
     pub(crate) resume: Option<PathBuf>,
     /// `--replay`: render these records instead of checking anything.
     pub(crate) replay: Vec<RecordsFrom>,
+    /// `--keep-last`: with `--replay`, of a line's records keep the last
+    /// instead of refusing the second.
+    pub(crate) keep_last: bool,
     /// `--baseline FILE`: failures that failed there too are known.
     pub(crate) baseline: Option<PathBuf>,
     /// Number of worker tasks, and so the most checks in flight at once.

@@ -37,6 +37,9 @@ pub(crate) struct RunFacts {
     pub(crate) skipped: u64,
     /// `--per-host`, for the hint about overloaded hosts.
     pub(crate) per_host: Option<usize>,
+    /// `--replay`: the results were read, not checked, so the run's time
+    /// and rate say nothing about them.
+    pub(crate) replay: bool,
 }
 
 /// Write the summary.
@@ -93,15 +96,19 @@ pub(crate) fn write_summary<W: Write>(
 
     let rate = stats.total as f64 / facts.wall.as_secs_f64().max(1e-3);
     let plural = if stats.total == 1 { "URL" } else { "URLs" };
+    let took = if facts.replay {
+        "replayed".to_string()
+    } else {
+        format!("in {} ({rate:.1}/s)", format_elapsed(facts.wall))
+    };
     writeln!(
         out,
-        "\n{} {} {plural} in {} ({rate:.1}/s): {}, {}",
+        "\n{} {} {plural} {took}: {}, {}",
         bold.apply_to(match facts.shard {
             Some(shard) => format!("Summary (shard {shard}):"),
             None => "Summary:".to_string(),
         }),
         stats.total,
-        format_elapsed(facts.wall),
         green.apply_to(format!("{} ok", stats.passed)),
         if stats.failed > 0 {
             red.apply_to(format!("{} failed", stats.failed))
@@ -233,6 +240,7 @@ mod tests {
             http_version: None,
             phases: Default::default(),
             known: None,
+            shard: None,
         }
     }
 
@@ -253,6 +261,7 @@ mod tests {
             shard: None,
             skipped: 0,
             per_host: None,
+            replay: false,
         }
     }
 
@@ -311,6 +320,17 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("failures by kind: status 10"));
+        let replayed = render(
+            &stats,
+            &RunFacts {
+                replay: true,
+                ..facts()
+            },
+        );
+        assert!(
+            replayed.contains("Summary: 100 URLs replayed: 90 ok, 10 failed"),
+            "{replayed}"
+        );
         assert!(
             text.contains("latency: p50 50 ms, p95 95 ms, max 100 ms"),
             "{text}"

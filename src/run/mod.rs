@@ -276,6 +276,7 @@ impl Pipeline {
             stop: stop.clone(),
             started,
             baseline,
+            shard: config.shard,
         }
         .spawn(results_rx)
         .context("cannot start the printer thread")?;
@@ -404,6 +405,7 @@ fn conclude(
             shard: config.shard,
             skipped: feed.skipped,
             per_host: config.per_host,
+            replay: !config.replay.is_empty(),
         };
         let _ = write_summary(
             &mut io::stderr().lock(),
