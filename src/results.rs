@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
@@ -404,11 +404,13 @@ pub(crate) struct Event {
     pub(crate) previous: Health,
     /// How long the previous health lasted.
     pub(crate) previous_for: Duration,
+    /// When the change happened, on the wall clock.
+    pub(crate) at: SystemTime,
 }
 
 impl Event {
     /// The names of the fields an event adds to a record, in output order.
-    pub(crate) const FIELDS: [&'static str; 3] = ["event", "previous", "previous_for_ms"];
+    pub(crate) const FIELDS: [&'static str; 4] = ["event", "previous", "previous_for_ms", "at"];
 
     pub(crate) fn previous_for_ms(&self) -> u64 {
         u64::try_from(self.previous_for.as_millis()).unwrap_or(u64::MAX)
