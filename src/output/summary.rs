@@ -40,6 +40,8 @@ pub(crate) struct RunFacts {
     /// `--replay`: the results were read, not checked, so the run's time
     /// and rate say nothing about them.
     pub(crate) replay: bool,
+    /// GitHub annotations carry the failures: no recap of them again.
+    pub(crate) annotated: bool,
 }
 
 /// Write the summary.
@@ -56,7 +58,7 @@ pub(crate) fn write_summary<W: Write>(
 
     // With a baseline, known failures and fixes are always listed: the
     // streamed lines do not say which failures are new.
-    if stats.has_baseline && stats.known_failed > 0 {
+    if stats.has_baseline && stats.known_failed > 0 && !facts.annotated {
         writeln!(
             out,
             "\n{}",
@@ -81,7 +83,7 @@ pub(crate) fn write_summary<W: Write>(
     let new_failed = stats.new_failed();
     // Lines never checked after a stop are counted below, not listed.
     let listed = new_failed - stats.not_started;
-    if listed > 0 && (stats.total >= RECAP_MIN_RESULTS || stats.has_baseline) {
+    if listed > 0 && (stats.total >= RECAP_MIN_RESULTS || stats.has_baseline) && !facts.annotated {
         let title = if stats.has_baseline {
             "New failures:"
         } else {
@@ -262,6 +264,7 @@ mod tests {
             skipped: 0,
             per_host: None,
             replay: false,
+            annotated: false,
         }
     }
 
@@ -336,6 +339,17 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Failures:\n  500  https://a.test/10  status 500"));
+        // Under GitHub Actions the annotations carry them: no recap.
+        let annotated = render(
+            &stats,
+            &RunFacts {
+                annotated: true,
+                ..facts()
+            },
+        );
+        assert!(!annotated.contains("Failures:"), "{annotated}");
+        assert!(!annotated.contains("https://a.test/10"), "{annotated}");
+        assert!(annotated.contains("failures by kind: status 10"));
     }
 
     #[test]

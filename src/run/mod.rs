@@ -406,6 +406,7 @@ fn conclude(
             skipped: feed.skipped,
             per_host: config.per_host,
             replay: !config.replay.is_empty(),
+            annotated: config.github.is_some(),
         };
         let _ = write_summary(
             &mut io::stderr().lock(),

@@ -314,12 +314,23 @@ fn events_say_when_they_happened_in_utc_records_and_local_human_lines() {
     for ((record, human), csv_at) in records.iter().zip([&up, &down]).zip(&csv_at) {
         let text = record["at"].as_str().unwrap();
         // RFC 3339, UTC, milliseconds: 2026-03-01T14:03:07.250Z
-        assert_eq!((text.len(), &text[19..20], &text[23..]), (24, ".", "Z"), "{text}");
+        assert_eq!(
+            (text.len(), &text[19..20], &text[23..]),
+            (24, ".", "Z"),
+            "{text}"
+        );
         let at: DateTime<Utc> = text.parse().unwrap();
         assert!(before <= at && at <= after, "{at} not in {before}..{after}");
         assert_eq!(csv_at, text, "CSV and JSON Lines say the same time");
-        let local = at.with_timezone(&india).format("%Y-%m-%d %H:%M:%S").to_string();
-        let verdict = if record["event"] == "up" { "UP  " } else { "DOWN" };
+        let local = at
+            .with_timezone(&india)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        let verdict = if record["event"] == "up" {
+            "UP  "
+        } else {
+            "DOWN"
+        };
         assert!(
             human.starts_with(&format!("{local}  {verdict}  ")),
             "{human} (at {text})"
