@@ -296,7 +296,7 @@ mod tests {
         assert_eq!(
             hints,
             [
-                "  hint: 5 checks to 127.0.0.1:8000 timed out before any response while 4 passed: \
+                "  hint: 5 checks to 127.0.0.1:8000 timed out before any response while 5 passed: \
               it may take fewer connections at once than were opened; try --per-host 4 (or \
               fewer --workers)"
             ]
@@ -307,6 +307,23 @@ mod tests {
         assert!(
             !render(&stats, &facts()).contains("hint"),
             "one timeout is no pattern"
+        );
+        // Under load the timeouts come last, after every pass: all the
+        // passes count, not only those after the first timeout.
+        let mut stats = Stats::default();
+        for _ in 0..2969 {
+            stats.add(&to("http://127.0.0.1:8000/a", true));
+        }
+        for _ in 0..31 {
+            stats.add(&to("http://127.0.0.1:8000/b", false));
+        }
+        let text = render(&stats, &facts());
+        assert!(
+            text.contains(
+                "hint: 31 checks to 127.0.0.1:8000 timed out before any response while 2969 \
+                 passed"
+            ),
+            "{text}"
         );
     }
 
