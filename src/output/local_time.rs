@@ -37,6 +37,8 @@ pub(crate) fn local(at: SystemTime) -> String {
     target_os = "netbsd"
 ))]
 fn utc_offset(secs: i64) -> Option<i32> {
+    // time_t is 32 bits on some targets.
+    #[allow(clippy::useless_conversion)]
     let time: libc::time_t = secs.try_into().ok()?;
     let mut tm = std::mem::MaybeUninit::<libc::tm>::zeroed();
     // SAFETY: `localtime_r` reads `time` and writes only `tm`, both valid

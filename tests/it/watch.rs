@@ -305,10 +305,10 @@ fn events_say_when_they_happened_in_utc_records_and_local_human_lines() {
         .collect();
     assert_eq!(records.len(), 2, "{records:?}");
     let mut reader = csv::Reader::from_reader(std::fs::File::open(&csv).unwrap());
-    assert_eq!(reader.headers().unwrap().iter().last(), Some("at"));
+    assert_eq!(reader.headers().unwrap().iter().next_back(), Some("at"));
     let csv_at: Vec<String> = reader
         .records()
-        .map(|r| r.unwrap().iter().last().unwrap().to_string())
+        .map(|r| r.unwrap().iter().next_back().unwrap().to_string())
         .collect();
     let india = FixedOffset::east_opt(5 * 3600 + 30 * 60).unwrap();
     for ((record, human), csv_at) in records.iter().zip([&up, &down]).zip(&csv_at) {
