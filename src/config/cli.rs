@@ -247,7 +247,8 @@ Exit codes:
   0    every check passed (with --watch: stopped on purpose)
   1    a check failed (invalid_input lines too), --deadline cut checks off, or a
        --report file could not be written at the end
-  2    usage error, unreadable input, a --report path that cannot be created, no URLs
+  2    usage error, unreadable input, a --report path that cannot be created, no URLs,
+       a --replay of a line twice or with a shard missing
   130  stopped by SIGINT (Ctrl-C); 143 stopped by SIGTERM",
         run = list(&run_keys),
         check = list(&check_keys),
