@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
@@ -121,6 +121,35 @@ impl FailureKind {
     }
 }
 
+/// `--shard K/N`: the lines whose key (see `input/shard.rs`) fall in shard
+/// `index` of `count`. Records name it, so that a merge can tell a shard
+/// missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Shard {
+    pub(crate) index: u64,
+    pub(crate) count: u64,
+}
+
+impl Shard {
+    /// Whether the line whose text hashes to `key` belongs to this shard.
+    pub(crate) fn holds(self, key: u64) -> bool {
+        key % self.count + 1 == self.index
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// In records, `"2/8"`.
+impl Serialize for Shard {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A failed check's kind and its short, specific message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
@@ -178,6 +207,9 @@ pub(crate) struct CheckResult {
     /// With `--baseline`: whether this failure failed in the baseline too
     /// (a pass is never known). `None` without a baseline.
     pub(crate) known: Option<bool>,
+    /// The `--shard` of the run that checked it (set by the printer), or
+    /// the one a replayed record names.
+    pub(crate) shard: Option<Shard>,
 }
 
 /// The phases of the final request, each `None` when it did not happen
@@ -278,6 +310,7 @@ impl CheckResult {
             http_version: None,
             phases: Phases::default(),
             known: None,
+            shard: None,
         }
     }
 
@@ -308,13 +341,14 @@ impl CheckResult {
             ttfb_ms: self.phases.ttfb.map(ms),
             transfer_ms: self.phases.transfer.map(ms),
             known: self.known,
+            shard: self.shard,
         }
     }
 }
 
 impl Record<'_> {
     /// The field names, in output order (the CSV header).
-    pub(crate) const FIELDS: [&'static str; 23] = [
+    pub(crate) const FIELDS: [&'static str; 24] = [
         "url",
         "ok",
         "status",
@@ -338,6 +372,7 @@ impl Record<'_> {
         "ttfb_ms",
         "transfer_ms",
         "known",
+        "shard",
     ];
 }
 
@@ -369,11 +404,13 @@ pub(crate) struct Event {
     pub(crate) previous: Health,
     /// How long the previous health lasted.
     pub(crate) previous_for: Duration,
+    /// When the change happened, on the wall clock.
+    pub(crate) at: SystemTime,
 }
 
 impl Event {
     /// The names of the fields an event adds to a record, in output order.
-    pub(crate) const FIELDS: [&'static str; 3] = ["event", "previous", "previous_for_ms"];
+    pub(crate) const FIELDS: [&'static str; 4] = ["event", "previous", "previous_for_ms", "at"];
 
     pub(crate) fn previous_for_ms(&self) -> u64 {
         u64::try_from(self.previous_for.as_millis()).unwrap_or(u64::MAX)
@@ -409,6 +446,7 @@ pub(crate) struct Record<'a> {
     pub(crate) ttfb_ms: Option<f64>,
     pub(crate) transfer_ms: Option<f64>,
     pub(crate) known: Option<bool>,
+    pub(crate) shard: Option<Shard>,
 }
 
 #[cfg(test)]
@@ -447,12 +485,12 @@ mod tests {
         let json = serde_json::to_string(&result.record()).unwrap();
         assert_eq!(
             json,
-            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2,"attempts":0,"cert_not_after":null,"cert_days_left":null,"up_after_ms":null,"http_version":null,"remote_addr":null,"tls_version":null,"dns_ms":null,"connect_ms":null,"tls_ms":null,"ttfb_ms":null,"transfer_ms":null,"known":null}"#
+            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2,"attempts":0,"cert_not_after":null,"cert_days_left":null,"up_after_ms":null,"http_version":null,"remote_addr":null,"tls_version":null,"dns_ms":null,"connect_ms":null,"tls_ms":null,"ttfb_ms":null,"transfer_ms":null,"known":null,"shard":null}"#
         );
         let json = serde_json::to_string(&crate::testing::passed().record()).unwrap();
         assert!(
             json.ends_with(
-                r#","http_version":"HTTP/1.1","remote_addr":"192.0.2.1:443","tls_version":"TLSv1.3","dns_ms":0.63,"connect_ms":0.21,"tls_ms":2.67,"ttfb_ms":8.96,"transfer_ms":0.08,"known":null}"#
+                r#","http_version":"HTTP/1.1","remote_addr":"192.0.2.1:443","tls_version":"TLSv1.3","dns_ms":0.63,"connect_ms":0.21,"tls_ms":2.67,"ttfb_ms":8.96,"transfer_ms":0.08,"known":null,"shard":null}"#
             ),
             "{json}"
         );

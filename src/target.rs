@@ -74,7 +74,40 @@ fn parse_http(text: &str) -> Result<Url, String> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err("the URL has no host".into());
     }
+    carried_by_http(&url)?;
     Ok(url)
+}
+
+/// Whether an HTTP request can carry `url`. The URL standard lets a host
+/// hold characters such as `"`, `{` and `}` that a request's URI cannot,
+/// and reqwest fails such a request with "Parsed Url is not a valid Uri".
+/// This is reqwest's own rule (it parses the URL's text as an
+/// `http::Uri`), so that the two never disagree; the message names what
+/// is wrong, where it can tell.
+pub(crate) fn carried_by_http(url: &Url) -> Result<(), String> {
+    let Err(problem) = url.as_str().parse::<http::Uri>() else {
+        return Ok(());
+    };
+    let host = url.host_str().unwrap_or_default();
+    let odd: String = host.chars().filter(|&c| !uri_host_char(c)).collect();
+    Err(if odd.is_empty() {
+        format!("no HTTP request can carry this URL ({problem})")
+    } else {
+        format!(
+            "the host '{host}' has characters no HTTP request can carry ({}); \
+             check the URL for a typo",
+            odd.chars()
+                .map(|c| format!("'{c}'"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    })
+}
+
+/// A character that a URI's host may hold (RFC 3986: unreserved,
+/// sub-delims and the brackets of an IPv6 address), as `http::Uri` allows.
+fn uri_host_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=[]:%".contains(c)
 }
 
 /// A scheme-less URL with the scheme it most likely lacks: `http://` for
@@ -263,6 +296,31 @@ mod tests {
     }
 
     #[test]
+    fn a_url_no_request_can_carry_is_invalid_input() {
+        // The URL standard accepts these hosts; http::Uri, and so reqwest,
+        // does not.
+        assert_eq!(
+            parse_target("http://a{b}.test/").unwrap_err(),
+            "the host 'a{b}.test' has characters no HTTP request can carry ('{' '}'); \
+             check the URL for a typo"
+        );
+        for url in ["http://a\"b.test/", "https://a`b.test:8443/x?y"] {
+            let message = parse_target(url).unwrap_err();
+            assert!(message.starts_with("the host '"), "{url}: {message}");
+        }
+        // What a URI may carry passes: sub-delims in a host (left to DNS),
+        // and what the URL parser leaves raw in a query.
+        for url in [
+            "http://a!b.test/",
+            "http://a$&'()*+,;=b.test/",
+            "http://a.test/?q={x}|^`",
+            "http://[::1]:8080/p",
+        ] {
+            assert!(parse_target(url).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
     fn masks_passwords() {
         assert_eq!(
             mask_password("https://user:secret@a.test/p"),
@@ -311,6 +369,8 @@ mod proptests {
                 prop_assert!(matches!(url.scheme(), "http" | "https"), "{url}");
                 prop_assert!(url.host_str().is_some_and(|h| !h.is_empty()), "{url}");
                 prop_assert!(!text.chars().any(|c| c.is_control() || c.is_whitespace()));
+                // What is accepted, reqwest can request.
+                prop_assert!(url.as_str().parse::<http::Uri>().is_ok(), "{url}");
                 let shown = display_url(&url);
                 if let Some(password) = url.password() {
                     prop_assert!(!shown.contains(&format!(":{password}@")), "{shown}");
@@ -336,6 +396,13 @@ mod proptests {
 
         #[test]
         fn parse_target_on_url_like_text(text in URL_LIKE) {
+            check_target(&text)?;
+        }
+
+        /// Any printable ASCII in the host: accepted only if a request
+        /// can carry it.
+        #[test]
+        fn parse_target_on_odd_hosts(text in "https?://[!-~&&[^/?#@\\\\]]{1,20}(/[!-~]{0,10})?") {
             check_target(&text)?;
         }
 

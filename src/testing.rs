@@ -36,6 +36,7 @@ pub(crate) fn passed() -> CheckResult {
             tls_version: Some("TLSv1.3"),
         },
         known: None,
+        shard: None,
     }
 }
 
@@ -66,6 +67,7 @@ pub(crate) fn failed() -> CheckResult {
             ..Phases::default()
         },
         known: None,
+        shard: None,
     }
 }
 

@@ -326,6 +326,15 @@ fn redirect_target(current: &Url, location: &HeaderValue) -> Result<Url, Classif
             format!("redirect to unsupported scheme '{}:'", next.scheme()),
         ));
     }
+    crate::target::carried_by_http(&next).map_err(|problem| {
+        Classified::fatal(
+            FailureKind::Redirect,
+            format!(
+                "invalid redirect target '{}': {problem}",
+                mask_password(&location)
+            ),
+        )
+    })?;
     Ok(next)
 }
 
@@ -402,5 +411,16 @@ mod tests {
         assert_eq!(err.failure.message, "redirect to unsupported scheme 'ftp:'");
         assert!(target("http://a.test/", "file:///etc/passwd").is_err());
         assert!(target("http://a.test/", "http://[oops/").is_err());
+    }
+
+    #[test]
+    fn a_redirect_no_request_can_carry_fails_as_a_redirect() {
+        let err = target("http://a.test/", "http://a{b}.test/").unwrap_err();
+        assert_eq!(err.failure.kind, FailureKind::Redirect);
+        assert_eq!(
+            err.failure.message,
+            "invalid redirect target 'http://a{b}.test/': the host 'a{b}.test' has characters \
+             no HTTP request can carry ('{' '}'); check the URL for a typo"
+        );
     }
 }

@@ -184,6 +184,7 @@ impl Checker {
                 http_version: trail.version,
                 phases: trail.phases,
                 known: None,
+                shard: None,
             },
             cause,
             retry_after: trail.retry_after,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::{CommandFactory, Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 use super::file::{self, FileCheck, FileConfig};
 use super::layer::Layer;
@@ -36,7 +36,11 @@ const DEFAULT_SHUTDOWN_TIMEOUT: &str = "5s";
 #[command(name = "urlcheck", version, max_term_width = 100)]
 #[command(
     after_help = "Exit codes: 0 all passed, 1 some failed, 2 usage or input error, \
-                        130 interrupted (SIGINT), 143 terminated (SIGTERM).",
+                  130 interrupted (SIGINT), 143 terminated (SIGTERM).\n\n\
+                  These are the options most runs need. urlcheck --help lists every option \
+                  (retries and waiting, expectations, requests, proxies, watch, shards) with \
+                  the input rules, config keys, failure kinds, record fields and exit codes; \
+                  urlcheck --generate man writes the man page, and the README has examples.",
     after_long_help = long_help()
 )]
 pub(crate) struct Cli {
@@ -143,8 +147,9 @@ pub(crate) struct Cli {
     shard: Option<Shard>,
 
     /// Skip the input lines that already have a record in FILE: the JSON Lines
-    /// output of a run of the same inputs that was cut short. Append to it:
-    /// urlcheck -f jsonl --resume out.jsonl urls.txt >> out.jsonl
+    /// output of a run of the same inputs that was cut short. Needs -f jsonl;
+    /// append to it (>>, not >): urlcheck -f jsonl --resume out.jsonl urls.txt
+    /// >> out.jsonl
     #[arg(
         long,
         value_name = "FILE",
@@ -160,6 +165,14 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "FILE", conflicts_with_all = ["watch", "shard", "resume", "wait"],
           help_heading = "Scale-out")]
     replay: Vec<String>,
+
+    /// With --replay: of records of the same line (source, line and URL),
+    /// keep the last, as when a shard run again was appended to its output;
+    /// without it, a line's second record is an error.
+    // No config key: --replay takes no --config, so a [defaults] key could
+    // never apply.
+    #[arg(long, requires = "replay", help_heading = "Scale-out")]
+    keep_last: bool,
 
     /// The JSON Lines of an earlier run (main's last results): a failure that
     /// failed there too is known, reported but not failing the run; the
@@ -177,6 +190,31 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "ADDR", value_parser = parse_listen, requires = "watch",
           help_heading = "Watch")]
     listen: Option<SocketAddr>,
+}
+
+/// The options `-h` shows (by clap id, the field's name): the ones most
+/// runs need. `--help` shows every option.
+const SHORT_HELP: [&str; 10] = [
+    "config",
+    "workers",
+    "format",
+    "report",
+    "only_failures",
+    "quiet",
+    "timeout",
+    "retries",
+    "expect_status",
+    "headers",
+];
+
+/// The command line as clap parses it: `-h` short, `--help` whole.
+fn command() -> clap::Command {
+    Cli::command().mut_args(|arg| {
+        let shown = SHORT_HELP.contains(&arg.get_id().as_str())
+            || arg.is_positional()
+            || matches!(arg.get_id().as_str(), "help" | "version");
+        arg.hide_short_help(!shown)
+    })
 }
 
 /// What `--help` adds after the flags: what a binary installed without its
@@ -209,7 +247,8 @@ Exit codes:
   0    every check passed (with --watch: stopped on purpose)
   1    a check failed (invalid_input lines too), --deadline cut checks off, or a
        --report file could not be written at the end
-  2    usage error, unreadable input, a --report path that cannot be created, no URLs
+  2    usage error, unreadable input, a --report path that cannot be created, no URLs,
+       a --replay of a line twice or with a shard missing
   130  stopped by SIGINT (Ctrl-C); 143 stopped by SIGTERM",
         run = list(&run_keys),
         check = list(&check_keys),
@@ -314,7 +353,10 @@ impl Environment {
 /// Parse the process arguments into a `Config`. Usage errors exit with code 2
 /// through clap, which prints the usage line.
 pub(crate) fn parse() -> anyhow::Result<Config> {
-    let cli = Cli::parse();
+    let cli = command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .unwrap_or_else(|e| e.exit());
     if let Some(kind) = cli.generate {
         // Like --help: write it and leave.
         let code = match generate(kind, &mut std::io::stdout().lock()) {
@@ -333,7 +375,7 @@ pub(crate) fn parse() -> anyhow::Result<Config> {
         && cli.replay.is_empty()
         && env.stdin_is_terminal
     {
-        Cli::command()
+        command()
             .error(
                 clap::error::ErrorKind::MissingRequiredArgument,
                 "no INPUT given and stdin is a terminal: pass URLs, a file of URLs, \
@@ -386,6 +428,7 @@ impl Cli {
             shard: self.shard,
             resume: self.resume.clone(),
             replay: self.replay.iter().map(|r| RecordsFrom::parse(r)).collect(),
+            keep_last: self.keep_last,
             baseline: self.baseline.clone(),
             workers: run.workers.map_or(DEFAULT_WORKERS, |w| w.0),
             threads: run.threads.map_or(DEFAULT_THREADS, |t| t.0),
@@ -434,6 +477,7 @@ impl Cli {
             }),
         })
         .and_then(Config::check_watch)
+        .and_then(Config::check_resume)
     }
 
     /// The INPUT arguments; stdin when there are none (and no config file).
@@ -552,6 +596,41 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn short_help_shows_the_chosen_options_and_long_help_every_one() {
+        let mut short = command();
+        let short = short.render_help().to_string();
+        let mut long = command();
+        let long = long.render_long_help().to_string();
+        for arg in command().get_arguments() {
+            let Some(name) = arg.get_long() else {
+                continue;
+            };
+            // An option's own line: `  -f, --format <FORMAT>  ...`.
+            let lists = |help: &str| {
+                help.lines().any(|line| {
+                    let line = line.trim_start();
+                    let option = line.split("  ").next().unwrap_or_default();
+                    line.starts_with('-')
+                        && option
+                            .split([',', ' '])
+                            .any(|word| word == format!("--{name}"))
+                })
+            };
+            assert!(lists(&long), "--help lacks --{name}");
+            let in_short =
+                SHORT_HELP.contains(&arg.get_id().as_str()) || matches!(name, "help" | "version");
+            assert_eq!(lists(&short), in_short, "-h and --{name}");
+        }
+        for id in SHORT_HELP {
+            assert!(
+                command().get_arguments().any(|a| a.get_id() == id),
+                "{id} is not an option"
+            );
+        }
     }
 
     #[test]

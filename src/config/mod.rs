@@ -35,6 +35,9 @@ pub(crate) struct Config {
     pub(crate) resume: Option<PathBuf>,
     /// `--replay`: render these records instead of checking anything.
     pub(crate) replay: Vec<RecordsFrom>,
+    /// `--keep-last`: with `--replay`, of a line's records keep the last
+    /// instead of refusing the second.
+    pub(crate) keep_last: bool,
     /// `--baseline FILE`: failures that failed there too are known.
     pub(crate) baseline: Option<PathBuf>,
     /// Number of worker tasks, and so the most checks in flight at once.
@@ -165,6 +168,25 @@ impl Config {
         }
         if self.wait.is_some() {
             anyhow::bail!("--wait waits for one pass; --watch keeps checking: give one of them");
+        }
+        Ok(self)
+    }
+
+    /// `--resume FILE` reads FILE back as JSON Lines, and the run appends
+    /// its records to it: in any other format, the next resume would fail
+    /// on the lines this run appended.
+    fn check_resume(self) -> anyhow::Result<Self> {
+        if let Some(path) = &self.resume
+            && self.format != Format::Jsonl
+        {
+            anyhow::bail!(
+                "--resume {path} needs --format jsonl: the run appends its records to that \
+                 file, and a resumed run reads them back as JSON Lines (with -f {format} the \
+                 next resume would fail on them); e.g. urlcheck -f jsonl --resume {path} \
+                 urls.txt >> {path}",
+                path = path.display(),
+                format = self.format,
+            );
         }
         Ok(self)
     }

@@ -546,20 +546,8 @@ impl FromStr for HeaderRule {
     }
 }
 
-/// `--shard K/N`: the lines whose key (see `input/shard.rs`) falls in shard
-/// `index` of `count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Shard {
-    pub(crate) index: u64,
-    pub(crate) count: u64,
-}
-
-impl Shard {
-    /// Whether the line whose text hashes to `key` belongs to this shard.
-    pub(crate) fn holds(self, key: u64) -> bool {
-        key % self.count + 1 == self.index
-    }
-}
+/// `--shard K/N` (the type is shared with the records, which name it).
+pub(crate) use crate::results::Shard;
 
 impl FromStr for Shard {
     type Err = String;
@@ -578,12 +566,6 @@ impl FromStr for Shard {
             return Err(usage());
         }
         Ok(Shard { index, count })
-    }
-}
-
-impl fmt::Display for Shard {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.index, self.count)
     }
 }
 

@@ -2,10 +2,12 @@
 //! turns each URL line into a `Job` (`job.rs`), the unit of work that the
 //! queue carries to the workers; `Selection` says which jobs this run
 //! checks (`shard.rs` for `--shard`, `resume.rs` for `--resume`).
-//! `records.rs` reads urlcheck's own JSON Lines back.
+//! `records.rs` reads urlcheck's own JSON Lines back, and `merge.rs` checks
+//! that records replayed together make one whole run.
 
 mod job;
 pub(crate) mod lines;
+pub(crate) mod merge;
 pub(crate) mod records;
 pub(crate) mod resume;
 pub(crate) mod shard;

@@ -53,6 +53,9 @@ pub(crate) struct RecordIn {
     ttfb_ms: Option<f64>,
     #[serde(default)]
     transfer_ms: Option<f64>,
+    /// `K/N`; absent in records of versions before it.
+    #[serde(default)]
+    shard: Option<String>,
 }
 
 impl RecordIn {
@@ -114,6 +117,10 @@ impl RecordIn {
                     .transpose()?,
             },
             known: None,
+            shard: self
+                .shard
+                .map(|s| s.parse().map_err(|e| format!("shard: {e}")))
+                .transpose()?,
         })
     }
 }
@@ -162,14 +169,7 @@ pub(crate) fn open(from: &RecordsFrom, flag: &str) -> anyhow::Result<Records> {
                 .with_context(|| format!("cannot open {flag} file {}", path.display()))?,
         ),
     };
-    Ok(Records {
-        name: from.name(),
-        reader: BufReader::with_capacity(64 * 1024, reader),
-        number: 0,
-        bytes: Vec::new(),
-        offset: 0,
-        next_offset: 0,
-    })
+    Ok(Records::new(from.name(), reader))
 }
 
 /// The records of one file, in order.
@@ -192,6 +192,18 @@ pub(crate) enum RecordLine {
 }
 
 impl Records {
+    /// The records `reader` holds, called `name` in errors.
+    pub(crate) fn new(name: String, reader: Box<dyn Read + Send>) -> Self {
+        Records {
+            name,
+            reader: BufReader::with_capacity(64 * 1024, reader),
+            number: 0,
+            bytes: Vec::new(),
+            offset: 0,
+            next_offset: 0,
+        }
+    }
+
     pub(crate) fn name(&self) -> &str {
         &self.name
     }
@@ -298,6 +310,28 @@ mod tests {
             Ok(Some(RecordLine::Incomplete))
         ));
         assert!(matches!(records.next_record(), Ok(None)));
+    }
+
+    #[test]
+    fn the_shard_reads_back_and_a_wrong_one_is_refused() {
+        let mut sharded = testing::passed();
+        sharded.shard = Some(crate::results::Shard { index: 2, count: 8 });
+        assert_eq!(read_back(&sharded).shard, sharded.shard);
+        let mut record = serde_json::to_value(sharded.record()).unwrap();
+        assert_eq!(record["shard"], "2/8");
+        record["shard"] = "9/8".into();
+        let parsed: RecordIn = serde_json::from_value(record).unwrap();
+        assert!(
+            parsed
+                .into_result()
+                .unwrap_err()
+                .starts_with("shard: '9/8' is not K/N")
+        );
+        // Records written before the field: no shard.
+        let mut old = serde_json::to_value(testing::passed().record()).unwrap();
+        old.as_object_mut().unwrap().remove("shard");
+        let parsed: RecordIn = serde_json::from_value(old).unwrap();
+        assert_eq!(parsed.into_result().unwrap().shard, None);
     }
 
     #[test]

@@ -144,6 +144,21 @@ impl Done {
         Ok(())
     }
 
+    /// Say so when stdout is FILE itself, opened with `>` rather than `>>`:
+    /// the shell emptied it before urlcheck started, so the records of the
+    /// run to resume are gone and every line is checked again. Said, not
+    /// refused: the file still ends with one record per line.
+    pub(crate) fn warn_if_stdout_emptied(path: &Path) {
+        if stdout_emptied(path) {
+            crate::diag::warning(format_args!(
+                "stdout is the --resume file {path}, opened with > which empties it: \
+                 whatever records it held are gone, so every line is checked again; \
+                 append instead, so that a later --resume can pick up: >> {path}",
+                path = path.display()
+            ));
+        }
+    }
+
     /// An error if FILE has records of sources that are not among `sources`
     /// (this run's inputs): it is from another run.
     pub(crate) fn check_sources<'a>(
@@ -203,6 +218,27 @@ impl Done {
             )),
         }
     }
+}
+
+/// Whether stdout is the file at `path`, empty, and not opened to append:
+/// what `> FILE` leaves (`>> FILE` opens it to append; a first run's
+/// `>>` finds it empty too, and is right).
+#[cfg(unix)]
+fn stdout_emptied(path: &Path) -> bool {
+    use rustix::fs::{OFlags, fcntl_getfl, fstat, stat};
+    use std::os::fd::AsFd;
+    let stdout = std::io::stdout();
+    let (Ok(out), Ok(file)) = (fstat(stdout.as_fd()), stat(path)) else {
+        return false;
+    };
+    let same = (out.st_dev, out.st_ino) == (file.st_dev, file.st_ino);
+    same && file.st_size == 0
+        && fcntl_getfl(stdout.as_fd()).is_ok_and(|flags| !flags.contains(OFlags::APPEND))
+}
+
+#[cfg(not(unix))]
+fn stdout_emptied(_path: &Path) -> bool {
+    false
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! With `--watch`: the writer of events, one line per change of a URL's
 //! health, in human, JSON Lines or CSV. JSON Lines and CSV records are the
-//! one-shot record plus `event`, `previous` and `previous_for_ms`.
+//! one-shot record plus `event`, `previous`, `previous_for_ms` and `at`
+//! (when, RFC 3339 in UTC); a human line starts with the local time.
 //!
 //! ```text
-//! UP    200  https://a.test/health  (first check)
-//! DOWN  503  https://a.test/health  status 503, expected 200-299 (was up 3h 12m)
+//! 2026-03-01 09:12:00  UP    200  https://a.test/health  (first check)
+//! 2026-03-01 12:24:00  DOWN  503  https://a.test/health  status 503, expected 200-299 (was up 3h 12m)
 //! ```
 //!
 //! Events are few; each is written and flushed at once, on a thread of its
@@ -20,6 +21,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::config::Format;
+use crate::output::local_time::{local, rfc3339_utc};
 use crate::output::reporters::Escaped;
 use crate::results::{Event, Health, Record};
 use crate::stop::{Stop, StopReason};
@@ -48,6 +50,7 @@ struct JsonEvent<'a> {
     event: Health,
     previous: Health,
     previous_for_ms: u64,
+    at: String,
 }
 
 impl<W: Write> EventWriter<W> {
@@ -105,6 +108,7 @@ impl<W: Write> EventWriter<W> {
             event: event.health,
             previous: event.previous,
             previous_for_ms: event.previous_for_ms(),
+            at: rfc3339_utc(event.at),
         })
         .map_err(io::Error::other)?;
         line.push(b'\n');
@@ -121,6 +125,7 @@ impl<W: Write> EventWriter<W> {
             event.health.as_str(),
             event.previous.as_str(),
             event.previous_for_ms(),
+            rfc3339_utc(event.at),
         ))
         .map_err(io::Error::other)?;
         row.into_inner()
@@ -134,7 +139,8 @@ impl<W: Write> EventWriter<W> {
             _ => self.styles.up.apply_to("UP  "),
         };
         let mut line = format!(
-            "{verdict}  {:>3}  {}",
+            "{}  {verdict}  {:>3}  {}",
+            self.styles.dim.apply_to(local(event.at)),
             format_status(result.status),
             escape_control(&result.url)
         );
@@ -218,6 +224,8 @@ mod tests {
             health,
             previous,
             previous_for,
+            // 2026-03-01T14:03:07.250Z
+            at: std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(1_772_373_787_250),
         }
     }
 
@@ -243,8 +251,18 @@ mod tests {
             ],
         );
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "UP    200  https://a.test/  (first check)");
-        assert!(lines[1].starts_with("DOWN  "), "{}", lines[1]);
+        // The local time first: the machine's zone, whatever it is.
+        let at =
+            local(std::time::SystemTime::UNIX_EPOCH + Duration::from_millis(1_772_373_787_250));
+        assert_eq!(
+            lines[0],
+            format!("{at}  UP    200  https://a.test/  (first check)")
+        );
+        assert!(
+            lines[1].starts_with(&format!("{at}  DOWN  ")),
+            "{}",
+            lines[1]
+        );
         assert!(lines[1].ends_with(" (was up 3h 12m)"), "{}", lines[1]);
     }
 
@@ -259,6 +277,7 @@ mod tests {
         assert_eq!(value["event"], "down");
         assert_eq!(value["previous"], "up");
         assert_eq!(value["previous_for_ms"], 1500);
+        assert_eq!(value["at"], "2026-03-01T14:03:07.250Z");
         assert_eq!(value["ok"], false);
         for field in Record::FIELDS {
             assert!(value.get(field).is_some(), "{field} missing");
@@ -273,16 +292,18 @@ mod tests {
         );
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let header = reader.headers().unwrap_or_else(|e| panic!("{e}")).clone();
-        assert_eq!(header.len(), Record::FIELDS.len() + 3);
-        assert_eq!(&header[header.len() - 3], "event");
+        assert_eq!(header.len(), Record::FIELDS.len() + 4);
+        assert_eq!(&header[header.len() - 4], "event");
+        assert_eq!(&header[header.len() - 1], "at");
         let row = reader
             .records()
             .next()
             .and_then(Result::ok)
             .unwrap_or_else(|| panic!("no row in {text}"));
         assert_eq!(row.len(), header.len());
-        assert_eq!(&row[header.len() - 3], "up");
-        assert_eq!(&row[header.len() - 2], "down");
-        assert_eq!(&row[header.len() - 1], "60000");
+        assert_eq!(&row[header.len() - 4], "up");
+        assert_eq!(&row[header.len() - 3], "down");
+        assert_eq!(&row[header.len() - 2], "60000");
+        assert_eq!(&row[header.len() - 1], "2026-03-01T14:03:07.250Z");
     }
 }

@@ -6,6 +6,7 @@
 
 pub(crate) mod baseline;
 pub(crate) mod events;
+mod local_time;
 pub(crate) mod printer;
 pub(crate) mod progress;
 pub(crate) mod reporters;

@@ -15,7 +15,7 @@ use super::baseline::Baseline;
 use super::progress::Progress;
 use super::reporters::Reporter;
 use super::stats::Stats;
-use crate::results::CheckResult;
+use crate::results::{CheckResult, Shard};
 use crate::stop::{Stop, StopReason};
 
 /// Results written in one go before a flush, while more are waiting.
@@ -75,6 +75,9 @@ pub(crate) struct Printer {
     pub(crate) started: Instant,
     /// `--baseline`: which failures are known.
     pub(crate) baseline: Option<Baseline>,
+    /// `--shard`: named in every record, so that a merge can tell a shard
+    /// missing.
+    pub(crate) shard: Option<Shard>,
 }
 
 impl Printer {
@@ -106,6 +109,9 @@ impl Printer {
             }
             if let Some(baseline) = &self.baseline {
                 batch.iter_mut().for_each(|r| baseline.judge(r));
+            }
+            if let Some(shard) = self.shard {
+                batch.iter_mut().for_each(|r| r.shard = Some(shard));
             }
             for result in &batch {
                 report.stats.add(result);

@@ -39,9 +39,8 @@ pub(crate) struct Stats {
     phases_us: [Histogram<u64>; 5],
     recap: Vec<CheckResult>,
     recap_limit: usize,
-    /// Per host that had a check time out before any response: those, and
-    /// the checks that passed after the first of them; for the `--per-host`
-    /// hint.
+    /// Per host (the first `HOSTS_COUNTED`): checks that passed, and that
+    /// timed out before any response; for the `--per-host` hint.
     hosts: HashMap<String, HostCounts>,
 }
 
@@ -169,22 +168,19 @@ impl Stats {
                 .failure
                 .as_ref()
                 .is_some_and(|f| f.kind == FailureKind::Timeout);
-        // Passes count only on hosts that have timed out: with no timeout
-        // at all (the usual run) this costs nothing per result.
-        if !timed_out && (!result.ok() || self.hosts.is_empty()) {
+        if !timed_out && !result.ok() {
             return;
         }
+        // Every pass counts, from the first: timeouts under load come last
+        // (each waits out --timeout while the others pass), so counting
+        // passes only after a host's first timeout missed nearly all.
         let Some(host) = authority(&result.url) else {
             return;
         };
-        if !timed_out && !self.hosts.contains_key(host) {
-            return;
-        }
-        if !self.hosts.contains_key(host) && self.hosts.len() >= HOSTS_COUNTED {
-            return;
-        }
+        let full = self.hosts.len() >= HOSTS_COUNTED;
         let counts = match self.hosts.get_mut(host) {
             Some(counts) => counts,
+            None if full => return,
             None => self.hosts.entry(host.to_string()).or_default(),
         };
         if timed_out {

@@ -37,6 +37,11 @@ pub(crate) struct RunFacts {
     pub(crate) skipped: u64,
     /// `--per-host`, for the hint about overloaded hosts.
     pub(crate) per_host: Option<usize>,
+    /// `--replay`: the results were read, not checked, so the run's time
+    /// and rate say nothing about them.
+    pub(crate) replay: bool,
+    /// GitHub annotations carry the failures: no recap of them again.
+    pub(crate) annotated: bool,
 }
 
 /// Write the summary.
@@ -53,7 +58,7 @@ pub(crate) fn write_summary<W: Write>(
 
     // With a baseline, known failures and fixes are always listed: the
     // streamed lines do not say which failures are new.
-    if stats.has_baseline && stats.known_failed > 0 {
+    if stats.has_baseline && stats.known_failed > 0 && !facts.annotated {
         writeln!(
             out,
             "\n{}",
@@ -78,7 +83,7 @@ pub(crate) fn write_summary<W: Write>(
     let new_failed = stats.new_failed();
     // Lines never checked after a stop are counted below, not listed.
     let listed = new_failed - stats.not_started;
-    if listed > 0 && (stats.total >= RECAP_MIN_RESULTS || stats.has_baseline) {
+    if listed > 0 && (stats.total >= RECAP_MIN_RESULTS || stats.has_baseline) && !facts.annotated {
         let title = if stats.has_baseline {
             "New failures:"
         } else {
@@ -96,15 +101,20 @@ pub(crate) fn write_summary<W: Write>(
     // Lines a stop left unchecked are neither passes nor failures.
     let unchecked = stats.count(FailureKind::Interrupted);
     let failed = stats.failed - unchecked;
+    let took = if facts.replay {
+        "replayed".to_string()
+    } else {
+        format!("in {} ({rate:.1}/s)", format_elapsed(facts.wall))
+    };
     writeln!(
         out,
-        "\n{} {} {plural} in {} ({rate:.1}/s): {}, {}{}",
+        "
+{} {} {plural} {took}: {}, {}{}",
         bold.apply_to(match facts.shard {
             Some(shard) => format!("Summary (shard {shard}):"),
             None => "Summary:".to_string(),
         }),
         stats.total,
-        format_elapsed(facts.wall),
         green.apply_to(format!("{} ok", stats.passed)),
         if failed > 0 {
             red.apply_to(format!("{failed} failed"))
@@ -239,6 +249,7 @@ mod tests {
             http_version: None,
             phases: Default::default(),
             known: None,
+            shard: None,
         }
     }
 
@@ -259,6 +270,8 @@ mod tests {
             shard: None,
             skipped: 0,
             per_host: None,
+            replay: false,
+            annotated: false,
         }
     }
 
@@ -290,7 +303,7 @@ mod tests {
         assert_eq!(
             hints,
             [
-                "  hint: 5 checks to 127.0.0.1:8000 timed out before any response while 4 passed: \
+                "  hint: 5 checks to 127.0.0.1:8000 timed out before any response while 5 passed: \
               it may take fewer connections at once than were opened; try --per-host 4 (or \
               fewer --workers)"
             ]
@@ -301,6 +314,23 @@ mod tests {
         assert!(
             !render(&stats, &facts()).contains("hint"),
             "one timeout is no pattern"
+        );
+        // Under load the timeouts come last, after every pass: all the
+        // passes count, not only those after the first timeout.
+        let mut stats = Stats::default();
+        for _ in 0..2969 {
+            stats.add(&to("http://127.0.0.1:8000/a", true));
+        }
+        for _ in 0..31 {
+            stats.add(&to("http://127.0.0.1:8000/b", false));
+        }
+        let text = render(&stats, &facts());
+        assert!(
+            text.contains(
+                "hint: 31 checks to 127.0.0.1:8000 timed out before any response while 2969 \
+                 passed"
+            ),
+            "{text}"
         );
     }
 
@@ -317,11 +347,33 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("failures by kind: status 10"));
+        let replayed = render(
+            &stats,
+            &RunFacts {
+                replay: true,
+                ..facts()
+            },
+        );
+        assert!(
+            replayed.contains("Summary: 100 URLs replayed: 90 ok, 10 failed"),
+            "{replayed}"
+        );
         assert!(
             text.contains("latency: p50 50 ms, p95 95 ms, max 100 ms"),
             "{text}"
         );
         assert!(text.contains("Failures:\n  500  https://a.test/10  status 500"));
+        // Under GitHub Actions the annotations carry them: no recap.
+        let annotated = render(
+            &stats,
+            &RunFacts {
+                annotated: true,
+                ..facts()
+            },
+        );
+        assert!(!annotated.contains("Failures:"), "{annotated}");
+        assert!(!annotated.contains("https://a.test/10"), "{annotated}");
+        assert!(annotated.contains("failures by kind: status 10"));
     }
 
     #[test]

@@ -105,6 +105,7 @@ fn selection(config: &Config) -> anyhow::Result<Selection> {
     let done = match &config.resume {
         None => None,
         Some(path) => {
+            Done::warn_if_stdout_emptied(path);
             let done = Done::load(path)?;
             let mut sources: Vec<String> = config
                 .inputs
@@ -276,6 +277,7 @@ impl Pipeline {
             stop: stop.clone(),
             started,
             baseline,
+            shard: config.shard,
         }
         .spawn(results_rx)
         .context("cannot start the printer thread")?;
@@ -416,6 +418,8 @@ fn conclude(
             shard: config.shard,
             skipped: feed.skipped,
             per_host: config.per_host,
+            replay: !config.replay.is_empty(),
+            annotated: config.github.is_some(),
         };
         let _ = write_summary(
             &mut io::stderr().lock(),

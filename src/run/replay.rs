@@ -2,20 +2,28 @@
 //! say) go through the same printer, reporters, summary and exit code as a
 //! live run's results, and nothing is checked. This is the merge step of a
 //! sharded run: `cat shard-*.jsonl | urlcheck --replay - -f junit > all.xml`.
+//! A line's record given twice is refused (or with `--keep-last`, only its
+//! last is kept), and a shard none of the records came from is missing
+//! (`input/merge.rs`).
 
-use std::io::{self, BufWriter};
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Seek};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
 use tokio::sync::mpsc;
 
 use super::{Finished, STDOUT_BUFFER, baseline, conclude, look, open_extras};
-use crate::config::Config;
+use crate::config::{Config, RecordsFrom};
+use crate::diag;
 use crate::exit_codes::ExitCode;
-use crate::input::records::{self, RecordLine};
+use crate::input::merge::{Coverage, LineCounts, Merge};
+use crate::input::records::{self, RecordLine, Records};
 use crate::output::printer::Printer;
 use crate::output::progress::Progress;
 use crate::output::reporters;
+use crate::results::CheckResult;
 use crate::run::queue::FeedReport;
 use crate::run::workers::ShutdownReport;
 use crate::stop::Stop;
@@ -27,10 +35,12 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let baseline = baseline(&config)?;
     let extras = open_extras(&config)?;
-    let mut files = Vec::with_capacity(config.replay.len());
-    for from in &config.replay {
-        files.push(records::open(from, "--replay")?);
-    }
+    // Reading is blocking file and stdin I/O: off the runtime's thread.
+    let inputs = config.replay.clone();
+    let keep_last = config.keep_last;
+    let sources = tokio::task::spawn_blocking(move || Sources::open(inputs, keep_last))
+        .await
+        .context("the record reader stopped unexpectedly")??;
     let stop = std::sync::Arc::new(Stop::default());
     let (results_tx, results_rx) = mpsc::channel(RESULTS_CAPACITY);
     let stdout = BufWriter::with_capacity(STDOUT_BUFFER, io::stdout());
@@ -42,38 +52,13 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
         stop: stop.clone(),
         started,
         baseline,
+        // Each record names its own.
+        shard: None,
     }
     .spawn(results_rx)
     .context("cannot start the printer thread")?;
-    // Reading is blocking file and stdin I/O: off the runtime's thread.
-    let read = tokio::task::spawn_blocking(move || -> anyhow::Result<FeedReport> {
-        let mut feed = FeedReport::default();
-        for mut records in files {
-            while let Some(line) = records.next_record()? {
-                let record = match line {
-                    RecordLine::Record(record) => record,
-                    RecordLine::Incomplete => anyhow::bail!(
-                        "{}:{}: the last record is cut short (a run killed while writing?); \
-                         remove that line, or finish the run with --resume",
-                        records.name(),
-                        records.line_number()
-                    ),
-                };
-                let place = format!("{}:{}", records.name(), records.line_number());
-                let result = record
-                    .into_result()
-                    .map_err(|e| anyhow::anyhow!("{place}: not a urlcheck record: {e}"))?;
-                feed.urls_read += 1;
-                feed.last_read = Some(result.origin.clone());
-                if results_tx.blocking_send(result).is_err() {
-                    // The printer is gone: stdout was closed.
-                    break;
-                }
-            }
-        }
-        Ok(feed)
-    });
-    let feed = read
+    let read = tokio::task::spawn_blocking(move || sources.replay(keep_last, &results_tx));
+    let read = read
         .await
         .context("the record reader stopped unexpectedly")?;
     let printed = tokio::task::spawn_blocking(move || printer.join())
@@ -81,11 +66,214 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
         .ok()
         .and_then(Result::ok)
         .context("the printer stopped unexpectedly")?;
-    let feed = feed?;
+    let Replayed { feed, merge, whole } = read?;
+    if whole {
+        judge_the_merge(&merge)?;
+    }
     let finished = Finished {
         feed,
         printed,
         shutdown: ShutdownReport::default(),
     };
     conclude(&config, finished, &stop, started)
+}
+
+/// What the records said as a whole: duplicates left out, and whether a
+/// shard is missing (an error when it surely is, a warning when it may
+/// have had no line at all).
+fn judge_the_merge(merge: &Merge) -> anyhow::Result<()> {
+    if merge.dropped > 0 {
+        diag::note(format_args!(
+            "--keep-last: left out {} records of lines that have a later record",
+            merge.dropped
+        ));
+    }
+    let Coverage::Missing { shards, surely } = merge.coverage() else {
+        return Ok(());
+    };
+    let named: Vec<String> = shards.iter().map(ToString::to_string).collect();
+    let named = named.join(", ");
+    if surely {
+        anyhow::bail!(
+            "no record came from shard {named}: its output is missing from the merge; \
+             give every shard's output (a shard's job may have failed before uploading it)"
+        );
+    }
+    diag::warning(format_args!(
+        "no record came from shard {named}: its output may be missing, or it had no line \
+         (so few records, a shard may well have none)"
+    ));
+    Ok(())
+}
+
+/// The record files to replay, readable twice for `--keep-last`.
+struct Sources {
+    sources: Vec<Source>,
+}
+
+enum Source {
+    /// A file, or stdin when it is read once.
+    Once(RecordsFrom),
+    /// Stdin, copied to a temporary file to be read twice.
+    Spooled(Spool),
+}
+
+impl Sources {
+    /// Open nothing yet, but copy stdin aside when it must be read twice.
+    fn open(inputs: Vec<RecordsFrom>, keep_last: bool) -> anyhow::Result<Self> {
+        let sources = inputs
+            .into_iter()
+            .map(|from| match from {
+                RecordsFrom::Stdin if keep_last => Spool::stdin().map(Source::Spooled),
+                from => Ok(Source::Once(from)),
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Sources { sources })
+    }
+
+    /// Each source's records, from the start.
+    fn each(&self) -> impl Iterator<Item = anyhow::Result<Records>> + '_ {
+        self.sources.iter().map(|source| match source {
+            Source::Once(from) => records::open(from, "--replay"),
+            Source::Spooled(spool) => spool.records(),
+        })
+    }
+
+    /// Send every record (with `keep_last`, the last of each line) to the
+    /// printer, checking the merge as they go.
+    fn replay(
+        &self,
+        keep_last: bool,
+        results: &mpsc::Sender<CheckResult>,
+    ) -> anyhow::Result<Replayed> {
+        let counts = keep_last.then(|| self.count_lines()).transpose()?;
+        let mut merge = Merge::new(counts);
+        let mut feed = FeedReport::default();
+        for records in self.each() {
+            let mut records = records?;
+            while let Some(result) = next_result(&mut records)? {
+                let keep = merge.admit(&result).map_err(|problem| {
+                    anyhow::anyhow!("{}:{}: {problem}", records.name(), records.line_number())
+                })?;
+                if !keep {
+                    continue;
+                }
+                feed.urls_read += 1;
+                feed.last_read = Some(result.origin.clone());
+                if results.blocking_send(result).is_err() {
+                    // The printer is gone: stdout was closed.
+                    return Ok(Replayed {
+                        feed,
+                        merge,
+                        whole: false,
+                    });
+                }
+            }
+        }
+        Ok(Replayed {
+            feed,
+            merge,
+            whole: true,
+        })
+    }
+
+    /// The first reading of `--keep-last`: how many records each line has.
+    fn count_lines(&self) -> anyhow::Result<LineCounts> {
+        let mut counts = LineCounts::default();
+        for records in self.each() {
+            let mut records = records?;
+            while let Some(result) = next_result(&mut records)? {
+                counts.count(&result);
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// What reading the records gave.
+struct Replayed {
+    feed: FeedReport,
+    merge: Merge,
+    /// Every record was read (stdout did not close first).
+    whole: bool,
+}
+
+/// The next record as a result, or an error naming its place.
+fn next_result(records: &mut Records) -> anyhow::Result<Option<CheckResult>> {
+    let Some(line) = records.next_record()? else {
+        return Ok(None);
+    };
+    let record = match line {
+        RecordLine::Record(record) => record,
+        RecordLine::Incomplete => anyhow::bail!(
+            "{}:{}: the last record is cut short (a run killed while writing?); \
+             remove that line, or finish the run with --resume",
+            records.name(),
+            records.line_number()
+        ),
+    };
+    record.into_result().map(Some).map_err(|e| {
+        anyhow::anyhow!(
+            "{}:{}: not a urlcheck record: {e}",
+            records.name(),
+            records.line_number()
+        )
+    })
+}
+
+/// Stdin, copied to a temporary file so that it can be read twice; the
+/// file is removed when done (on unix at once: the open file lives on).
+struct Spool {
+    file: File,
+    path: PathBuf,
+}
+
+impl Spool {
+    fn stdin() -> anyhow::Result<Spool> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = std::env::temp_dir().join(format!(
+            "urlcheck-replay-{}-{nanos}.jsonl",
+            std::process::id()
+        ));
+        let what = || {
+            format!(
+                "--keep-last reads the records twice, so stdin is copied to {} first, \
+                 which failed; set TMPDIR to a directory with room, or give the files",
+                path.display()
+            )
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(what)?;
+        let spool = Spool {
+            file: file.try_clone().with_context(what)?,
+            path: path.clone(),
+        };
+        #[cfg(unix)]
+        let _ = std::fs::remove_file(&spool.path);
+        io::copy(&mut io::stdin().lock(), &mut file).with_context(what)?;
+        Ok(spool)
+    }
+
+    /// Its records, from the start.
+    fn records(&self) -> anyhow::Result<Records> {
+        let mut file = self
+            .file
+            .try_clone()
+            .context("cannot read the copy of stdin again")?;
+        file.rewind()
+            .context("cannot read the copy of stdin again")?;
+        Ok(Records::new(RecordsFrom::Stdin.name(), Box::new(file)))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }

@@ -283,6 +283,8 @@ impl Watchlist {
             health: c.health,
             previous: c.previous,
             previous_for: c.previous_for,
+            // The same moment /status gives as the URL's `since`.
+            at: entry.tracker.since_wall(),
         });
         entry.last = Some(result);
         event

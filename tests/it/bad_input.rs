@@ -157,7 +157,7 @@ fn a_file_of_only_comments_and_blank_lines_exits_2() {
         [concat!(
             "url,ok,status,error_kind,error,elapsed_ms,final_url,redirects,",
             "source,line,attempts,cert_not_after,cert_days_left,up_after_ms,http_version,",
-            "remote_addr,tls_version,dns_ms,connect_ms,tls_ms,ttfb_ms,transfer_ms,known"
+            "remote_addr,tls_version,dns_ms,connect_ms,tls_ms,ttfb_ms,transfer_ms,known,shard"
         )]
     );
     assert_eq!(out.stderr, NO_URLS);
@@ -492,6 +492,44 @@ fn other_schemes_are_invalid_input_and_never_requested() {
     assert_eq!(out.record("ftp://a.test/")["error_kind"], "invalid_input");
     assert_eq!(out.record("file:///etc/passwd")["line"], Value::Null);
     assert_eq!(out.record(&ok_url)["ok"], true);
+}
+
+#[test]
+fn a_host_no_request_can_carry_is_invalid_input_with_a_reason() {
+    // The URL standard accepts `"`, `{`, `}` and `` ` `` in a host; an HTTP
+    // request cannot carry them, and reqwest said only "Parsed Url is not a
+    // valid Uri" (kind protocol). Sub-delims such as `!` can be carried: the
+    // resolver judges them.
+    let server = TestServer::http();
+    let ok_url = server.url("/ok?q={x}|^`");
+    let (_dir, path) = write_temp(
+        "hosts.txt",
+        format!("http://a{{b}}.test/\nhttps://a\"b.test/\nhttp://a`b.test:8080/x\n{ok_url}\n")
+            .as_bytes(),
+    );
+    let out = run(&["-f", "jsonl", &path], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let carry = |line, url: &str, host: &str, chars: &str| {
+        bad(
+            line,
+            url,
+            "invalid_input",
+            &format!(
+                "the host '{host}' has characters no HTTP request can carry ({chars}); \
+                 check the URL for a typo"
+            ),
+        )
+    };
+    assert_eq!(
+        rows(&out, &path),
+        [
+            carry(1, "http://a{b}.test/", "a{b}.test", "'{' '}'"),
+            carry(2, "https://a\"b.test/", "a\"b.test", "'\"'"),
+            carry(3, "http://a`b.test:8080/x", "a`b.test", "'`'"),
+            ok(4, &ok_url),
+        ]
+    );
+    assert_eq!(server.counters.requests(), 1);
 }
 
 #[test]

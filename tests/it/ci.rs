@@ -1,6 +1,7 @@
 //! CI smoke checks: expectations, retries, --wait, --deadline, reports,
 //! GitHub annotations and the config file, against loopback servers.
 
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::{TestServer, run, url_file, urlcheck};
@@ -460,6 +461,84 @@ fn github_actions_get_annotations_and_a_step_summary() {
     // Outside GitHub Actions, no annotations.
     let out = run(&["-q", &server.url("/status/404")], None);
     assert!(!out.stderr.contains("::error"));
+}
+
+#[test]
+fn under_github_actions_each_failure_is_in_the_log_once() {
+    let server = TestServer::http();
+    // Enough lines for a recap (10 or more results), two of them failing.
+    let mut lines: Vec<String> = (0..10).map(|i| server.url(&format!("/ok?{i}"))).collect();
+    lines[3] = server.url("/status/404");
+    lines[7] = server.url("/status/503");
+    let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
+    let github = |on: bool| {
+        let mut command = urlcheck();
+        if on {
+            command.env("GITHUB_ACTIONS", "true");
+        }
+        let output = command
+            .args(["--no-progress", "-w", "1", &path])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let stderr = github(true);
+    let place = |line: u32| format!("file={},line={line},", path.replace(':', "%3A"));
+    assert_eq!(
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("::"))
+            .collect::<Vec<_>>(),
+        [
+            format!(
+                "::error {}title=urlcheck status::{}: status 404, expected 200-299",
+                place(4),
+                server.url("/status/404")
+            ),
+            format!(
+                "::error {}title=urlcheck status::{}: status 503, expected 200-299",
+                place(8),
+                server.url("/status/503")
+            ),
+        ],
+        "the place is in file= and line=, not again in the message:\n{stderr}"
+    );
+    // The annotations carry the failures: no recap of them.
+    assert!(!stderr.contains("Failures:"), "{stderr}");
+    assert_eq!(stderr.matches("/status/404").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("Summary: 10 URLs in "),
+        "the summary stays: {stderr}"
+    );
+    // Elsewhere: no annotations, and the recap.
+    let stderr = github(false);
+    assert!(!stderr.contains("::error"), "{stderr}");
+    assert!(stderr.contains("Failures:"), "{stderr}");
+    // From stdin, the place can only be in the message.
+    let output = urlcheck()
+        .env("GITHUB_ACTIONS", "true")
+        .args(["-q", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            writeln!(stdin, "{}", server.url("/status/404"))?;
+            drop(stdin);
+            child.wait_with_output()
+        })
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        format!(
+            "::error title=urlcheck status::{}: status 404, expected 200-299 (stdin:1)\n",
+            server.url("/status/404")
+        )
+    );
 }
 
 fn toml_file(text: &str) -> (tempfile::TempDir, String) {

@@ -78,3 +78,78 @@ fn the_man_page_renders() {
     assert!(text.contains("SYNOPSIS"), "{text}");
     assert!(text.contains("--workers"), "{text}");
 }
+
+/// The options an option list names: `--format` from `-f, --format <FORMAT>`.
+fn long_options(lines: impl Iterator<Item = String>) -> std::collections::BTreeSet<String> {
+    lines
+        .filter_map(|line| {
+            let line = line.trim_start().to_string();
+            line.starts_with('-').then(|| {
+                let head = line.split("  ").next().unwrap_or_default();
+                head.split([',', ' ', '`', '['])
+                    .filter(|w| w.starts_with("--") && w.len() > 2 && !w.starts_with("---"))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn short_help_fits_a_screen_and_long_help_lists_every_option_of_the_readme() {
+    let short = run(&["-h"], None);
+    assert_eq!(short.code, Some(0), "{short:?}");
+    let lines = short.stdout.lines().count();
+    assert!(
+        (20..=50).contains(&lines),
+        "-h is {lines} lines:\n{}",
+        short.stdout
+    );
+    assert!(
+        short.stdout.contains("urlcheck --help lists every option"),
+        "-h says where to read more:\n{}",
+        short.stdout
+    );
+    let shown = long_options(short.stdout.lines().map(str::to_string));
+    assert_eq!(
+        shown.into_iter().collect::<Vec<_>>(),
+        [
+            "--config",
+            "--expect-status",
+            "--format",
+            "--header",
+            "--help",
+            "--only-failures",
+            "--quiet",
+            "--report",
+            "--retries",
+            "--timeout",
+            "--version",
+            "--workers",
+        ]
+    );
+
+    let long = run(&["--help"], None);
+    assert_eq!(long.code, Some(0), "{long:?}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = readme
+        .split("## Options")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").nth(1))
+        .unwrap();
+    // Each row's first cell: `| `-f, --format FORMAT` |` -> `-f, --format FORMAT`.
+    let documented = long_options(
+        table
+            .lines()
+            .filter_map(|row| row.split('|').nth(1))
+            .map(|cell| cell.trim().trim_matches('`').to_string()),
+    );
+    let listed = long_options(long.stdout.lines().map(str::to_string));
+    assert!(documented.len() > 50, "{documented:?}");
+    assert_eq!(
+        listed, documented,
+        "--help and the README's option table name the same options"
+    );
+}

@@ -946,3 +946,104 @@ fn awaited_urls_beyond_the_lookahead_pause_reading() {
     assert_eq!(sorted_lines(&records), (1..=10).collect::<Vec<_>>());
     assert!(records.iter().all(|r| r["error_kind"] == "connect"));
 }
+
+/// A server that answers at most `room` connections (HTTP/1.1 keep-alive,
+/// `200 ok` to each request) and leaves every other connection open and
+/// unanswered: a server that takes fewer connections at once than it is
+/// given, as `python3 -m http.server` with its backlog of 5 does.
+fn server_with_room_for(room: usize) -> TestServer {
+    use std::sync::Arc;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let room = Arc::new(tokio::sync::Semaphore::new(room));
+    TestServer::raw(move |mut socket| {
+        let room = room.clone();
+        async move {
+            let Ok(_permit) = room.try_acquire_owned() else {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                return;
+            };
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let Ok(n) = socket.read(&mut buf).await else {
+                    return;
+                };
+                if n == 0 {
+                    return;
+                }
+                head.extend_from_slice(&buf[..n]);
+                while let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+                    head.drain(..end + 4);
+                    let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                    if socket.write_all(reply).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+}
+
+#[test]
+fn timeouts_under_load_suggest_per_host_with_the_true_count_of_passes() {
+    let server = server_with_room_for(4);
+    let urls: Vec<String> = (0..200).map(|i| server.url(&format!("/?{i}"))).collect();
+    let (_dir, path) = url_file(&(urls.join("\n") + "\n"));
+    let out = run(
+        &[
+            "--no-progress",
+            "-f",
+            "jsonl",
+            "-w",
+            "16",
+            "-t",
+            "1s",
+            &path,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let records = out.records();
+    let timed_out = records
+        .iter()
+        .filter(|r| r["error_kind"] == "timeout" && r["status"].is_null())
+        .count();
+    let passed = records.iter().filter(|r| r["ok"] == true).count();
+    assert_eq!(timed_out + passed, 200, "{}", out.stdout);
+    // 12 of the first 16 connections wait out the timeout, after most
+    // passes are in.
+    assert!(timed_out >= 3, "{timed_out} timeouts");
+    let hints: Vec<&str> = out.stderr.lines().filter(|l| l.contains("hint")).collect();
+    assert_eq!(
+        hints,
+        [format!(
+            "  hint: {timed_out} checks to {} timed out before any response while {passed} \
+             passed: it may take fewer connections at once than were opened; try --per-host 4 \
+             (or fewer --workers)",
+            server.addr
+        )],
+        "{}",
+        out.stderr
+    );
+    // Within what it takes: no timeout, no hint.
+    let server = server_with_room_for(4);
+    let urls: Vec<String> = (0..200).map(|i| server.url(&format!("/?{i}"))).collect();
+    let (_dir, path) = url_file(&(urls.join("\n") + "\n"));
+    let out = run(
+        &[
+            "--no-progress",
+            "-f",
+            "jsonl",
+            "-w",
+            "16",
+            "--per-host",
+            "4",
+            "-t",
+            "1s",
+            &path,
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(!out.stderr.contains("hint"), "{}", out.stderr);
+}

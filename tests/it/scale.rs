@@ -247,6 +247,100 @@ fn resume_refuses_the_output_of_other_inputs() {
     );
 }
 
+#[test]
+fn resume_needs_json_lines() {
+    let server = TestServer::http();
+    let (dir, path) = url_file(&format!("{}\n", server.url("/ok")));
+    let out_file = dir.path().join("out.txt");
+    std::fs::write(&out_file, "").unwrap();
+    let out_path = out_file.to_str().unwrap();
+    for format in ["human", "csv", "junit"] {
+        let out = run(&["-f", format, "--resume", out_path, &path], None);
+        assert_eq!(out.code, Some(2), "{format}: {out:?}");
+        assert_eq!(
+            out.stderr,
+            format!(
+                "urlcheck: --resume {out_path} needs --format jsonl: the run appends its \
+                 records to that file, and a resumed run reads them back as JSON Lines (with \
+                 -f {format} the next resume would fail on them); e.g. urlcheck -f jsonl \
+                 --resume {out_path} urls.txt >> {out_path}\n"
+            )
+        );
+        assert_eq!(out.stdout, "");
+    }
+    assert_eq!(server.counters.requests(), 0);
+    // The default format is human: --resume alone is refused too.
+    let out = run(&["--resume", out_path, &path], None);
+    assert_eq!(out.code, Some(2), "{out:?}");
+}
+
+/// `urlcheck -f jsonl --resume OUT LIST` with stdout opened on OUT as
+/// `>` (truncating) or `>>` (appending) would.
+fn resumed_into(out: &str, list: &str, append: bool) -> crate::support::Run {
+    let file = if append {
+        OpenOptions::new().append(true).open(out).unwrap()
+    } else {
+        std::fs::File::create(out).unwrap()
+    };
+    let output = urlcheck()
+        .args(["-f", "jsonl", "--resume", out, list])
+        .stdout(Stdio::from(file))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    crate::support::Run {
+        code: output.status.code(),
+        stdout: String::new(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+#[test]
+fn resume_into_its_own_file_with_a_truncating_redirect_says_so() {
+    let server = TestServer::http();
+    let (dir, path) = url_file(&format!("{}\n{}\n", server.url("/ok"), server.url("/ok?2")));
+    let out_file = dir.path().join("out.jsonl");
+    let out_path = out_file.to_str().unwrap();
+    let warning = format!(
+        "urlcheck: warning: stdout is the --resume file {out_path}, opened with > which \
+         empties it: whatever records it held are gone, so every line is checked again; \
+         append instead, so that a later --resume can pick up: >> {out_path}\n"
+    );
+    // A first run with >>: an empty file, rightly; nothing to say.
+    std::fs::write(&out_file, "").unwrap();
+    let first = resumed_into(out_path, &path, true);
+    assert_eq!(first.code, Some(0), "{first:?}");
+    assert!(!first.stderr.contains("warning"), "{}", first.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap().lines().count(),
+        2
+    );
+    // Again with >>: all done, nothing checked.
+    let again = resumed_into(out_path, &path, true);
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert!(!again.stderr.contains("warning"), "{}", again.stderr);
+    assert_eq!(server.counters.requests(), 2);
+    // With >: the shell emptied the file; every line is checked again, and
+    // stderr says why.
+    let emptied = resumed_into(out_path, &path, false);
+    assert_eq!(emptied.code, Some(0), "{emptied:?}");
+    assert!(emptied.stderr.starts_with(&warning), "{}", emptied.stderr);
+    assert_eq!(server.counters.requests(), 4);
+    assert_eq!(
+        std::fs::read_to_string(&out_file).unwrap().lines().count(),
+        2
+    );
+    // stdout elsewhere: a resume file emptied by hand is no redirect mistake.
+    std::fs::write(&out_file, "").unwrap();
+    let elsewhere = run(&["-f", "jsonl", "--resume", out_path, &path], None);
+    assert_eq!(elsewhere.code, Some(0), "{elsewhere:?}");
+    assert!(
+        !elsewhere.stderr.contains("warning"),
+        "{}",
+        elsewhere.stderr
+    );
+}
+
 /// JUnit with what a CI system reads, times and timestamps left out.
 fn junit_cases(xml: &str) -> Vec<(String, String, Option<String>)> {
     let suites = junit_parser::from_reader(xml.as_bytes()).expect("valid JUnit");
@@ -329,21 +423,7 @@ fn replay_renders_what_the_live_run_did() {
         "jsonl round-trips byte for byte"
     );
 
-    // Two files, as shards would be, merge; a line that is not a record is
-    // an error with its place.
-    let out = run(
-        &[
-            "-q",
-            "-f",
-            "jsonl",
-            "--replay",
-            &file("live.jsonl"),
-            "--replay",
-            &file("live.jsonl"),
-        ],
-        None,
-    );
-    assert_eq!(out.records().len(), 8);
+    // A line that is not a record is an error with its place.
     std::fs::write(file("bad.jsonl"), format!("{}{{\"url\":1}}\n", live.stdout)).unwrap();
     let out = run(&["-q", "--replay", &file("bad.jsonl")], None);
     assert_eq!(out.code, Some(2), "{out:?}");
@@ -355,6 +435,180 @@ fn replay_renders_what_the_live_run_did() {
         "{}",
         out.stderr
     );
+}
+
+/// The records of `--shard K/N` of the list at `path`, as written.
+fn shard_output(path: &str, index: u64, count: u64) -> String {
+    let shard = format!("{index}/{count}");
+    let out = run(&["-q", "-f", "jsonl", "--shard", &shard, path], None);
+    assert!(matches!(out.code, Some(0 | 1)), "{out:?}");
+    out.stdout
+}
+
+#[test]
+fn replay_merges_whole_shards_and_says_when_one_is_missing() {
+    let server = TestServer::http();
+    let lines: Vec<String> = (0..60)
+        .map(|i| match i % 6 {
+            0 => server.url(&format!("/status/404?{i}")),
+            _ => server.url(&format!("/ok?{i}")),
+        })
+        .collect();
+    let (_dir, path) = url_file(&(lines.join("\n") + "\n"));
+    let shards: Vec<String> = (1..=3).map(|k| shard_output(&path, k, 3)).collect();
+    // Every record names its shard; a run without --shard names none.
+    for (k, output) in shards.iter().enumerate() {
+        for line in output.lines() {
+            let record: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(record["shard"], format!("{}/3", k + 1), "{record}");
+        }
+    }
+    let whole = run(&["-q", "-f", "jsonl", &path], None);
+    assert!(whole.records().iter().all(|r| r["shard"].is_null()));
+
+    // All three: every line once; the summary has no rate, which a replay
+    // cannot have.
+    let all = shards.concat();
+    let out = run(
+        &["--no-progress", "-f", "jsonl", "--replay", "-"],
+        Some(&all),
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(sorted_lines(&out.records()), (1..=60).collect::<Vec<u64>>());
+    assert!(
+        out.stderr
+            .contains("Summary: 60 URLs replayed: 50 ok, 10 failed\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("/s)"), "{}", out.stderr);
+
+    // Shard 2 missing: with 7 or more records a shard, surely missing.
+    let two_missing = format!("{}{}", shards[0], shards[2]);
+    let out = run(&["-q", "-f", "jsonl", "--replay", "-"], Some(&two_missing));
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert_eq!(
+        out.stderr,
+        "urlcheck: no record came from shard 2/3: its output is missing from the merge; \
+         give every shard's output (a shard's job may have failed before uploading it)\n"
+    );
+
+    // Shards of another split do not mix.
+    let mixed = format!("{}{}", shards[0], shard_output(&path, 1, 2));
+    let out = run(&["-q", "--replay", "-"], Some(&mixed));
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "urlcheck: stdin:{}: records came from shard 1/3 and from shard 1/2: the \
+             outputs of runs split 3 and 2 ways are mixed",
+            shards[0].lines().count() + 1
+        )),
+        "{}",
+        out.stderr
+    );
+
+    // A short list: a shard with no record may have had no line.
+    let (_small_dir, small) = url_file(&format!("{}\n", server.url("/ok")));
+    let short: String = (1..=4).map(|k| shard_output(&small, k, 4)).collect();
+    let out = run(&["-q", "-f", "jsonl", "--replay", "-"], Some(&short));
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.records().len(), 1);
+    assert!(
+        out.stderr
+            .starts_with("urlcheck: warning: no record came from shard "),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.ends_with(
+            ": its output may be missing, or it had no line (so few records, a \
+                        shard may well have none)\n"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn replay_refuses_a_line_twice_unless_told_to_keep_the_last() {
+    let server = TestServer::http();
+    let (dir, path) = url_file(&format!(
+        "{}\n{}\n{}\n",
+        server.url("/ok"),
+        server.url("/status/503"),
+        server.url("/ok?3")
+    ));
+    let live = run(&["-q", "-f", "jsonl", &path], None);
+    assert_eq!(live.code, Some(1));
+    let first: Value = live.records()[0].clone();
+    let out_file = dir.path().join("out.jsonl");
+    std::fs::write(&out_file, &live.stdout).unwrap();
+    let out_path = out_file.to_str().unwrap();
+
+    // The same output given twice: the second file's first record is the
+    // first duplicate, named with its place.
+    let twice = run(&["-q", "--replay", out_path, "--replay", out_path], None);
+    assert_eq!(twice.code, Some(2), "{twice:?}");
+    assert_eq!(
+        twice.stderr,
+        format!(
+            "urlcheck: {out_path}:1: a second record of {path}:{} {}: the same output given \
+             twice, or a run of the same lines appended to another's? Give each output once, \
+             or --keep-last to keep the last record of each line\n",
+            first["line"],
+            first["url"].as_str().unwrap()
+        )
+    );
+
+    // A line checked again (the 503 now passes, say) and appended: with
+    // --keep-last, its last record is the one kept, also from stdin.
+    let mut again: Value = live.record(&server.url("/status/503"));
+    again["ok"] = true.into();
+    again["status"] = 200.into();
+    again["error_kind"] = Value::Null;
+    again["error"] = Value::Null;
+    let appended = format!("{}{again}\n", live.stdout);
+    let kept = run(
+        &[
+            "-f",
+            "jsonl",
+            "--no-progress",
+            "--keep-last",
+            "--replay",
+            "-",
+        ],
+        Some(&appended),
+    );
+    assert_eq!(kept.code, Some(0), "{kept:?}");
+    assert_eq!(sorted_lines(&kept.records()), [1, 2, 3]);
+    assert_eq!(kept.record(&server.url("/status/503"))["status"], 200);
+    assert!(
+        kept.stderr.starts_with(
+            "urlcheck: --keep-last: left out 1 records of lines that have a later record\n"
+        ),
+        "{}",
+        kept.stderr
+    );
+    assert!(
+        kept.stderr
+            .contains("Summary: 3 URLs replayed: 3 ok, 0 failed"),
+        "{}",
+        kept.stderr
+    );
+    // Without it, refused at the appended line.
+    let refused = run(&["-q", "--replay", "-"], Some(&appended));
+    assert_eq!(refused.code, Some(2), "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .starts_with("urlcheck: stdin:4: a second record of "),
+        "{}",
+        refused.stderr
+    );
+    // --keep-last without --replay is a usage error.
+    let usage = run(&["--keep-last", &path], None);
+    assert_eq!(usage.code, Some(2), "{usage:?}");
+    assert!(usage.stderr.contains("--replay"), "{}", usage.stderr);
 }
 
 #[test]

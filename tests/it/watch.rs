@@ -93,8 +93,14 @@ struct Watcher {
 
 impl Watcher {
     fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    /// Started with the variables `env` set.
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = urlcheck()
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -110,11 +116,15 @@ impl Watcher {
 
     /// The next event record (JSON Lines).
     fn next_event(&self) -> Value {
-        let line = self
-            .lines
-            .recv_timeout(PATIENCE)
-            .unwrap_or_else(|_| panic!("no event within {PATIENCE:?}"));
+        let line = self.next_line();
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"))
+    }
+
+    /// The next line of stdout.
+    fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|_| panic!("no event within {PATIENCE:?}"))
     }
 
     /// Wait for a stderr line containing `needle`; returns it.
@@ -257,6 +267,75 @@ fn a_flipped_url_gives_up_down_up_events_in_order() {
     );
     let (code, _) = watcher.stop();
     assert_eq!(code, Some(0), "a watcher stopped on purpose exits 0");
+}
+
+#[test]
+fn events_say_when_they_happened_in_utc_records_and_local_human_lines() {
+    use chrono::{DateTime, FixedOffset, Utc};
+    let flip = Flip::new();
+    let url = flip.url("/health");
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("events.jsonl");
+    let csv = dir.path().join("events.csv");
+    // Records keep milliseconds: the start, a millisecond early.
+    let before = DateTime::<Utc>::from(std::time::SystemTime::now() - Duration::from_millis(1));
+    // A POSIX zone 5 h 30 min east of UTC, which needs no zone files.
+    let watcher = Watcher::start_with_env(
+        &[
+            "--watch",
+            "100ms",
+            "--report",
+            &format!("jsonl:{}", jsonl.display()),
+            "--report",
+            &format!("csv:{}", csv.display()),
+            &url,
+        ],
+        &[("TZ", "IST-05:30")],
+    );
+    let up = watcher.next_line();
+    flip.set(503);
+    let down = watcher.next_line();
+    let (code, _) = watcher.stop();
+    assert_eq!(code, Some(0));
+    let after = DateTime::<Utc>::from(std::time::SystemTime::now());
+    let records: Vec<Value> = std::fs::read_to_string(&jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "{records:?}");
+    let mut reader = csv::Reader::from_reader(std::fs::File::open(&csv).unwrap());
+    assert_eq!(reader.headers().unwrap().iter().next_back(), Some("at"));
+    let csv_at: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap().iter().next_back().unwrap().to_string())
+        .collect();
+    let india = FixedOffset::east_opt(5 * 3600 + 30 * 60).unwrap();
+    for ((record, human), csv_at) in records.iter().zip([&up, &down]).zip(&csv_at) {
+        let text = record["at"].as_str().unwrap();
+        // RFC 3339, UTC, milliseconds: 2026-03-01T14:03:07.250Z
+        assert_eq!(
+            (text.len(), &text[19..20], &text[23..]),
+            (24, ".", "Z"),
+            "{text}"
+        );
+        let at: DateTime<Utc> = text.parse().unwrap();
+        assert!(before <= at && at <= after, "{at} not in {before}..{after}");
+        assert_eq!(csv_at, text, "CSV and JSON Lines say the same time");
+        let local = at
+            .with_timezone(&india)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        let verdict = if record["event"] == "up" {
+            "UP  "
+        } else {
+            "DOWN"
+        };
+        assert!(
+            human.starts_with(&format!("{local}  {verdict}  ")),
+            "{human} (at {text})"
+        );
+    }
 }
 
 #[test]

@@ -3,8 +3,12 @@
 //! nothing.
 //!
 //! ```text
-//! ::error title=urlcheck status::https://a.test/x: status 404, expected 200-299 (urls.txt:4)
+//! ::error file=urls.txt,line=4,title=urlcheck status::https://a.test/x: status 404, expected 200-299
 //! ```
+//!
+//! Each failure is said once: a failure from a file has its place in
+//! `file=` and `line=`, not again in the message, and the summary leaves
+//! out its recap when annotations are written.
 //!
 //! GitHub shows only the first few annotations of a step on the run's page;
 //! the rest stay in the log.
@@ -78,10 +82,6 @@ fn annotation(result: &CheckResult) -> Option<String> {
         escape_control(&result.url),
         escape_control(&failure.message)
     );
-    if let Some(origin) = result.origin.located() {
-        message.push(' ');
-        message.push_str(&origin);
-    }
     // A known failure (it failed in the baseline too) is a warning: it
     // does not fail the run.
     let command = if result.known == Some(true) {
@@ -89,10 +89,14 @@ fn annotation(result: &CheckResult) -> Option<String> {
     } else {
         "error"
     };
-    // file= and line= attach the annotation to the list in a pull request.
+    // file= and line= attach the annotation to the list in a pull request;
+    // a place they cannot name (stdin) goes in the message.
     let mut place = String::new();
     if let (Source::File(file), Some(line)) = (&result.origin.source, result.origin.line) {
         place = format!(" file={},line={line},", escape_property(file));
+    } else if let Some(origin) = result.origin.located() {
+        message.push(' ');
+        message.push_str(&origin);
     }
     let properties = if place.is_empty() {
         format!(" title={}", escape_property(&title))
@@ -158,7 +162,7 @@ mod tests {
         ]);
         assert_eq!(
             text,
-            "::error file=urls.txt,line=4,title=urlcheck status::https://a.test/x: status 404, expected 200-299 (urls.txt:4)\n\
+            "::error file=urls.txt,line=4,title=urlcheck status::https://a.test/x: status 404, expected 200-299\n\
              ::error title=urlcheck status::https://a.test/y: status 404 (stdin:2)\n\
              ::error title=urlcheck status::https://a.test/z: status 404\n"
         );
@@ -186,7 +190,7 @@ mod tests {
         );
         assert_eq!(
             render(&[invalid]),
-            "::error file=urls.txt,line=9,title=urlcheck invalid_input::example.com: missing scheme (urls.txt:9)\n"
+            "::error file=urls.txt,line=9,title=urlcheck invalid_input::example.com: missing scheme\n"
         );
     }
 
@@ -201,7 +205,7 @@ mod tests {
         assert_eq!(
             text,
             "::error file=a%2Cb%3Ac.txt,line=1,title=urlcheck status::https://a.test/%250A: \
-             x\\r\\n::warning::forged\\u{1b}[31m 100%25 (a,b:c.txt:1)\n"
+             x\\r\\n::warning::forged\\u{1b}[31m 100%25\n"
         );
         assert_eq!(text.lines().count(), 1);
     }

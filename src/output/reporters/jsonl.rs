@@ -69,6 +69,7 @@ fn write_record(out: &mut Vec<u8>, record: &Record<'_>) -> serde_json::Result<()
     object.field("ttfb_ms", &record.ttfb_ms)?;
     object.field("transfer_ms", &record.transfer_ms)?;
     object.field("known", &record.known)?;
+    object.field("shard", &record.shard)?;
     object.out.push(b'}');
     Ok(())
 }
@@ -160,6 +161,7 @@ mod tests {
             times in (micros(), micros(), micros(), micros(), micros()),
             addr in proptest::option::of(any::<SocketAddr>()),
             known in proptest::option::of(any::<bool>()),
+            shard in proptest::option::of((1u64..u64::MAX, any::<u64>())),
             cert in proptest::option::of((any::<String>(), any::<i64>())),
         ) {
             let (redirects, attempts, elapsed) = numbers;
@@ -183,6 +185,10 @@ mod tests {
                     tls_version: addr.map(|_| "TLSv1.2"),
                 },
                 known,
+                shard: shard.map(|(count, index)| crate::results::Shard {
+                    index: index % count + 1,
+                    count,
+                }),
                 cert: cert.map(|(not_after, days_left)| CertInfo { not_after, days_left }),
                 ..testing::passed()
             };
