@@ -2,68 +2,23 @@
 //! milliseconds for records (`2026-03-01T14:03:07.250Z`), the local date
 //! and time for human lines (`2026-03-01 15:03:07`).
 //!
-//! chrono's local time zone needs its `clock` feature and a crate this
-//! build does not have; the C library already knows the zone (`TZ`,
-//! `/etc/localtime`), so its `localtime_r` gives the offset.
+//! chrono reads the local time zone (`TZ`, `/etc/localtime`, or the
+//! system's own on macOS and Windows).
 
 use std::time::SystemTime;
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, Local, SecondsFormat, Utc};
 
 /// `2026-03-01T14:03:07.250Z`.
 pub(crate) fn rfc3339_utc(at: SystemTime) -> String {
     DateTime::<Utc>::from(at).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// `2026-03-01 15:03:07` in the local time zone (UTC where it cannot be
-/// told).
+/// `2026-03-01 15:03:07` in the local time zone.
 pub(crate) fn local(at: SystemTime) -> String {
-    let utc = DateTime::<Utc>::from(at);
-    let offset = utc_offset(utc.timestamp())
-        .and_then(FixedOffset::east_opt)
-        .unwrap_or(FixedOffset::east_opt(0).unwrap_or_else(|| unreachable!("0 is in range")));
-    utc.with_timezone(&offset)
+    DateTime::<Local>::from(at)
         .format("%Y-%m-%d %H:%M:%S")
         .to_string()
-}
-
-/// Seconds east of UTC of the local time zone at `secs` since the epoch.
-#[cfg(any(
-    target_os = "linux",
-    target_os = "android",
-    target_vendor = "apple",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd"
-))]
-fn utc_offset(secs: i64) -> Option<i32> {
-    // time_t is 32 bits on some targets.
-    #[allow(clippy::useless_conversion)]
-    let time: libc::time_t = secs.try_into().ok()?;
-    let mut tm = std::mem::MaybeUninit::<libc::tm>::zeroed();
-    // SAFETY: `localtime_r` reads `time` and writes only `tm`, both valid
-    // for the call; it is thread-safe. It reads the time zone from the
-    // environment, which urlcheck never changes (`set_var` is unsafe and
-    // never called).
-    let filled = unsafe { libc::localtime_r(&time, tm.as_mut_ptr()) };
-    if filled.is_null() {
-        return None;
-    }
-    // SAFETY: `localtime_r` succeeded, so it filled `tm`.
-    let tm = unsafe { tm.assume_init() };
-    i32::try_from(tm.tm_gmtoff).ok()
-}
-
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_vendor = "apple",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "netbsd"
-)))]
-fn utc_offset(_secs: i64) -> Option<i32> {
-    None
 }
 
 #[cfg(test)]
