@@ -5,6 +5,7 @@
 mod bad_input;
 mod checks;
 mod ci;
+mod docs;
 mod generate;
 mod hostile;
 mod phases;
