@@ -22,7 +22,7 @@
 #             18602 TLS 1.2 only   18603 TLS 1.3 only   18604 leaf only (chain missing)
 #             18605 SSLVerifyClient require
 #             18606 TLS h2 MaxKeepAliveRequests 5, KeepAliveTimeout 1 (mod_http2
-#                   ignores MaxKeepAliveRequests: measured, see BEFORE.md)
+#                   ignores MaxKeepAliveRequests: measured, see benches/lab-before.md)
 #   lighttpd  18700 TLS h2     18701 plain h1 (+h2c)
 #   caddy     18800 TLS h2 (encode zstd gzip)   18801 plain h1
 #   squid     18900 no auth    18901 basic auth (user:secret)
