@@ -105,7 +105,13 @@ impl Checker {
             timeout: config.timeout,
             retries: config.retries,
             retry_delay: config.retry_delay,
-            wait: config.wait.map(|w| (started + w, config.wait_interval)),
+            // A wait too long for the clock is as good as forever.
+            wait: config.wait.map(|w| {
+                let until = started
+                    .checked_add(w)
+                    .unwrap_or_else(|| far_future(started));
+                (until, config.wait_interval)
+            }),
             started,
             stop,
             waiting,
@@ -253,7 +259,10 @@ impl Check for Checker {
         let Some(result) = self.attempt_with_retries(job, url).await else {
             // Stopped before the check began: what was known stands.
             let record = match prior {
-                Some(awaited) => awaited.clone().into_record(),
+                Some(awaited) => {
+                    self.waiting.leave(awaited.board);
+                    awaited.clone().into_record()
+                }
                 None => CheckResult::unchecked(
                     job.url.clone(),
                     job.origin.clone(),
@@ -267,6 +276,12 @@ impl Check for Checker {
             None => Outcome::Done(result),
         }
     }
+}
+
+/// An instant later than any run lasts: about a century on.
+fn far_future(from: Instant) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    from.checked_add(CENTURY).unwrap_or(from)
 }
 
 impl Checker {
@@ -302,7 +317,7 @@ impl Checker {
                 }
             }
         };
-        let due = now + interval;
+        let due = now.checked_add(interval).unwrap_or_else(|| far_future(now));
         let interrupted = awaited
             .last
             .failure

@@ -65,6 +65,8 @@ pub(crate) struct NamedReporter {
 
 pub(crate) struct Printer {
     pub(crate) reporter: Box<dyn Reporter>,
+    /// Whether stdout's format writes each result as it comes.
+    pub(crate) streams: bool,
     pub(crate) only_failures: bool,
     pub(crate) progress: Progress,
     /// Every result, whatever `only_failures` says; finished at the end.
@@ -121,7 +123,10 @@ impl Printer {
                 .advance(batch.len() as u64, report.stats.failed);
             if report.writing() {
                 match self.write(&batch) {
-                    Ok(()) => self.stop.ledger.written(batch.len()),
+                    // A report written at the end (JUnit, Markdown, SARIF)
+                    // holds nothing until then.
+                    Ok(()) if self.streams => self.stop.ledger.written(batch.len()),
+                    Ok(()) => {}
                     Err(e) => {
                         report.stdout_failed(e);
                         self.stop.trigger(StopReason::Output);

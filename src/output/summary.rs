@@ -81,8 +81,11 @@ pub(crate) fn write_summary<W: Write>(
         write_more(out, stats.fixed, stats.fixed_urls().len())?;
     }
     let new_failed = stats.new_failed();
-    // Lines never checked after a stop are counted below, not listed.
-    let listed = new_failed - stats.not_started;
+    // Lines a stop left unchecked or cut off are counted below (the stop
+    // line), not listed: they are not failures of the URLs.
+    let cut =
+        |r: &&CheckResult| r.failure.as_ref().map(|f| f.kind) == Some(FailureKind::Interrupted);
+    let listed = new_failed.saturating_sub(stats.count(FailureKind::Interrupted));
     if listed > 0 && (stats.total >= RECAP_MIN_RESULTS || stats.has_baseline) && !facts.annotated {
         let title = if stats.has_baseline {
             "New failures:"
@@ -90,10 +93,11 @@ pub(crate) fn write_summary<W: Write>(
             "Failures:"
         };
         writeln!(out, "\n{}", bold.apply_to(title))?;
-        for result in stats.recap() {
+        let recap: Vec<&CheckResult> = stats.recap().iter().filter(|r| !cut(r)).collect();
+        for result in &recap {
             write_recap_line(out, result, &dim)?;
         }
-        write_more(out, listed, stats.recap().len())?;
+        write_more(out, listed, recap.len())?;
     }
 
     let rate = stats.total as f64 / facts.wall.as_secs_f64().max(1e-3);

@@ -192,6 +192,8 @@ const WAITING_LOG_EVERY: Duration = Duration::from_secs(10);
 /// `--wait` in a CI log (no progress bar): a line when waiting starts, with
 /// how many URLs and until when, then at most every `WAITING_LOG_EVERY`.
 fn log_waiting(waiting: Arc<Waiting>, wait: Duration) {
+    // A wait beyond what the clock can hold is shown as a century.
+    let wait = wait.min(Duration::from_secs(100 * 365 * 24 * 3600));
     let ends = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now() + wait);
     let deadline = Instant::now() + wait;
     tokio::spawn(async move {
@@ -272,6 +274,7 @@ impl Pipeline {
             reporter: reporters::reporter(config.format, look(config, config.color_stdout), stdout),
             // Reports with totals cover every result, whatever --only-failures says.
             only_failures: config.only_failures && config.format.streams_results(),
+            streams: config.format.streams_results(),
             progress,
             extras,
             stop: stop.clone(),

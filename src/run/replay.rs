@@ -47,6 +47,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let printer = Printer {
         reporter: reporters::reporter(config.format, look(&config, config.color_stdout), stdout),
         only_failures: config.only_failures && config.format.streams_results(),
+        streams: config.format.streams_results(),
         progress: Progress::new(false, config.stdout_is_terminal),
         extras,
         stop: stop.clone(),

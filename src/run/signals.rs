@@ -46,8 +46,12 @@ fn stopping_line(signal: Signal, in_flight: usize, grace: Duration) -> String {
             humantime::format_duration(grace)
         ),
     };
+    let again = match signal {
+        Signal::Interrupt => "press Ctrl-C again",
+        Signal::Terminate => "send SIGTERM again",
+    };
     format!(
-        "{}: stopping; no new checks, {checks}; press Ctrl-C again to exit at once",
+        "{}: stopping; no new checks, {checks}; {again} to exit at once",
         signal.name()
     )
 }
@@ -148,7 +152,10 @@ mod tests {
             "SIGINT: stopping; no new checks, the 3 checks in flight get up to 5s to finish; \
              press Ctrl-C again to exit at once"
         );
-        assert!(stopping_line(Signal::Terminate, 0, second).contains("no check is in flight"));
+        assert!(
+            stopping_line(Signal::Terminate, 0, second)
+                .ends_with("no check is in flight; send SIGTERM again to exit at once")
+        );
         assert!(stopping_line(Signal::Interrupt, 1, second).contains("the check in flight gets"));
         assert_eq!(
             exiting_line(Signal::Interrupt, 2, 7),

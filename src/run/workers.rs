@@ -60,6 +60,21 @@ impl<C> Shared<C> {
         std::mem::replace(&mut slots[worker], slot)
     }
 
+    /// Send the result that worker `id` holds in its slot. Reserve first,
+    /// then take the result and send it without an await in between: an
+    /// abort can never drop a finished result. False when the printer is
+    /// gone.
+    async fn send_held(&self, id: usize) -> bool {
+        let Ok(permit) = self.results.reserve().await else {
+            return false;
+        };
+        if let Slot::Done(result) = self.set_slot(id, Slot::Idle) {
+            permit.send(result);
+        }
+        self.finished();
+        true
+    }
+
     /// Under `--wait`, tell the feeder a job's record was sent.
     fn finished(&self) {
         if let Some(returns) = &self.returns {
@@ -138,6 +153,9 @@ impl<C: Check> Pool<C> {
                 crate::diag::error(format_args!(
                     "internal error: a worker panicked; its check is recorded"
                 ));
+                // Its job is recorded by `reclaim`: under --wait, the feeder
+                // must not wait for it to be finished.
+                self.shared.finished();
             }
         }
     }
@@ -218,9 +236,13 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
         let job = shared.queue.lock().await.recv().await;
         let Some(mut job) = job else { break };
         if shared.stop.is_stopped() {
-            let record = job.into_unchecked(shared.stop.not_checked());
-            shared.finished();
-            if shared.results.send(record).await.is_err() {
+            // Held in the slot until sent, as a finished result is: an
+            // abort while the printer is behind cannot lose it.
+            shared.set_slot(
+                id,
+                Slot::Done(job.into_unchecked(shared.stop.not_checked())),
+            );
+            if !shared.send_held(id).await {
                 break;
             }
             continue;
@@ -250,15 +272,9 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
             }
         };
         shared.set_slot(id, Slot::Done(result));
-        // Reserve first, then take the result and send it without an await in
-        // between: an abort can never drop a finished result.
-        let Ok(permit) = shared.results.reserve().await else {
+        if !shared.send_held(id).await {
             break;
-        };
-        if let Slot::Done(result) = shared.set_slot(id, Slot::Idle) {
-            permit.send(result);
         }
-        shared.finished();
     }
 }
 

@@ -666,3 +666,23 @@ fn wait_in_a_log_says_what_it_waits_for_and_how_long_a_url_was_awaited() {
     );
     assert!(record["attempts"].as_u64().unwrap() > 1, "{record}");
 }
+
+/// A `--wait` or `--wait-interval` too long for the clock is as good as
+/// forever: no panic, no hang, one record.
+#[test]
+fn wait_durations_beyond_the_clock_neither_panic_nor_hang() {
+    let down = crate::support::refused_url();
+    let huge = "18000000000000000000s";
+    for args in [
+        ["--wait", "1m", "--wait-interval", huge],
+        ["--wait", huge, "--deadline", "1s"],
+    ] {
+        let mut all = vec!["-f", "jsonl"];
+        all.extend(args);
+        all.push(&down);
+        let out = run(&all, None);
+        assert_eq!(out.code, Some(1), "{args:?}: {out:?}");
+        assert_eq!(out.records().len(), 1, "{args:?}: {out:?}");
+        assert!(!out.stderr.contains("panicked"), "{args:?}: {}", out.stderr);
+    }
+}

@@ -290,10 +290,14 @@ fn stop_mid_run(signal_name: &str, expected_code: i32, threads: &str) {
         "{stderr}"
     );
     // Said at once, before the shutdown timeout ran out.
+    let again = match signal_name {
+        "INT" => "press Ctrl-C again",
+        _ => "send SIGTERM again",
+    };
     assert!(
         stderr.contains(&format!(
             "urlcheck: SIG{signal_name}: stopping; no new checks, the 2 checks in flight get up \
-             to 1s to finish; press Ctrl-C again to exit at once\n"
+             to 1s to finish; {again} to exit at once\n"
         )),
         "{stderr}"
     );
