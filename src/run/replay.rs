@@ -6,9 +6,8 @@
 //! last is kept), and a shard none of the records came from is missing
 //! (`input/merge.rs`).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufWriter, Seek};
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -113,19 +112,22 @@ struct Sources {
 }
 
 enum Source {
-    /// A file, or stdin when it is read once.
+    /// A regular file, or any source when it is read once.
     Once(RecordsFrom),
-    /// Stdin, copied to a temporary file to be read twice.
+    /// Stdin or a pipe, copied to a temporary file to be read twice.
     Spooled(Spool),
 }
 
 impl Sources {
-    /// Open nothing yet, but copy stdin aside when it must be read twice.
+    /// Open nothing yet, but copy aside what cannot be read twice (stdin, a
+    /// pipe such as `<(cat …)`) when it must be.
     fn open(inputs: Vec<RecordsFrom>, keep_last: bool) -> anyhow::Result<Self> {
         let sources = inputs
             .into_iter()
             .map(|from| match from {
-                RecordsFrom::Stdin if keep_last => Spool::stdin().map(Source::Spooled),
+                from if keep_last && !readable_twice(&from) => {
+                    Spool::copy(&from).map(Source::Spooled)
+                }
                 from => Ok(Source::Once(from)),
             })
             .collect::<anyhow::Result<_>>()?;
@@ -222,59 +224,50 @@ fn next_result(records: &mut Records) -> anyhow::Result<Option<CheckResult>> {
     })
 }
 
-/// Stdin, copied to a temporary file so that it can be read twice; the
-/// file is removed when done (on unix at once: the open file lives on).
+/// Whether a source can be read again from the start: a regular file (one
+/// that cannot be opened is left to its reader to report).
+fn readable_twice(from: &RecordsFrom) -> bool {
+    match from {
+        RecordsFrom::Stdin => false,
+        RecordsFrom::File(path) => std::fs::metadata(path).map_or(true, |m| m.is_file()),
+    }
+}
+
+/// A source copied to an anonymous temporary file, so that it can be read
+/// twice; the file goes when the copy is dropped.
 struct Spool {
     file: File,
-    path: PathBuf,
+    name: String,
 }
 
 impl Spool {
-    fn stdin() -> anyhow::Result<Spool> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "urlcheck-replay-{}-{nanos}.jsonl",
-            std::process::id()
-        ));
+    fn copy(from: &RecordsFrom) -> anyhow::Result<Spool> {
         let what = || {
             format!(
-                "--keep-last reads the records twice, so stdin is copied to {} first, \
-                 which failed; set TMPDIR to a directory with room, or give the files",
-                path.display()
+                "--keep-last reads the records twice, so {} is copied to a temporary file \
+                 first, which failed; set TMPDIR to a directory with room, or give regular files",
+                from.name()
             )
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .with_context(what)?;
-        let spool = Spool {
-            file: file.try_clone().with_context(what)?,
-            path: path.clone(),
+        let mut file = tempfile::tempfile().with_context(what)?;
+        let copied = match from {
+            RecordsFrom::Stdin => io::copy(&mut io::stdin().lock(), &mut file),
+            RecordsFrom::File(path) => {
+                File::open(path).and_then(|mut f| io::copy(&mut f, &mut file))
+            }
         };
-        #[cfg(unix)]
-        let _ = std::fs::remove_file(&spool.path);
-        io::copy(&mut io::stdin().lock(), &mut file).with_context(what)?;
-        Ok(spool)
+        copied.with_context(what)?;
+        Ok(Spool {
+            file,
+            name: from.name(),
+        })
     }
 
     /// Its records, from the start.
     fn records(&self) -> anyhow::Result<Records> {
-        let mut file = self
-            .file
-            .try_clone()
-            .context("cannot read the copy of stdin again")?;
-        file.rewind()
-            .context("cannot read the copy of stdin again")?;
-        Ok(Records::new(RecordsFrom::Stdin.name(), Box::new(file)))
-    }
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let again = || format!("cannot read the copy of {} again", self.name);
+        let mut file = self.file.try_clone().with_context(again)?;
+        file.rewind().with_context(again)?;
+        Ok(Records::new(self.name.clone(), Box::new(file)))
     }
 }

@@ -595,6 +595,38 @@ fn replay_refuses_a_line_twice_unless_told_to_keep_the_last() {
         "{}",
         kept.stderr
     );
+    // A named pipe (as `<(cat …)` gives) is read once, then copied aside.
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("records.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let writer = {
+            let (fifo, text) = (fifo.clone(), appended.clone());
+            std::thread::spawn(move || std::fs::write(fifo, text).unwrap())
+        };
+        // Should the pipe be opened a second time, that open waits for a
+        // writer: this one ends it with nothing, so the test fails, not hangs.
+        {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(30));
+                let _ = std::fs::OpenOptions::new().write(true).open(fifo);
+            });
+        }
+        let fifo_path = fifo.to_str().unwrap();
+        let piped = run(
+            &["-f", "jsonl", "-q", "--keep-last", "--replay", fifo_path],
+            None,
+        );
+        writer.join().unwrap();
+        assert_eq!(piped.code, Some(0), "{piped:?}");
+        assert_eq!(sorted_lines(&piped.records()), [1, 2, 3]);
+        assert_eq!(piped.record(&server.url("/status/503"))["status"], 200);
+    }
     // Without it, refused at the appended line.
     let refused = run(&["-q", "--replay", "-"], Some(&appended));
     assert_eq!(refused.code, Some(2), "{refused:?}");
