@@ -26,8 +26,6 @@ pub(crate) struct Stats {
     /// passes of URLs that failed there (fixed).
     pub(crate) known_failed: u64,
     pub(crate) fixed: u64,
-    /// New failures that are lines a stop left unchecked.
-    pub(crate) not_started: u64,
     /// Whether a baseline judged the results.
     pub(crate) has_baseline: bool,
     known_recap: Vec<CheckResult>,
@@ -74,7 +72,6 @@ impl Stats {
             flaky: 0,
             known_failed: 0,
             fixed: 0,
-            not_started: 0,
             has_baseline: false,
             known_recap: Vec::new(),
             fixed_urls: Vec::new(),
@@ -114,11 +111,7 @@ impl Stats {
                     &mut self.recap
                 };
                 // Lines a stop left unchecked are counted, not recapped.
-                if result.never_started() {
-                    if !known {
-                        self.not_started += 1;
-                    }
-                } else if recap.len() < self.recap_limit {
+                if !result.never_started() && recap.len() < self.recap_limit {
                     recap.push(result.clone());
                 }
             }
