@@ -37,8 +37,9 @@ pub(crate) struct Stats {
     phases_us: [Histogram<u64>; 5],
     recap: Vec<CheckResult>,
     recap_limit: usize,
-    /// Per host (the first `HOSTS_COUNTED`): checks that passed, and that
-    /// timed out before any response; for the `--per-host` hint.
+    /// Per host (the first `HOSTS_COUNTED`, and up to as many more on their
+    /// first timeout): checks that passed, and that timed out before any
+    /// response; for the `--per-host` hint.
     hosts: HashMap<String, HostCounts>,
 }
 
@@ -49,7 +50,8 @@ struct HostCounts {
 }
 
 /// Hosts whose counts are kept for the `--per-host` hint; later hosts are
-/// not counted, so memory stays fixed.
+/// counted only from a first timeout, up to twice this, so memory stays
+/// fixed.
 const HOSTS_COUNTED: usize = 4096;
 
 /// Timeouts before any response, on a host where others passed, that make
@@ -170,7 +172,14 @@ impl Stats {
         let Some(host) = authority(&result.url) else {
             return;
         };
-        let full = self.hosts.len() >= HOSTS_COUNTED;
+        // Past HOSTS_COUNTED hosts, a new host is still taken in on its
+        // first timeout (up to twice as many): a long list of hosts that
+        // only pass must not hide one that starts timing out late.
+        let room = match timed_out {
+            true => 2 * HOSTS_COUNTED,
+            false => HOSTS_COUNTED,
+        };
+        let full = self.hosts.len() >= room;
         let counts = match self.hosts.get_mut(host) {
             Some(counts) => counts,
             None if full => return,
@@ -275,4 +284,41 @@ fn histogram() -> Histogram<u64> {
 fn record(histogram: &mut Histogram<u64>, took: Duration) {
     let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
     let _ = histogram.record(us.max(1));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Failure;
+    use crate::testing;
+
+    fn on(host: &str, timed_out: bool) -> CheckResult {
+        let mut result = testing::passed();
+        result.url = format!("https://{host}/");
+        if timed_out {
+            result.status = None;
+            result.failure = Some(Failure::new(FailureKind::Timeout, "timed out"));
+        }
+        result
+    }
+
+    #[test]
+    fn a_host_that_times_out_after_the_counted_hosts_are_full_is_still_counted() {
+        let mut stats = Stats::default();
+        for i in 0..HOSTS_COUNTED {
+            stats.add(&on(&format!("h{i}.test"), false));
+        }
+        // A new host that only passes is not taken in any more ...
+        stats.add(&on("late-pass.test", false));
+        // ... one that times out is, and its passes from then on count.
+        for _ in 0..OVERLOAD_TIMEOUTS {
+            stats.add(&on("late.test", true));
+        }
+        stats.add(&on("late.test", false));
+        assert_eq!(
+            stats.overloaded_hosts(3),
+            [("late.test", OVERLOAD_TIMEOUTS, 1)]
+        );
+        assert_eq!(stats.hosts.len(), HOSTS_COUNTED + 1);
+    }
 }
