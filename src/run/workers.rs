@@ -204,6 +204,8 @@ impl<C: Check> Pool<C> {
                     known,
                 } => {
                     cut += 1;
+                    // Aborted mid-check: it never said it ended.
+                    self.shared.stop.ledger.check_ended();
                     records.push(match known {
                         Some(awaited) => awaited.into_record(),
                         None => CheckResult {
