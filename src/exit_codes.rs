@@ -1,4 +1,4 @@
-//! The one table of exit codes. The README's "Exit codes" section mirrors it.
+//! The one table of exit codes. The "Exit codes" section of docs/reference.md mirrors it.
 
 /// How a run ended, as the shell sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

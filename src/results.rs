@@ -97,7 +97,7 @@ impl FailureKind {
         self.into()
     }
 
-    /// What the kind means, as the README's table says (SARIF's rules).
+    /// What the kind means, as the reference's table says (docs/reference.md) (SARIF's rules).
     pub(crate) fn meaning(self) -> &'static str {
         match self {
             FailureKind::InvalidInput => "The line is not a checkable http(s) URL.",

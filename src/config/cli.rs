@@ -40,7 +40,7 @@ const DEFAULT_SHUTDOWN_TIMEOUT: &str = "5s";
                   These are the options most runs need. urlcheck --help lists every option \
                   (retries and waiting, expectations, requests, proxies, watch, shards) with \
                   the input rules, config keys, failure kinds, record fields and exit codes; \
-                  urlcheck --generate man writes the man page, and the README has examples.",
+                  urlcheck --generate man writes the man page, and docs/reference.md has examples.",
     after_long_help = long_help()
 )]
 pub(crate) struct Cli {

@@ -19,9 +19,9 @@ use super::values::{
     parse_duration, parse_regex, parse_user_agent, show_duration,
 };
 
-/// Default number of workers; see "Choosing --workers" in the README.
+/// Default number of workers; see "Choosing --workers" in docs/reference.md.
 pub(crate) const DEFAULT_WORKERS: usize = 64;
-/// Default number of checking threads; see "Choosing --threads" in the README.
+/// Default number of checking threads; see "Choosing --threads" in docs/reference.md.
 pub(crate) const DEFAULT_THREADS: usize = 1;
 /// Default URL lines read ahead under `--per-host`: about 3 MB.
 pub(crate) const DEFAULT_LOOKAHEAD: usize = 10_000;

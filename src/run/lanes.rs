@@ -11,7 +11,7 @@
 //! workers), 7 runs in 80 had such timeouts (26 in all); on lanes, none in
 //! 160 runs with 1 or 2 threads (the race is hyperium/hyper#4122). A lane
 //! also wakes no other thread, which costs less CPU per check than a
-//! work-stealing runtime (see "Choosing --threads" in the README).
+//! work-stealing runtime (see "Choosing --threads" in docs/reference.md).
 
 use std::thread::{self, JoinHandle};
 

@@ -854,7 +854,7 @@ fn an_internationalised_host_name_parses_and_keeps_its_name() {
     assert_eq!(server.counters.requests(), 1);
 }
 
-/// The lines of `bytes` that are URL lines by the README's rules (neither
+/// The lines of `bytes` that are URL lines by the reference's rules (docs/reference.md, Input) (neither
 /// blank nor a comment once trimmed), numbered from 1.
 fn url_lines(bytes: &[u8]) -> Vec<u64> {
     let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();

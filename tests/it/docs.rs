@@ -70,3 +70,133 @@ fn the_tree_reader_follows_folders_by_indentation() {
         ["src/a.rs", "src/b/c.rs", "src/b/d/e.rs", "src/f.rs"]
     );
 }
+
+/// The reference page.
+fn reference() -> String {
+    std::fs::read_to_string(PathBuf::from(ROOT).join("docs/reference.md")).unwrap()
+}
+
+/// The text of the section whose heading line is `heading`, up to the next
+/// heading of the same or a higher level.
+fn section<'a>(text: &'a str, heading: &str) -> &'a str {
+    let level = heading.split(' ').next().unwrap();
+    let start = text
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("no {heading:?}"));
+    let body = &text[start + heading.len() + 2..];
+    let end = body
+        .lines()
+        .scan(0, |at, line| {
+            let here = *at;
+            *at += line.len() + 1;
+            Some((here, line))
+        })
+        .find(|(_, line)| {
+            let hashes = line.split(' ').next().unwrap_or("");
+            !hashes.is_empty() && hashes.chars().all(|c| c == '#') && hashes.len() <= level.len()
+        })
+        .map_or(body.len(), |(at, _)| at);
+    &body[..end]
+}
+
+/// The first cells of a Markdown table's rows, without backticks.
+fn first_cells(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|---"))
+        .filter_map(|row| row.split('|').nth(1))
+        .map(|cell| cell.trim().trim_matches('`').to_string())
+        .filter(|cell| !matches!(cell.as_str(), "Kind" | "Field" | "Code"))
+        .collect()
+}
+
+/// `--help`, whole.
+fn long_help() -> String {
+    let out = crate::support::run(&["--help"], None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    out.stdout
+}
+
+/// The comma-separated names after `label` in `--help`, up to a blank line
+/// or a line that starts another part.
+fn help_list(help: &str, label: &str, stop: &str) -> BTreeSet<String> {
+    let rest = help
+        .split(label)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {label:?} in --help"));
+    let text = rest
+        .split("\n\n")
+        .next()
+        .unwrap()
+        .split(stop)
+        .next()
+        .unwrap();
+    text.split([',', '\n'])
+        .flat_map(|names| names.split(" and "))
+        .map(|name| name.trim().trim_start_matches("and ").trim())
+        .map(|name| name.trim_end_matches(" (required)").to_string())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_reference_names_every_failure_kind_that_help_does() {
+    let help = help_list(&long_help(), "Failure kinds (error_kind):", "\n\n");
+    let documented = first_cells(section(&reference(), "## Failure kinds"));
+    assert_eq!(
+        help, documented,
+        "failure kinds: --help vs docs/reference.md"
+    );
+}
+
+#[test]
+fn the_reference_names_every_record_field_that_help_does() {
+    let help_text = long_help();
+    let fields = help_list(&help_text, "Record fields (jsonl, csv):", "  With --watch");
+    let documented = first_cells(section(&reference(), "### jsonl and csv"));
+    assert_eq!(
+        fields, documented,
+        "record fields: --help vs docs/reference.md"
+    );
+    let watch_fields = help_list(&help_text, "With --watch also:", "\n\n");
+    let watch = std::fs::read_to_string(PathBuf::from(ROOT).join("docs/watch.md")).unwrap();
+    for field in &watch_fields {
+        assert!(
+            watch.contains(&format!("`{field}`")),
+            "docs/watch.md does not name the event field {field}"
+        );
+    }
+}
+
+#[test]
+fn the_reference_has_every_exit_code_that_help_has() {
+    let help = long_help();
+    let codes: BTreeSet<String> = help
+        .split("Exit codes:")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .filter(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_string)
+        .collect();
+    let documented = first_cells(section(&reference(), "## Exit codes"));
+    assert_eq!(codes, documented, "exit codes: --help vs docs/reference.md");
+}
+
+#[test]
+fn the_reference_names_every_config_key_that_help_does() {
+    let help = long_help();
+    let defaults = help_list(&help, "\n  [defaults]", "[[check]]");
+    let check = help_list(&help, "\n  [[check]]", "${VAR}");
+    assert!(
+        defaults.len() > 25 && check.len() > 8,
+        "{defaults:?} {check:?}"
+    );
+    let reference = reference();
+    let documented = section(&reference, "## Config file");
+    for key in defaults.iter().chain(&check) {
+        assert!(
+            documented.contains(&format!("`{key}`")),
+            "the config key {key} is not in docs/reference.md's Config file section"
+        );
+    }
+}

@@ -97,7 +97,7 @@ fn long_options(lines: impl Iterator<Item = String>) -> std::collections::BTreeS
 }
 
 #[test]
-fn short_help_fits_a_screen_and_long_help_lists_every_option_of_the_readme() {
+fn short_help_fits_a_screen_and_long_help_lists_every_option_of_the_reference() {
     let short = run(&["-h"], None);
     assert_eq!(short.code, Some(0), "{short:?}");
     let lines = short.stdout.lines().count();
@@ -132,9 +132,9 @@ fn short_help_fits_a_screen_and_long_help_lists_every_option_of_the_readme() {
 
     let long = run(&["--help"], None);
     assert_eq!(long.code, Some(0), "{long:?}");
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let table = readme
+    let reference =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/reference.md")).unwrap();
+    let table = reference
         .split("## Options")
         .nth(1)
         .and_then(|rest| rest.split("\n\n").nth(1))
@@ -150,6 +150,6 @@ fn short_help_fits_a_screen_and_long_help_lists_every_option_of_the_readme() {
     assert!(documented.len() > 50, "{documented:?}");
     assert_eq!(
         listed, documented,
-        "--help and the README's option table name the same options"
+        "--help and the option table of docs/reference.md name the same options"
     );
 }

@@ -72,7 +72,7 @@ fn rule(kind: FailureKind) -> Value {
         "name": rule_name(kind),
         "shortDescription": {"text": format!("urlcheck: {}", kind.as_str())},
         "fullDescription": {"text": kind.meaning()},
-        "help": {"text": format!("{} See the failure kinds in urlcheck's README.", kind.meaning())},
+        "help": {"text": format!("{} See the failure kinds in urlcheck's docs/reference.md.", kind.meaning())},
         "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["urlcheck"]},
     })
