@@ -65,8 +65,6 @@ fn resend_pause() -> Duration {
 /// Sends the requests of every check, with its lane's client.
 pub(crate) struct Fetcher {
     pub(crate) clients: Clients,
-    pub(crate) method: reqwest::Method,
-    pub(crate) max_redirects: u32,
     pub(crate) connect_timeout: Duration,
     pub(crate) throttle: std::sync::Arc<Throttle>,
     /// When the run started, to time `out_of_files_at`.
@@ -117,6 +115,8 @@ impl Fetcher {
         mut permit: HostPermit<'_>,
     ) -> Result<Fetched, Classified> {
         let origin = trail.url.origin();
+        let method = spec.settings.method().as_reqwest();
+        let max_redirects = spec.settings.max_redirects();
         // Made at the first redirect: most checks have none.
         let mut visited: Vec<Url> = Vec::new();
         let mut body_resent = false;
@@ -129,7 +129,7 @@ impl Fetcher {
             let url = &trail.url;
             let (response, phases) = self
                 .send(|client: &Client| {
-                    let request = client.request(self.method.clone(), url.clone());
+                    let request = client.request(method.clone(), url.clone());
                     if same_origin {
                         request.headers(spec.headers.clone())
                     } else {
@@ -148,12 +148,12 @@ impl Fetcher {
                 .and_then(parse_retry_after);
             let location = response.headers().get(LOCATION);
             if let (true, Some(location)) = (status.is_redirection(), location)
-                && self.max_redirects > 0
+                && max_redirects > 0
             {
                 if visited.is_empty() {
                     visited.push(trail.url.clone());
                 }
-                let next = self.next_hop(trail, location, &visited)?;
+                let next = next_hop(trail, location, &visited, max_redirects)?;
                 if self.throttle.changes_host(&trail.url, &next) {
                     drop(permit);
                     permit = self.throttle.host_slot(&next).await;
@@ -170,7 +170,7 @@ impl Fetcher {
                 response.headers().clone()
             };
             let cert = leaf_certificate(&response);
-            let body = if self.method == reqwest::Method::HEAD {
+            let body = if method == reqwest::Method::HEAD {
                 None
             } else {
                 let keep = spec.settings.needs_body();
@@ -202,30 +202,6 @@ impl Fetcher {
                 cert,
             });
         }
-    }
-
-    /// Where a redirect leads, unless it breaks a rule: over the limit, a
-    /// loop, or not an http(s) URL.
-    fn next_hop(
-        &self,
-        trail: &Trail,
-        location: &HeaderValue,
-        visited: &[Url],
-    ) -> Result<Url, Classified> {
-        let next = redirect_target(&trail.url, location)?;
-        if trail.redirects >= self.max_redirects {
-            return Err(Classified::fatal(
-                FailureKind::Redirect,
-                format!("more than {} redirects", self.max_redirects),
-            ));
-        }
-        if visited.contains(&next) {
-            return Err(Classified::fatal(
-                FailureKind::Redirect,
-                format!("redirect loop: {} was already visited", display_url(&next)),
-            ));
-        }
-        Ok(next)
     }
 
     /// Send a request built by `request`, and send it again when that is
@@ -352,6 +328,30 @@ fn location_text(value: &HeaderValue) -> String {
         }
     }
     text
+}
+
+/// Where a redirect leads, unless it breaks a rule: over the limit, a
+/// loop, or not an http(s) URL.
+fn next_hop(
+    trail: &Trail,
+    location: &HeaderValue,
+    visited: &[Url],
+    max_redirects: u32,
+) -> Result<Url, Classified> {
+    let next = redirect_target(&trail.url, location)?;
+    if trail.redirects >= max_redirects {
+        return Err(Classified::fatal(
+            FailureKind::Redirect,
+            format!("more than {} redirects", max_redirects),
+        ));
+    }
+    if visited.contains(&next) {
+        return Err(Classified::fatal(
+            FailureKind::Redirect,
+            format!("redirect loop: {} was already visited", display_url(&next)),
+        ));
+    }
+    Ok(next)
 }
 
 #[cfg(test)]

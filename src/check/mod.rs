@@ -62,7 +62,6 @@ pub(crate) enum Outcome {
 /// Checks URLs with an HTTP client per lane, so connections are reused.
 pub(crate) struct Checker {
     fetcher: Fetcher,
-    timeout: Duration,
     retries: u32,
     retry_delay: Duration,
     /// `--wait`: until when failing URLs are re-checked, and how often.
@@ -93,8 +92,6 @@ impl Checker {
         Ok(Checker {
             fetcher: Fetcher {
                 clients: client::Clients::new(config, lanes)?,
-                method: config.method.as_reqwest(),
-                max_redirects: config.max_redirects,
                 connect_timeout: config.connect_timeout,
                 throttle: Arc::new(Throttle::new(config.per_host, config.rate)),
                 started,
@@ -102,7 +99,6 @@ impl Checker {
                 proxy_matcher: config.proxies.matcher(),
                 proxies: config.proxies.clone(),
             },
-            timeout: config.timeout,
             retries: config.retries,
             retry_delay: config.retry_delay,
             // A wait too long for the clock is as good as forever.
@@ -135,11 +131,9 @@ impl Checker {
         };
         let started = Instant::now();
         let mut trail = Trail::new(url);
-        let fetched = tokio::time::timeout(
-            self.timeout,
-            self.fetcher.fetch(&job.spec, &mut trail, permit),
-        )
-        .await;
+        let timeout = job.spec.settings.timeout();
+        let fetched =
+            tokio::time::timeout(timeout, self.fetcher.fetch(&job.spec, &mut trail, permit)).await;
         let elapsed = started.elapsed();
         let (failure, cause, cert) = match fetched {
             Ok(Ok(fetched)) => {
@@ -154,10 +148,7 @@ impl Checker {
             Err(_) => (
                 Some(Failure::new(
                     FailureKind::Timeout,
-                    format!(
-                        "timed out after {}",
-                        humantime::format_duration(self.timeout)
-                    ),
+                    format!("timed out after {}", humantime::format_duration(timeout)),
                 )),
                 Cause::Transient,
                 None,

@@ -17,9 +17,9 @@ use super::file::{self, FileCheck, FileConfig};
 use super::layer::Layer;
 use super::proxy::Proxies;
 use super::settings::{
-    CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOOKAHEAD, DEFAULT_MAX_REDIRECTS,
-    DEFAULT_METHOD, DEFAULT_RETRIES, DEFAULT_RETRY_DELAY, DEFAULT_THREADS, DEFAULT_TIMEOUT,
-    DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS, RunSettings, default_user_agent,
+    CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOOKAHEAD, DEFAULT_RETRIES,
+    DEFAULT_RETRY_DELAY, DEFAULT_THREADS, DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS, RunSettings,
+    default_user_agent,
 };
 use super::values::HttpVersions;
 use super::values::{Format, count, parse_duration, parse_report};
@@ -57,14 +57,6 @@ pub(crate) struct Cli {
 
     #[command(flatten)]
     run: RunSettings,
-
-    /// Accept invalid TLS certificates (expired, self-signed, wrong host).
-    #[arg(short = 'k', long, help_heading = "Requests")]
-    insecure: bool,
-
-    /// Also trust the CA certificates in this PEM file.
-    #[arg(long, value_name = "FILE", help_heading = "Requests")]
-    cacert: Option<PathBuf>,
 
     /// Speak HTTP/1.1 only, also to servers that offer HTTP/2.
     #[arg(long = "http1.1", help_heading = "Requests")]
@@ -410,7 +402,7 @@ impl Cli {
             .into_iter()
             .map(|check| config_check(check, config_name.as_deref().unwrap_or(""), &every_url))
             .collect();
-        let cacert = self.cacert.as_ref().map(read_cacert).transpose()?;
+        let cacert = run.cacert.as_ref().map(read_cacert).transpose()?;
         let client_cert = read_client_cert(run.cert.as_deref(), run.key.as_deref())?;
         let proxies = Proxies::resolve(run.proxy.clone(), run.noproxy.clone(), &|name| {
             env.proxy_vars
@@ -435,9 +427,6 @@ impl Cli {
             per_host: run.per_host.map(|p| p.0),
             lookahead: run.lookahead.map_or(DEFAULT_LOOKAHEAD, |l| l.0),
             rate: run.rate.map(|r| r.0),
-            method: run.method.unwrap_or(DEFAULT_METHOD),
-            max_redirects: run.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS),
-            timeout: run.timeout.unwrap_or(DEFAULT_TIMEOUT),
             connect_timeout: run.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             spec: Arc::new(CheckSpec::new(every_url, Vec::new())),
             config_checks,
@@ -449,7 +438,7 @@ impl Cli {
             reports: self.report,
             github: env.github.clone(),
             user_agent: run.user_agent.unwrap_or_else(default_user_agent),
-            insecure: self.insecure,
+            insecure: run.insecure.unwrap_or(false),
             cacert,
             client_cert,
             http: if self.http1_1 {
@@ -573,7 +562,7 @@ fn classify_input(arg: &str) -> InputSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Method;
+    use crate::config::values::Method;
 
     fn env() -> Environment {
         Environment {
@@ -637,10 +626,10 @@ mod tests {
     fn defaults() {
         let c = config(&["https://example.com"]);
         assert_eq!(c.workers, DEFAULT_WORKERS);
-        assert_eq!(c.timeout, Duration::from_secs(10));
-        assert_eq!(c.max_redirects, 10);
+        assert_eq!(c.spec.settings.timeout(), Duration::from_secs(10));
+        assert_eq!(c.spec.settings.max_redirects(), 10);
         assert_eq!(c.format, Format::Human);
-        assert_eq!(c.method, Method::Get);
+        assert_eq!(c.spec.settings.method(), Method::Get);
         assert_eq!(c.spec.settings.statuses().to_string(), "200-299");
         assert_eq!(c.retries, 0);
         assert_eq!(c.retry_delay, Duration::from_secs(1));
@@ -731,9 +720,9 @@ mod tests {
         ]);
         assert_eq!(c.workers, 3);
         assert_eq!(c.format, Format::Jsonl);
-        assert_eq!(c.method, Method::Head);
-        assert_eq!(c.timeout, Duration::from_millis(500));
-        assert_eq!(c.max_redirects, 0);
+        assert_eq!(c.spec.settings.method(), Method::Head);
+        assert_eq!(c.spec.settings.timeout(), Duration::from_millis(500));
+        assert_eq!(c.spec.settings.max_redirects(), 0);
         assert_eq!(c.spec.headers.get_all("x-a").iter().count(), 2);
         assert_eq!(c.user_agent, "probe");
         assert!(c.insecure && c.only_failures);
@@ -820,7 +809,7 @@ mod tests {
         assert_eq!((c.per_host, c.rate), (Some(4), Some(2.5)));
         assert_eq!(c.lookahead, 500);
         assert_eq!(config(&["https://a.test/"]).lookahead, 10_000);
-        assert_eq!(c.timeout, Duration::from_secs(5));
+        assert_eq!(c.spec.settings.timeout(), Duration::from_secs(5));
         assert!(c.inputs.is_empty(), "with --config, stdin is not read");
         assert_eq!(c.config_checks.len(), 1);
         let check = &c.config_checks[0];

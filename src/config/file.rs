@@ -295,14 +295,18 @@ min_cert_days = 14
         let config = parse_ok(EXAMPLE);
         let d = &config.run;
         assert_eq!(d.workers, Some(Workers(8)));
-        assert_eq!(d.timeout, ms(5000));
+        assert_eq!(config.check.timeout, ms(5000));
         assert_eq!(d.retries, Some(2));
         let headers = header_map(&config.check.headers);
         assert_eq!(headers.len(), 1);
         assert_eq!(headers["authorization"], "Bearer s3cr3t-t0ken");
         assert!(headers["authorization"].is_sensitive());
         assert_eq!(
-            (d.connect_timeout, d.method, d.user_agent.as_ref()),
+            (
+                d.connect_timeout,
+                config.check.method,
+                d.user_agent.as_ref()
+            ),
             (None, None, None)
         );
         assert_eq!(config.checks.len(), 1);
@@ -363,11 +367,12 @@ min_cert_days = 7
         );
         let d = &config.run;
         assert_eq!(d.workers, Some(Workers(4)));
-        assert_eq!(d.timeout, ms(1500));
+        let c = &config.check;
+        assert_eq!(c.timeout, ms(1500));
         assert_eq!(d.connect_timeout, ms(2000));
-        assert_eq!((d.retries, d.max_redirects), (Some(3), Some(0)));
+        assert_eq!((d.retries, c.max_redirects), (Some(3), Some(0)));
         assert_eq!(d.retry_delay, ms(250));
-        assert_eq!(d.method, Some(Method::Head));
+        assert_eq!(c.method, Some(Method::Head));
         assert_eq!(
             d.user_agent.as_ref().map(|ua| ua.to_str().unwrap_or("?")),
             Some("probe/a.test")
@@ -656,7 +661,7 @@ min_cert_days = 7
         assert_eq!(
             error(&check_with("expect_body_contains = \"ok\"")),
             "urls.toml:3:1: unknown field `expect_body_contains`, expected one of `url`, \
-             `name`, `headers`, `expect_status`, `expect_body`, `expect_body_regex`, \
+             `name`, `method`, `timeout`, `max_redirects`, `headers`, `expect_status`, `expect_body`, `expect_body_regex`, \
              `reject_body_regex`, `expect_header`, `max_latency`, `min_cert_days`, `interval`"
         );
         let message = error("[defaults]\nworkers = 2\nmax_concurrency = 2\n");

@@ -22,7 +22,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 pub(crate) use proxy::Proxies;
 pub(crate) use settings::CheckSettings;
 pub(crate) use toml_text::Redaction;
-pub(crate) use values::{Format, HttpVersions, Method, Shard};
+pub(crate) use values::{Format, HttpVersions, Shard};
 
 /// Everything a run needs to know, decided once before anything starts.
 #[derive(Debug, Clone)]
@@ -50,12 +50,6 @@ pub(crate) struct Config {
     pub(crate) lookahead: usize,
     /// `--rate`: the most checks started per second.
     pub(crate) rate: Option<f64>,
-    /// HTTP method of every check.
-    pub(crate) method: Method,
-    /// Redirect hops to follow before failing; 0 reports the redirect itself.
-    pub(crate) max_redirects: u32,
-    /// Hard deadline for one whole check: connect, redirects, headers and body.
-    pub(crate) timeout: Duration,
     /// Deadline for establishing one TCP (and TLS) connection.
     pub(crate) connect_timeout: Duration,
     /// What every URL from the command line or a list must show, and the

@@ -4,7 +4,9 @@
 //! a setting is adding a field here, plus the code that uses it.
 //!
 //! `RunSettings` are for the whole run (flags and `[defaults]`);
-//! `CheckSettings` are for each URL (flags, `[defaults]` and `[[check]]`).
+//! `CheckSettings` are for each URL (flags, `[defaults]` and `[[check]]`):
+//! what to send (method, headers), how long to give it (timeout,
+//! redirects) and what to expect.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -77,12 +79,6 @@ layer! {
                               CPU-bound, as with many TLS handshakes [default: {DEFAULT_THREADS}]"))]
         pub(crate) threads: Option<Threads>,
 
-        #[arg(short, long, value_name = "DURATION", value_parser = parse_duration,
-              help_heading = "Requests",
-              help = format!("Deadline for one attempt (connect, redirects, headers and body), \
-                              e.g. 500ms, 10s, 2m [default: {}]", show_duration(DEFAULT_TIMEOUT)))]
-        pub(crate) timeout: Option<Duration>,
-
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
               help_heading = "Requests",
               help = format!("Deadline for opening a connection, TCP and TLS [default: {}]",
@@ -99,15 +95,6 @@ layer! {
               help = format!("First retry delay; it doubles each retry, with jitter [default: {}]",
                              show_duration(DEFAULT_RETRY_DELAY)))]
         pub(crate) retry_delay: Option<Duration>,
-
-        #[arg(long, value_name = "N", help_heading = "Requests",
-              help = format!("Redirects to follow; 0 reports the redirect response itself \
-                              [default: {DEFAULT_MAX_REDIRECTS}]"))]
-        pub(crate) max_redirects: Option<u32>,
-
-        #[arg(short = 'X', long, value_enum, ignore_case = true, help_heading = "Requests",
-              help = format!("HTTP method of each check [default: {DEFAULT_METHOD}]"))]
-        pub(crate) method: Option<Method>,
 
         #[arg(short = 'A', long, value_name = "STRING", value_parser = parse_user_agent,
               help_heading = "Requests",
@@ -137,6 +124,16 @@ layer! {
         #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Requests")]
         pub(crate) compressed: Option<bool>,
 
+        /// Accept invalid TLS certificates (expired, self-signed, wrong host).
+        #[arg(short = 'k', long, num_args = 0, default_missing_value = "true",
+              help_heading = "Requests")]
+        pub(crate) insecure: Option<bool>,
+
+        /// Also trust the certificates in this PEM file: CAs, or a server's
+        /// own (self-signed) certificate.
+        #[arg(long, value_name = "FILE", help_heading = "Requests")]
+        pub(crate) cacert: Option<PathBuf>,
+
         /// Client certificate (PEM) for servers that ask for one; its key goes in
         /// --key, or in the same file.
         #[arg(long, value_name = "FILE", help_heading = "Requests")]
@@ -163,6 +160,21 @@ layer! {
     /// `[defaults]` give them to every URL; a `[[check]]` to its own.
     #[derive(Debug, Clone, Default, Args)]
     pub(crate) struct CheckSettings {
+        #[arg(short = 'X', long, value_enum, ignore_case = true, help_heading = "Requests",
+              help = format!("HTTP method of each check [default: {DEFAULT_METHOD}]"))]
+        pub(crate) method: Option<Method>,
+
+        #[arg(short, long, value_name = "DURATION", value_parser = parse_duration,
+              help_heading = "Requests",
+              help = format!("Deadline for one attempt (connect, redirects, headers and body), \
+                              e.g. 500ms, 10s, 2m [default: {}]", show_duration(DEFAULT_TIMEOUT)))]
+        pub(crate) timeout: Option<Duration>,
+
+        #[arg(long, value_name = "N", help_heading = "Requests",
+              help = format!("Redirects to follow; 0 reports the redirect response itself \
+                              [default: {DEFAULT_MAX_REDIRECTS}]"))]
+        pub(crate) max_redirects: Option<u32>,
+
         /// Extra request header, 'Name: value' (repeatable). Dropped when a redirect
         /// leaves the URL's origin (scheme, host and port).
         #[arg(short = 'H', long = "header", value_name = "HEADER", help_heading = "Requests")]
@@ -210,6 +222,21 @@ layer! {
 }
 
 impl CheckSettings {
+    /// The HTTP method of the check.
+    pub(crate) fn method(&self) -> Method {
+        self.method.unwrap_or(DEFAULT_METHOD)
+    }
+
+    /// The deadline of one attempt.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    /// Redirect hops followed before failing.
+    pub(crate) fn max_redirects(&self) -> u32 {
+        self.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS)
+    }
+
     /// The statuses that pass.
     pub(crate) fn statuses(&self) -> &StatusSet {
         self.expect_status
@@ -236,6 +263,9 @@ mod tests {
         assert_eq!(
             CheckSettings::KEYS,
             [
+                "method",
+                "timeout",
+                "max_redirects",
                 "headers",
                 "expect_status",
                 "expect_body",

@@ -686,3 +686,47 @@ fn wait_durations_beyond_the_clock_neither_panic_nor_hang() {
         assert!(!out.stderr.contains("panicked"), "{args:?}: {}", out.stderr);
     }
 }
+
+/// A `[[check]]` sets its own method, timeout and redirect limit; the
+/// others keep the flags' and `[defaults]`'.
+#[test]
+fn a_check_sets_its_own_method_timeout_and_redirects() {
+    let server = TestServer::http();
+    let (slow, hops, head, plain) = (
+        server.url("/slow/3000"),
+        server.url("/redirect/3"),
+        server.url("/ok?head"),
+        server.url("/slow/1500?plain"),
+    );
+    let (_dir, path) = toml_file(&format!(
+        "[defaults]\ntimeout = \"10s\"\n\
+         [[check]]\nurl = \"{slow}\"\ntimeout = \"300ms\"\n\
+         [[check]]\nurl = \"{hops}\"\nmax_redirects = 2\n\
+         [[check]]\nurl = \"{head}\"\nmethod = \"HEAD\"\n\
+         [[check]]\nurl = \"{plain}\"\n"
+    ));
+    let out = run(&["-f", "jsonl", "-c", &path], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(out.record(&slow)["error"], "timed out after 300ms");
+    assert_eq!(out.record(&hops)["error"], "more than 2 redirects");
+    assert_eq!(out.record(&head)["ok"], true);
+    assert_eq!(
+        out.record(&plain)["ok"],
+        true,
+        "the [defaults] timeout holds"
+    );
+    let methods: Vec<(String, String)> = server
+        .counters
+        .seen()
+        .into_iter()
+        .map(|seen| (seen.path, seen.method))
+        .collect();
+    assert!(
+        methods.contains(&("/ok?head".to_string(), "HEAD".to_string())),
+        "{methods:?}"
+    );
+    assert!(
+        methods.contains(&("/redirect/3".to_string(), "GET".to_string())),
+        "{methods:?}"
+    );
+}

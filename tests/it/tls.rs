@@ -394,6 +394,22 @@ fn a_self_signed_certificate_trusted_with_cacert_passes_with_its_name_and_dates_
     let record = out.record(&url);
     assert_eq!(record["status"], 200);
     assert_eq!(record["cert_not_after"], "2999-01-01T00:00:00Z");
+    // The same from the config file's [defaults].
+    let config = write_file(
+        &dir,
+        "urlcheck.toml",
+        &format!("[defaults]\ncacert = {good_cacert:?}\n[[check]]\nurl = \"{url}\"\n"),
+    );
+    let out = run(&["-f", "jsonl", "-c", &config], None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    // And -k there, for a certificate nobody vouches for.
+    let config = write_file(
+        &dir,
+        "insecure.toml",
+        &format!("[defaults]\ninsecure = true\n[[check]]\nurl = \"{url}\"\n"),
+    );
+    let out = run(&["-f", "jsonl", "-q", "-c", &config], None);
+    assert_eq!(out.code, Some(0), "{out:?}");
 
     // The same certificate, asked for by another name; and one expired.
     let other_name = https(&good);
