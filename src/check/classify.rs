@@ -8,6 +8,7 @@ use std::error::Error as StdError;
 use std::io;
 use std::time::Duration;
 
+use super::phases::ResolveError;
 use super::{rejected, tls_words};
 use crate::results::{CertInfo, Failure, FailureKind};
 
@@ -114,8 +115,8 @@ fn describe(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -> Cl
         return Classified::new(FailureKind::Timeout, message, Cause::Transient);
     }
     for cause in causes(err) {
-        if cause.to_string().starts_with("dns error") {
-            let detail = innermost(cause);
+        if let Some(dns) = cause.downcast_ref::<ResolveError>() {
+            let detail = dns.to_string();
             return Classified::new(
                 FailureKind::Dns,
                 format!("could not resolve host: {detail}"),
@@ -169,8 +170,9 @@ fn describe(err: &reqwest::Error, phase: Phase, connect_timeout: Duration) -> Cl
 }
 
 /// A proxy's refusal to open a tunnel (CONNECT), in words that say what to
-/// do. The HTTP client keeps only the proxy's 407 of the answer, in its
-/// message.
+/// do. Read from the message: hyper-util's `TunnelError` is not public, so
+/// it cannot be matched by type, and it keeps only the proxy's 407 of the
+/// answer.
 fn tunnel_refusal(detail: &str) -> Option<String> {
     let refusal = detail.strip_prefix("tunnel error: ")?;
     Some(match refusal {

@@ -76,8 +76,10 @@ impl Resolve for TimedResolver {
         let host = name.as_str().to_owned();
         Box::pin(async move {
             let started = Instant::now();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|source| ResolveError { source })?
+                .collect();
             if let Some(draft) = draft {
                 lock(&draft).dns = Some((started, Instant::now()));
             }
@@ -85,6 +87,21 @@ impl Resolve for TimedResolver {
         })
     }
 }
+
+/// A host name that could not be resolved: a type of its own, so that the
+/// failure is classified as `dns` by its type, wherever the client wraps it.
+#[derive(Debug)]
+pub(crate) struct ResolveError {
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.source.fmt(f)
+    }
+}
+
+impl std::error::Error for ResolveError {}
 
 /// What is known of one connection.
 #[derive(Debug, Clone, Copy)]

@@ -467,3 +467,22 @@ fn min_cert_days_on_http_urls_is_said_once_not_silently_ignored() {
         out.stderr
     );
 }
+
+/// A name the resolver refuses at once (a label over DNS's 63 bytes, so no
+/// query leaves the machine) fails as `dns`, known by the resolver's error
+/// type, not by its words.
+#[test]
+fn a_name_that_cannot_be_resolved_fails_as_dns() {
+    let url = format!("http://{}.test/", "a".repeat(70));
+    let out = run(&["-f", "jsonl", &url], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let record = out.record(&url);
+    assert_eq!(record["error_kind"], "dns", "{record}");
+    assert!(
+        record["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("could not resolve host: "),
+        "{record}"
+    );
+}
