@@ -405,3 +405,114 @@ fn innermost(err: &(dyn StdError + 'static)) -> String {
     }
     last.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io(kind: io::ErrorKind) -> io::Error {
+        io::Error::new(kind, "x")
+    }
+
+    fn facts(c: Option<Classified>) -> Option<(FailureKind, String, Cause)> {
+        c.map(|c| (c.failure.kind, c.failure.message, c.cause))
+    }
+
+    #[test]
+    fn io_errors_by_kind_and_phase() {
+        use io::ErrorKind::*;
+        let refused = facts(from_io(&io(ConnectionRefused), Phase::Request, true));
+        assert_eq!(
+            refused,
+            Some((
+                FailureKind::Connect,
+                "connection refused".into(),
+                Cause::Transient
+            ))
+        );
+        let timed_out = facts(from_io(&io(TimedOut), Phase::Body, false));
+        assert_eq!(
+            timed_out,
+            Some((FailureKind::Timeout, "timed out".into(), Cause::Transient))
+        );
+        // A reset: while connecting, before a response, or under the body.
+        let reset = |phase, connecting| {
+            facts(from_io(&io(ConnectionReset), phase, connecting)).map(|(k, _, c)| (k, c))
+        };
+        assert_eq!(
+            reset(Phase::Request, true),
+            Some((FailureKind::Connect, Cause::Transient))
+        );
+        assert_eq!(
+            reset(Phase::Request, false),
+            Some((FailureKind::Protocol, Cause::ConnectionLost))
+        );
+        assert_eq!(
+            reset(Phase::Body, false),
+            Some((FailureKind::Body, Cause::Final))
+        );
+        // Left to the cause under it.
+        assert_eq!(
+            facts(from_io(&io(PermissionDenied), Phase::Request, false)),
+            None
+        );
+    }
+
+    #[test]
+    fn a_tls_alert_known_only_as_text_is_named() {
+        let alert = |text: &str| {
+            facts(from_io(
+                &io::Error::new(io::ErrorKind::InvalidData, text.to_string()),
+                Phase::Request,
+                false,
+            ))
+        };
+        let (kind, message, cause) = alert("received fatal alert: CertificateRequired").unwrap();
+        assert_eq!((kind, cause), (FailureKind::Tls, Cause::Final));
+        assert!(message.contains("--cert FILE and --key FILE"), "{message}");
+        let (_, message, _) = alert("received fatal alert: HandshakeFailure").unwrap();
+        assert_eq!(
+            message,
+            "TLS failed: the server sent alert handshake_failure"
+        );
+        assert_eq!(alert("something else"), None);
+    }
+
+    #[test]
+    fn a_tunnel_refusal_says_what_to_do() {
+        let auth = tunnel_refusal("tunnel error: proxy authorization required").unwrap();
+        assert!(auth.contains("407") && auth.contains("http://user:password@host:port"));
+        assert_eq!(
+            tunnel_refusal("tunnel error: unsuccessful").as_deref(),
+            Some("the proxy refused the tunnel: its answer to CONNECT was not 200")
+        );
+        assert_eq!(tunnel_refusal("connection refused"), None);
+    }
+
+    #[test]
+    fn a_bare_h2_reason_is_left_to_other_causes() {
+        let reason = h2::Error::from(h2::Reason::REFUSED_STREAM);
+        assert!(from_h2(&reason, Phase::Request).is_none());
+    }
+
+    #[test]
+    fn the_chain_steps_into_the_error_an_io_error_wraps() {
+        let inner = ResolveErrorStandIn;
+        let wrapped = io::Error::other(inner);
+        let top: &(dyn StdError + 'static) = &wrapped;
+        let next = next_cause(top).expect("the wrapped error");
+        assert!(next.downcast_ref::<ResolveErrorStandIn>().is_some());
+        assert_eq!(innermost(top), "the innermost words");
+    }
+
+    #[derive(Debug)]
+    struct ResolveErrorStandIn;
+
+    impl std::fmt::Display for ResolveErrorStandIn {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the innermost words")
+        }
+    }
+
+    impl StdError for ResolveErrorStandIn {}
+}
