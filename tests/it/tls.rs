@@ -352,6 +352,16 @@ fn write_file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// The record of `url` checked with `--cacert CACERT`, which must fail as
+/// `tls`.
+fn refused(url: &str, cacert: &str) -> serde_json::Value {
+    let out = run(&["-f", "jsonl", "--cacert", cacert, url], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let record = out.record(url);
+    assert_eq!(record["error_kind"], "tls", "{record}");
+    record
+}
+
 /// A file in `fixtures/tls/` (see `generate.sh` there).
 fn fixture(name: &str) -> String {
     format!("{}/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -444,10 +454,7 @@ fn a_chain_sent_ca_first_fails_saying_it_is_in_the_wrong_order() {
     let chain = vec![ca.issuer.der().clone(), leaf.der().clone()];
     let server = serve_chain(chain, der_key(ca.issuer.key()), Serving::default());
     let url = https(&server);
-    let out = run(&["-f", "jsonl", "--cacert", &ca.pem_file(), &url], None);
-    assert_eq!(out.code, Some(1), "{out:?}");
-    let record = out.record(&url);
-    assert_eq!(record["error_kind"], "tls");
+    let record = refused(&url, &ca.pem_file());
     assert_eq!(
         record["error"],
         "the server sends its certificates in the wrong order: the first, \"CN=urlcheck \
@@ -460,13 +467,7 @@ fn a_sha1_signature_is_named_as_no_longer_accepted() {
     // curl: "SSL certificate problem: CA signature digest algorithm too weak".
     let server = fixture_server("sha1");
     let url = https(&server);
-    let out = run(
-        &["-f", "jsonl", "--cacert", &fixture("sha1-ca.pem"), &url],
-        None,
-    );
-    assert_eq!(out.code, Some(1), "{out:?}");
-    let record = out.record(&url);
-    assert_eq!(record["error_kind"], "tls");
+    let record = refused(&url, &fixture("sha1-ca.pem"));
     assert_eq!(
         record["error"],
         "the server's certificate is signed with SHA-1 (sha1WithRSAEncryption), which is no \
@@ -483,13 +484,7 @@ fn an_rsa_1024_key_is_named_as_too_small() {
     // curl: "SSL certificate problem: CA certificate key too weak".
     let server = fixture_server("rsa1024");
     let url = https(&server);
-    let out = run(
-        &["-f", "jsonl", "--cacert", &fixture("rsa1024-ca.pem"), &url],
-        None,
-    );
-    assert_eq!(out.code, Some(1), "{out:?}");
-    let record = out.record(&url);
-    assert_eq!(record["error_kind"], "tls");
+    let record = refused(&url, &fixture("rsa1024-ca.pem"));
     assert_eq!(
         record["error"],
         "the CA certificate \"CN=urlcheck rsa1024 test CA\" has a 1024-bit RSA key, too small \
@@ -510,10 +505,8 @@ fn a_certificate_without_subject_alt_name_is_refused_saying_it_has_none() {
     let cert = params.signed_by(&key, &ca.issuer).unwrap();
     let server = serve_tls(cert.der().clone(), key);
     let url = format!("https://localhost:{}/", server.addr.port());
-    let out = run(&["-f", "jsonl", "--cacert", &ca.pem_file(), &url], None);
-    assert_eq!(out.code, Some(1), "{out:?}");
     assert_eq!(
-        out.record(&url)["error"],
+        refused(&url, &ca.pem_file())["error"],
         "certificate is not valid for localhost: it has no subjectAltName, and a name in its \
          subject (Common Name) alone is not accepted, as in browsers"
     );
@@ -530,10 +523,7 @@ fn a_certificate_with_10000_names_is_a_handshake_message_too_large() {
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let server = ca.server(&names, 2999);
     let url = https(&server);
-    let out = run(&["-f", "jsonl", "--cacert", &ca.pem_file(), &url], None);
-    assert_eq!(out.code, Some(1), "{out:?}");
-    let record = out.record(&url);
-    assert_eq!(record["error_kind"], "tls");
+    let record = refused(&url, &ca.pem_file());
     assert_eq!(
         record["error"],
         "TLS handshake failed: the server sent a handshake message larger than 64 KiB, the \
@@ -648,10 +638,7 @@ fn no_cipher_suite_in_common_says_so_and_what_urlcheck_speaks() {
         return;
     };
     let url = format!("https://127.0.0.1:{}/", server.port);
-    let out = run(&["-f", "jsonl", "--cacert", &ca.pem_file(), &url], None);
-    assert_eq!(out.code, Some(1), "{out:?}");
-    let record = out.record(&url);
-    assert_eq!(record["error_kind"], "tls");
+    let record = refused(&url, &ca.pem_file());
     assert_eq!(
         record["error"],
         "TLS handshake failed: the server has no cipher suite in common with urlcheck (it sent \
