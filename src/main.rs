@@ -6,14 +6,15 @@
 //! (one job, one result) -> `output/` (the one stdout writer, reporters,
 //! summary and progress); `run/` wires them together with the bounded queue
 //! and the worker pool; `watch/` keeps that pipeline running for `--watch`.
-//! Shared below them all: `results`, `stop`, `target`, `text`, `diag` and
-//! `exit_codes`.
+//! Shared below them all: `results`, `links`, `stop`, `target`, `text`,
+//! `diag` and `exit_codes`.
 
 mod check;
 mod config;
 mod diag;
 mod exit_codes;
 mod input;
+mod links;
 mod output;
 mod results;
 mod run;

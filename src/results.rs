@@ -19,8 +19,11 @@ pub(crate) enum Source {
     Arg,
     /// Standard input.
     Stdin,
-    /// A file, named as the user gave it.
+    /// A file, named as the user gave it: a list, a document or a config
+    /// file.
     File(Arc<str>),
+    /// A sitemap or a page, named by its URL: where a URL was found.
+    Page(Arc<str>),
 }
 
 impl Source {
@@ -29,7 +32,7 @@ impl Source {
         match self {
             Source::Arg => "arg",
             Source::Stdin => "-",
-            Source::File(name) => name,
+            Source::File(name) | Source::Page(name) => name,
         }
     }
 }
@@ -56,6 +59,46 @@ impl fmt::Display for Origin {
             (source, Some(n)) => write!(f, "{}:{n}", source.name()),
             (source, None) => f.write_str(source.name()),
         }
+    }
+}
+
+/// Where a URL found in a document, a page or a sitemap was named: its
+/// source, line and column. About 40 bytes each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Place {
+    pub(crate) source: Source,
+    pub(crate) line: Option<u64>,
+    pub(crate) column: Option<u64>,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.source.name())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A URL found in documents, pages or sitemaps: every place that names it,
+/// the first one first. A URL is checked once however many places name it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Found {
+    /// How many places name it.
+    pub(crate) occurrences: u64,
+    /// Every place, in the order found (a replayed record has the first
+    /// one only).
+    pub(crate) places: Vec<Place>,
+}
+
+impl Found {
+    /// The first place's column (the record's `column`).
+    pub(crate) fn column(&self) -> Option<u64> {
+        self.places.first().and_then(|p| p.column)
     }
 }
 
@@ -88,6 +131,9 @@ pub(crate) enum FailureKind {
     Header,
     Slow,
     Certificate,
+    Sitemap,
+    File,
+    Fragment,
     Interrupted,
 }
 
@@ -116,6 +162,13 @@ impl FailureKind {
             FailureKind::Header => "An expected response header is missing or does not match.",
             FailureKind::Slow => "The check took longer than the latency allowed.",
             FailureKind::Certificate => "The certificate expires sooner than the days required.",
+            FailureKind::Sitemap => {
+                "A sitemap or robots.txt could not be read: not found, not a sitemap, or cut short."
+            }
+            FailureKind::File => "A local file that a document links to does not exist.",
+            FailureKind::Fragment => {
+                "The page or document has no anchor (id, name, heading) for the link's #fragment."
+            }
             FailureKind::Interrupted => "Not checked, or cut off, because the run was stopped.",
         }
     }
@@ -210,6 +263,9 @@ pub(crate) struct CheckResult {
     /// The `--shard` of the run that checked it (set by the printer), or
     /// the one a replayed record names.
     pub(crate) shard: Option<Shard>,
+    /// A URL found in documents, pages or sitemaps: every place naming it.
+    /// `None` for a list line, an argument or a `[[check]]`.
+    pub(crate) found: Option<Arc<Found>>,
 }
 
 /// The phases of the final request, each `None` when it did not happen
@@ -311,6 +367,7 @@ impl CheckResult {
             phases: Phases::default(),
             known: None,
             shard: None,
+            found: None,
         }
     }
 
@@ -342,13 +399,15 @@ impl CheckResult {
             transfer_ms: self.phases.transfer.map(ms),
             known: self.known,
             shard: self.shard,
+            column: self.found.as_ref().and_then(|f| f.column()),
+            occurrences: self.found.as_ref().map_or(1, |f| f.occurrences),
         }
     }
 }
 
 impl Record<'_> {
     /// The field names, in output order (the CSV header).
-    pub(crate) const FIELDS: [&'static str; 24] = [
+    pub(crate) const FIELDS: [&'static str; 26] = [
         "url",
         "ok",
         "status",
@@ -373,6 +432,8 @@ impl Record<'_> {
         "transfer_ms",
         "known",
         "shard",
+        "column",
+        "occurrences",
     ];
 }
 
@@ -447,6 +508,8 @@ pub(crate) struct Record<'a> {
     pub(crate) transfer_ms: Option<f64>,
     pub(crate) known: Option<bool>,
     pub(crate) shard: Option<Shard>,
+    pub(crate) column: Option<u64>,
+    pub(crate) occurrences: u64,
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub(crate) fn passed() -> CheckResult {
         },
         known: None,
         shard: None,
+        found: None,
     }
 }
 
@@ -68,6 +69,7 @@ pub(crate) fn failed() -> CheckResult {
         },
         known: None,
         shard: None,
+        found: None,
     }
 }
 

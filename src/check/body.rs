@@ -15,6 +15,10 @@ use super::classify::{Classified, Phase, classify};
 /// How much of a body is read, and how much of it, decoded, is kept.
 pub(crate) const BODY_READ_LIMIT: usize = 1024 * 1024;
 
+/// How much of a page is read for its links or anchors (`--links`,
+/// `--check-fragments`): larger than any page but a few.
+pub(crate) const PAGE_READ_LIMIT: usize = 8 * 1024 * 1024;
+
 /// A body as read: its first `BODY_READ_LIMIT` bytes (decoded) when kept,
 /// and whether it went on past the cap.
 pub(crate) struct Body {
@@ -29,6 +33,7 @@ pub(crate) struct Body {
 pub(crate) async fn read_body(
     mut response: reqwest::Response,
     keep: bool,
+    limit: usize,
     connect_timeout: Duration,
 ) -> Result<Body, Classified> {
     let encodings = if keep {
@@ -39,12 +44,12 @@ pub(crate) async fn read_body(
     let mut bytes = Vec::new();
     let mut read = 0usize;
     let mut truncated = true;
-    while read < BODY_READ_LIMIT {
+    while read < limit {
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 read += chunk.len();
                 if keep {
-                    let room = BODY_READ_LIMIT - bytes.len().min(BODY_READ_LIMIT);
+                    let room = limit - bytes.len().min(limit);
                     bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 }
             }

@@ -80,6 +80,12 @@ impl Clients {
     }
 }
 
+/// A client of its own for the feeder, which reads sitemaps: the run's
+/// TLS, proxy and HTTP settings, on the feeder's runtime.
+pub(crate) fn source_client(config: &Config) -> anyhow::Result<Client> {
+    Ok(build(config)?.client)
+}
+
 fn build(config: &Config) -> anyhow::Result<Lane> {
     let connects = Arc::new(ConnectLog::default());
     let mut builder = Client::builder()

@@ -25,6 +25,8 @@ pub(crate) struct Fetched {
     /// Why a compressed body could not be decoded.
     pub(crate) decode_error: Option<String>,
     pub(crate) cert: Option<CertInfo>,
+    /// The response says it is HTML.
+    pub(crate) html: bool,
 }
 
 /// The first expectation that `fetched` fails, in the order status, headers,
@@ -171,6 +173,7 @@ mod tests {
             truncated: false,
             decode_error: None,
             cert: None,
+            html: true,
         }
     }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{CONNECTION, HeaderValue, LOCATION, RETRY_AFTER};
 use reqwest::{Client, RequestBuilder, Response, Url};
 
-use super::body::read_body;
+use super::body::{BODY_READ_LIMIT, PAGE_READ_LIMIT, read_body};
 use super::cert::leaf_certificate;
 use super::classify::{Cause, Classified, Phase, classify};
 use super::client::{Clients, IDLE_TIMEOUT};
@@ -113,6 +113,7 @@ impl Fetcher {
         spec: &CheckSpec,
         trail: &mut Trail,
         mut permit: HostPermit<'_>,
+        page: bool,
     ) -> Result<Fetched, Classified> {
         let origin = trail.url.origin();
         let method = spec.settings.method().as_reqwest();
@@ -170,12 +171,16 @@ impl Fetcher {
                 response.headers().clone()
             };
             let cert = leaf_certificate(&response);
+            let html = is_html(&response);
             let body = if method == reqwest::Method::HEAD {
                 None
             } else {
-                let keep = spec.settings.needs_body();
+                // A page's links or anchors are read from its HTML.
+                let page = page && html && status.is_success();
+                let keep = spec.settings.needs_body() || page;
+                let limit = if page { PAGE_READ_LIMIT } else { BODY_READ_LIMIT };
                 let reading = Instant::now();
-                match read_body(response, keep, self.connect_timeout).await {
+                match read_body(response, keep, limit, self.connect_timeout).await {
                     Ok(body) => {
                         trail.phases.transfer = Some(reading.elapsed());
                         Some(body)
@@ -200,6 +205,7 @@ impl Fetcher {
                 truncated,
                 decode_error,
                 cert,
+                html,
             });
         }
     }
@@ -285,6 +291,16 @@ impl Fetcher {
 }
 
 /// Where a redirect points, resolved against the current URL.
+/// Whether a response says it is HTML (`text/html`, XHTML).
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .is_some_and(|t| t == "text/html" || t == "application/xhtml+xml")
+}
+
 fn redirect_target(current: &Url, location: &HeaderValue) -> Result<Url, Classified> {
     let location = location_text(location);
     let next = current.join(&location).map_err(|e| {

@@ -8,12 +8,15 @@
 //! outcome, good or bad, is a result; errors are classified into a kind and
 //! a typed cause (`classify.rs`).
 
+mod anchors;
 mod body;
 mod cert;
 mod classify;
 mod client;
 mod expect;
 mod fetch;
+mod files;
+pub(crate) mod links;
 mod phases;
 mod rejected;
 mod retry;
@@ -23,7 +26,7 @@ mod tls_words;
 mod verify;
 pub(crate) mod waiting;
 
-pub(crate) use client::enter_lane;
+pub(crate) use client::{enter_lane, source_client};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -35,7 +38,8 @@ use fetch::{Fetcher, Trail};
 use throttle::Throttle;
 use waiting::Waiting;
 
-use crate::config::Config;
+use crate::config::{Config, Sites};
+use crate::links::PageLinks;
 use crate::input::{Awaited, Job};
 use crate::results::{CheckResult, Failure, FailureKind};
 use crate::stop::Stop;
@@ -57,6 +61,8 @@ pub(crate) enum Outcome {
     /// `--wait`: not up yet; check it again at `due`. Until then it holds no
     /// worker, and `awaited` is what is known of it.
     Again { awaited: Box<Awaited>, due: Instant },
+    /// `--links`: the page's record, and the links found on it.
+    Page(CheckResult, Box<PageLinks>),
 }
 
 /// Checks URLs with an HTTP client per lane, so connections are reused.
@@ -71,6 +77,8 @@ pub(crate) struct Checker {
     waiting: Arc<Waiting>,
     /// Whether the run has said that certificate days do not apply to http.
     said_http_has_no_cert: AtomicBool,
+    /// `--links`, `--check-fragments`.
+    sites: Arc<Sites>,
 }
 
 /// One attempt's result, and what it says about trying again.
@@ -78,6 +86,8 @@ struct Attempt {
     result: CheckResult,
     cause: Cause,
     retry_after: Option<Duration>,
+    /// `--links`: the links on the page, when it answered 2xx with HTML.
+    links: Option<Box<PageLinks>>,
 }
 
 impl Checker {
@@ -112,6 +122,7 @@ impl Checker {
             stop,
             waiting,
             said_http_has_no_cert: AtomicBool::new(false),
+            sites: config.sites.clone(),
         })
     }
 
@@ -132,16 +143,29 @@ impl Checker {
         let started = Instant::now();
         let mut trail = Trail::new(url);
         let timeout = job.spec.settings.timeout();
-        let fetched =
-            tokio::time::timeout(timeout, self.fetcher.fetch(&job.spec, &mut trail, permit)).await;
+        // A page's body is read for its links, or for the anchor a link
+        // to it names.
+        let anchor = self.anchor_of(url);
+        let page = job.page || anchor.is_some();
+        let fetched = tokio::time::timeout(
+            timeout,
+            self.fetcher.fetch(&job.spec, &mut trail, permit, page),
+        )
+        .await;
         let elapsed = started.elapsed();
+        let mut links = None;
         let (failure, cause, cert) = match fetched {
             Ok(Ok(fetched)) => {
-                let failure = expect::judge(&job.spec.settings, &fetched, elapsed);
+                let mut failure = expect::judge(&job.spec.settings, &fetched, elapsed);
                 let cause = match &failure {
                     Some(f) if f.kind == FailureKind::Status => retry::status_cause(trail.status),
                     _ => Cause::Final,
                 };
+                if failure.is_none() {
+                    let read = self.read_page(job, &trail.url, anchor, &fetched);
+                    failure = read.0;
+                    links = read.1;
+                }
                 (failure, cause, fetched.cert)
             }
             Ok(Err(classified)) => (Some(classified.failure), classified.cause, classified.cert),
@@ -182,15 +206,21 @@ impl Checker {
                 phases: trail.phases,
                 known: None,
                 shard: None,
+                found: None,
             },
             cause,
             retry_after: trail.retry_after,
+            links,
         })
     }
 
     /// An attempt, then retries while the failure is transient. None when
     /// the run stopped before the first attempt could start.
-    async fn attempt_with_retries(&self, job: &Job, url: &reqwest::Url) -> Option<CheckResult> {
+    async fn attempt_with_retries(
+        &self,
+        job: &Job,
+        url: &reqwest::Url,
+    ) -> Option<(CheckResult, Option<Box<PageLinks>>)> {
         let mut attempt = self.attempt(job, url).await?;
         // When the first attempt started (after its turn under --per-host).
         let first_started = Instant::now()
@@ -214,7 +244,40 @@ impl Checker {
         }
         attempt.result.attempts = attempts;
         attempt.result.spent = first_started.elapsed();
-        Some(attempt.result)
+        Some((attempt.result, attempt.links))
+    }
+
+    /// The `#fragment` a link to `url` must find on its page, under
+    /// `--check-fragments`.
+    fn anchor_of<'u>(&self, url: &'u reqwest::Url) -> Option<&'u str> {
+        url.fragment()
+            .filter(|f| self.sites.check_fragments && !f.is_empty())
+    }
+
+    /// What a page that passed says besides: a failure when it lacks the
+    /// anchor its link names; under `--links`, the links on it.
+    fn read_page(
+        &self,
+        job: &Job,
+        final_url: &reqwest::Url,
+        anchor: Option<&str>,
+        fetched: &expect::Fetched,
+    ) -> (Option<Failure>, Option<Box<PageLinks>>) {
+        if !fetched.html || fetched.body.is_empty() {
+            return (None, None);
+        }
+        let failure = anchor.and_then(|anchor| anchors::missing(&fetched.body, anchor));
+        let links = match (job.page, self.sites.links) {
+            (true, Some(scope)) => Some(Box::new(links::page_links(
+                &fetched.body,
+                final_url,
+                &std::sync::Arc::from(job.url.as_str()),
+                scope,
+                self.sites.check_fragments,
+            ))),
+            _ => None,
+        };
+        (failure, links)
     }
 
     /// Sleep, unless the run stops first: then false.
@@ -228,6 +291,9 @@ impl Checker {
 
 impl Check for Checker {
     async fn check(&self, job: &Job) -> Outcome {
+        if self.sites.dry_run {
+            return Outcome::Done(listed(job));
+        }
         let url = match &job.target {
             Ok(url) => url,
             Err(message) => {
@@ -246,8 +312,11 @@ impl Check for Checker {
                 job.url
             ));
         }
+        if url.scheme() == "file" {
+            return Outcome::Done(files::check(job, url, self.sites.check_fragments).await);
+        }
         let prior = job.awaited.as_deref();
-        let Some(result) = self.attempt_with_retries(job, url).await else {
+        let Some((result, links)) = self.attempt_with_retries(job, url).await else {
             // Stopped before the check began: what was known stands.
             let record = match prior {
                 Some(awaited) => {
@@ -262,10 +331,32 @@ impl Check for Checker {
             };
             return Outcome::Done(record);
         };
-        match self.wait {
+        let outcome = match self.wait {
             Some((until, interval)) => self.await_up(job, result, until, interval),
             None => Outcome::Done(result),
+        };
+        match (outcome, links) {
+            (Outcome::Done(result), Some(links)) => Outcome::Page(result, links),
+            (outcome, _) => outcome,
         }
+    }
+}
+
+/// `--dry-run`: a job's record without a check (its URL and where it was
+/// found; an invalid one says why).
+fn listed(job: &Job) -> CheckResult {
+    let failure = job
+        .target
+        .as_ref()
+        .err()
+        .map(|message| Failure::new(FailureKind::InvalidInput, message.clone()));
+    CheckResult {
+        failure,
+        ..CheckResult::unchecked(
+            job.url.clone(),
+            job.origin.clone(),
+            Failure::new(FailureKind::InvalidInput, ""),
+        )
     }
 }
 

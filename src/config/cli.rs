@@ -18,14 +18,14 @@ use super::layer::Layer;
 use super::proxy::Proxies;
 use super::settings::{
     CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOOKAHEAD, DEFAULT_RETRIES,
-    DEFAULT_RETRY_DELAY, DEFAULT_THREADS, DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS, RunSettings,
+    DEFAULT_RETRY_DELAY, DEFAULT_SITE_PER_HOST, DEFAULT_THREADS, DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS, RunSettings,
     default_user_agent,
 };
-use super::values::HttpVersions;
+use super::values::{HttpVersions, InputFormat};
 use super::values::{Format, count, parse_duration, parse_report};
 use super::{
     CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec, RecordsFrom,
-    Shard, Watch,
+    Shard, Sites, Watch,
 };
 
 /// After a stop, how long in-flight checks may still finish by default.
@@ -166,6 +166,13 @@ pub(crate) struct Cli {
     #[arg(long, requires = "replay", help_heading = "Scale-out")]
     keep_last: bool,
 
+    /// Check nothing: list the URLs that would be checked, from every
+    /// source, with where each was found (sitemaps are read; pages are not
+    /// fetched, so --links adds nothing).
+    // A mode, not a setting: no config key.
+    #[arg(long, conflicts_with_all = ["watch", "replay"], help_heading = "Sites")]
+    dry_run: bool,
+
     /// The JSON Lines of an earlier run (main's last results): a failure that
     /// failed there too is known, reported but not failing the run; the
     /// exit code is 1 only for new failures, and fixed URLs are listed.
@@ -224,6 +231,9 @@ fn long_help() -> String {
   One URL (http:// or https://) per line. Blank lines and lines starting with # are
   skipped; \" # text\" after a URL is a comment. Every other line gets exactly one
   record: a line that is not a URL is an invalid_input record with its file and line.
+  A file ending in .md or .markdown (Markdown), .html or .htm (HTML) is a document:
+  every link in it is checked once, its record naming every place (occurrences). A
+  file ending in .xml or .xml.gz is a sitemap: every page in it is checked.
 
 Config file (-c FILE), TOML; each key is its flag's name with _ for -:
   [defaults]   {run} and {check}
@@ -410,6 +420,7 @@ impl Cli {
                 .find(|(var, _)| var == name)
                 .map(|(_, value)| value.clone())
         })?;
+        let site = site_run(&run, &inputs);
         let color_allowed = |is_terminal: bool| match self.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
@@ -424,7 +435,10 @@ impl Cli {
             baseline: self.baseline.clone(),
             workers: run.workers.map_or(DEFAULT_WORKERS, |w| w.0),
             threads: run.threads.map_or(DEFAULT_THREADS, |t| t.0),
-            per_host: run.per_host.map(|p| p.0),
+            per_host: run
+                .per_host
+                .map(|p| p.0)
+                .or_else(|| site.then_some(DEFAULT_SITE_PER_HOST)),
             lookahead: run.lookahead.map_or(DEFAULT_LOOKAHEAD, |l| l.0),
             rate: run.rate.map(|r| r.0),
             connect_timeout: run.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
@@ -459,6 +473,16 @@ impl Cli {
             only_failures: self.only_failures,
             verbose: self.verbose,
             shutdown_timeout: self.shutdown_timeout,
+            sites: Arc::new(Sites {
+                sitemaps: run.sitemap.clone(),
+                links: run.links,
+                include: run.include.clone(),
+                exclude: run.exclude.clone(),
+                check_fragments: run.check_fragments.unwrap_or(false),
+                base_url: run.base_url.clone().map(|b| b.0),
+                input_format: run.input_format,
+                dry_run: self.dry_run,
+            }),
             watch: self.watch.map(|_| Watch {
                 down_after: self.down_after,
                 up_after: self.up_after,
@@ -467,6 +491,7 @@ impl Cli {
         })
         .and_then(Config::check_watch)
         .and_then(Config::check_resume)
+        .and_then(Config::check_sites)
     }
 
     /// The INPUT arguments; stdin when there are none (and no config file).
@@ -489,6 +514,20 @@ impl Cli {
         }
         Ok(inputs)
     }
+}
+
+/// Whether this run checks a site (sitemaps, documents, links on pages):
+/// their URLs are mostly of one host, which a default `--per-host` spares.
+fn site_run(run: &RunSettings, inputs: &[InputSpec]) -> bool {
+    !run.sitemap.is_empty()
+        || run.links.is_some()
+        || inputs.iter().any(|input| match input {
+            InputSpec::File(path) => {
+                let kind = run.input_format.unwrap_or_else(|| InputFormat::of_path(path));
+                kind != InputFormat::List
+            }
+            _ => false,
+        })
 }
 
 /// Read `--cacert` now, so that a wrong path is a usage error, not a

@@ -96,6 +96,47 @@ impl Field for Vec<HeaderRule> {
     }
 }
 
+/// A list of texts (`sitemap`), written as one string or an array of them;
+/// a layer's list replaces the one below it, as a repeated flag does.
+impl Field for Vec<String> {
+    fn read(text: &TomlText<'_>, _key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        one_or_many(text, value)
+    }
+
+    fn over(self, below: Self) -> Self {
+        if self.is_empty() { below } else { self }
+    }
+}
+
+/// URL filters (`include`, `exclude`), one regex or an array of them; a
+/// layer's filters join those below it.
+impl Field for Vec<regex::Regex> {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        one_or_many(text, value)?
+            .iter()
+            .map(|pattern| text.regex(pattern, value.span().start, key))
+            .collect()
+    }
+
+    fn over(self, mut below: Self) -> Self {
+        below.extend(self);
+        below
+    }
+}
+
+fn one_or_many(text: &TomlText<'_>, value: &Value<'_>) -> anyhow::Result<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match text.serde::<OneOrMany>(value)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
+}
+
 /// The headers of a layer, in order, for a request.
 pub(crate) fn header_map(headers: &[Header]) -> HeaderMap {
     let mut map = HeaderMap::new();

@@ -22,7 +22,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 pub(crate) use proxy::Proxies;
 pub(crate) use settings::CheckSettings;
 pub(crate) use toml_text::Redaction;
-pub(crate) use values::{Format, HttpVersions, Shard};
+pub(crate) use values::{Format, HttpVersions, InputFormat, LinkScope, Shard};
 
 /// Everything a run needs to know, decided once before anything starts.
 #[derive(Debug, Clone)]
@@ -104,8 +104,45 @@ pub(crate) struct Config {
     pub(crate) verbose: bool,
     /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
     pub(crate) shutdown_timeout: Duration,
+    /// Sitemaps, documents and the links on pages.
+    pub(crate) sites: Arc<Sites>,
     /// `--watch`: keep checking, and report changes.
     pub(crate) watch: Option<Watch>,
+}
+
+/// How a run finds URLs besides list lines: sitemaps, documents and the
+/// links on pages, and which of them it checks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sites {
+    /// `--sitemap`: sources of pages.
+    pub(crate) sitemaps: Vec<String>,
+    /// `--links`: check the links on every page, or those to its host.
+    pub(crate) links: Option<LinkScope>,
+    /// `--include`: when given, only URLs matching one are checked.
+    pub(crate) include: Vec<regex::Regex>,
+    /// `--exclude`: URLs matching one are never checked.
+    pub(crate) exclude: Vec<regex::Regex>,
+    /// `--check-fragments`.
+    pub(crate) check_fragments: bool,
+    /// `--base-url`: where local documents are on a site.
+    pub(crate) base_url: Option<reqwest::Url>,
+    /// `--input-format`: how every INPUT file is read.
+    pub(crate) input_format: Option<InputFormat>,
+    /// `--dry-run`: list, check nothing.
+    pub(crate) dry_run: bool,
+}
+
+impl Sites {
+    /// Whether `url` is one to check under `--include` and `--exclude`.
+    pub(crate) fn wants(&self, url: &str) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|r| r.is_match(url)))
+            && !self.exclude.iter().any(|r| r.is_match(url))
+    }
+
+    /// Whether `--include` or `--exclude` may leave a URL out.
+    pub(crate) fn filters(&self) -> bool {
+        !self.include.is_empty() || !self.exclude.is_empty()
+    }
 }
 
 /// How `--watch` watches; each URL's interval is in its check settings.
@@ -122,6 +159,61 @@ pub(crate) struct Watch {
 impl Config {
     /// With `--watch`: every URL has an interval, and only what makes sense
     /// for a watcher is asked for. Without it, the watch flags are refused.
+    /// The kind of an INPUT file: `--input-format`, or what its name says.
+    pub(crate) fn input_kind(&self, path: &std::path::Path) -> InputFormat {
+        self.sites
+            .input_format
+            .unwrap_or_else(|| InputFormat::of_path(path))
+    }
+
+    fn kinds(&self) -> impl Iterator<Item = InputFormat> + '_ {
+        self.inputs.iter().filter_map(|input| match input {
+            InputSpec::File(path) => Some(self.input_kind(path)),
+            InputSpec::Stdin => Some(self.sites.input_format.unwrap_or(InputFormat::List)),
+            InputSpec::Url(_) => None,
+        })
+    }
+
+    /// Whether a Markdown or HTML document is among the inputs.
+    pub(crate) fn reads_documents(&self) -> bool {
+        self.kinds()
+            .any(|kind| matches!(kind, InputFormat::Markdown | InputFormat::Html))
+    }
+
+    fn reads_sitemap_files(&self) -> bool {
+        self.kinds().any(|kind| kind == InputFormat::Sitemap)
+    }
+
+    /// Whether URLs are found in this run: links on pages, or documents.
+    pub(crate) fn finds_links(&self) -> bool {
+        self.sites.links.is_some() || self.reads_documents()
+    }
+
+    /// Sites: what does not go with sitemaps, documents and `--links`.
+    fn check_sites(self) -> anyhow::Result<Self> {
+        let sites = &self.sites;
+        let finds = sites.links.is_some() || !sites.sitemaps.is_empty();
+        if sites.links.is_some() && self.shard.is_some() {
+            anyhow::bail!(
+                "--shard cannot split a --links run: each shard would need every page to find \
+                 the links it owns; shard the pages' list and check their links in one run, or \
+                 drop --links"
+            );
+        }
+        if self.resume.is_some() && (finds || self.reads_documents() || self.reads_sitemap_files()) {
+            anyhow::bail!(
+                "--resume works on lists of URLs; with --sitemap, --links or documents, run again \
+                 without it"
+            );
+        }
+        if self.watch.is_some() && finds {
+            anyhow::bail!(
+                "--watch checks lists of URLs: list the site's URLs with --dry-run and watch that list"
+            );
+        }
+        Ok(self)
+    }
+
     fn check_watch(self) -> anyhow::Result<Self> {
         let Some(_) = &self.watch else {
             return Ok(self);

@@ -17,11 +17,15 @@ use reqwest::header::HeaderValue;
 
 use super::layer::layer;
 use super::values::{
-    Header, HeaderRule, Lookahead, Method, PerHost, ProxyUrl, Rate, StatusSet, Threads, Workers,
+    BaseUrl, Header, HeaderRule, InputFormat, LinkScope, Lookahead, Method, PerHost, ProxyUrl, Rate, StatusSet, Threads, Workers,
     parse_duration, parse_regex, parse_user_agent, show_duration,
 };
 
 /// Default number of workers; see "Choosing --workers" in docs/reference.md.
+/// `--per-host` when a run checks a site (`--sitemap`, `--links`, documents)
+/// and says no other: their URLs are mostly of one host.
+pub(crate) const DEFAULT_SITE_PER_HOST: usize = 8;
+
 pub(crate) const DEFAULT_WORKERS: usize = 64;
 /// Default number of checking threads; see "Choosing --threads" in docs/reference.md.
 pub(crate) const DEFAULT_THREADS: usize = 1;
@@ -152,6 +156,44 @@ layer! {
         /// ranges, comma-separated; * for all. Overrides NO_PROXY.
         #[arg(long, value_name = "LIST", help_heading = "Requests")]
         pub(crate) noproxy: Option<String>,
+
+        /// Check the pages of a sitemap: a URL, a file or - (repeatable).
+        /// Sitemap indexes are followed, .xml.gz read; a site's root URL finds
+        /// its sitemaps through /robots.txt, then /sitemap.xml.
+        #[arg(long, value_name = "SOURCE", help_heading = "Sites")]
+        pub(crate) sitemap: Vec<String>,
+
+        /// Also check the links and assets on every page that answers 2xx with
+        /// HTML, one hop; internal: only those on the page's own host.
+        #[arg(long, value_name = "WHICH", num_args = 0..=1, default_missing_value = "all",
+              help_heading = "Sites")]
+        pub(crate) links: Option<LinkScope>,
+
+        /// Check only the URLs that match this regex, from every source
+        /// (repeatable: any may match).
+        #[arg(long, value_name = "REGEX", value_parser = parse_regex, help_heading = "Sites")]
+        pub(crate) include: Vec<Regex>,
+
+        /// Never check the URLs that match this regex (repeatable); it wins
+        /// over --include. Excluded URLs are counted in the summary.
+        #[arg(long, value_name = "REGEX", value_parser = parse_regex, help_heading = "Sites")]
+        pub(crate) exclude: Vec<Regex>,
+
+        /// A link to #name fails (kind fragment) when its page or document has
+        /// no such anchor: an id, a name, or a Markdown heading.
+        #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Sites")]
+        pub(crate) check_fragments: Option<bool>,
+
+        /// Relative links in local documents are this site's URLs, not files:
+        /// a document's path under the current directory is its path here.
+        #[arg(long, value_name = "URL", help_heading = "Sites")]
+        pub(crate) base_url: Option<BaseUrl>,
+
+        /// Read every INPUT file as this kind, whatever its name says
+        /// [default: .md and .markdown are markdown, .html and .htm html, .xml
+        /// and .xml.gz sitemap, the rest list].
+        #[arg(long, value_name = "KIND", help_heading = "Sites")]
+        pub(crate) input_format: Option<InputFormat>,
     }
 }
 

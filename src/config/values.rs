@@ -853,3 +853,88 @@ mod proptests {
         }
     }
 }
+
+/// `--links`: which links of a page are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LinkScope {
+    /// Every link.
+    All,
+    /// Links to the page's own host only.
+    Internal,
+}
+
+impl FileValue for LinkScope {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        text.parsed_with(value, key, "\"all\" or \"internal\"", |s| match s {
+            "all" => Ok(LinkScope::All),
+            "internal" => Ok(LinkScope::Internal),
+            other => Err(format!("'{other}' is not a links scope: use all or internal")),
+        })
+    }
+}
+
+/// `--input-format`: how an INPUT file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum InputFormat {
+    /// One URL per line.
+    List,
+    /// A sitemap, a sitemap index or a robots.txt.
+    Sitemap,
+    /// A Markdown document: its links.
+    Markdown,
+    /// An HTML document: its links.
+    Html,
+}
+
+impl InputFormat {
+    /// The kind a file's name says; a list when it says none.
+    pub(crate) fn of_path(path: &std::path::Path) -> Self {
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".md") || name.ends_with(".markdown") {
+            InputFormat::Markdown
+        } else if name.ends_with(".html") || name.ends_with(".htm") {
+            InputFormat::Html
+        } else if name.ends_with(".xml") || name.ends_with(".xml.gz") {
+            InputFormat::Sitemap
+        } else {
+            InputFormat::List
+        }
+    }
+}
+
+impl FileValue for InputFormat {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        text.parsed_with(value, key, "list, sitemap, markdown or html", |s| {
+            <InputFormat as clap::ValueEnum>::from_str(s, false)
+                .map_err(|_| format!("'{s}' is not an input format: use list, sitemap, markdown or html"))
+        })
+    }
+}
+
+/// `--base-url`: an http(s) URL that ends in `/`, so that a document's
+/// path joins under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BaseUrl(pub(crate) reqwest::Url);
+
+impl FromStr for BaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut url = reqwest::Url::parse(s.trim())
+            .map_err(|e| format!("'{s}' is not a base URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("'{s}' is not a base URL: give an http:// or https:// URL"));
+        }
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Ok(BaseUrl(url))
+    }
+}
+
+impl FileValue for BaseUrl {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        text.parsed(value, key, "a URL such as \"https://example.com/docs/\"")
+    }
+}

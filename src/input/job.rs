@@ -9,7 +9,7 @@ use reqwest::Url;
 use super::lines::{Line, MAX_LINE_BYTES, RawLine, strip_line};
 use super::shard;
 use crate::config::{CheckSpec, ConfigCheck};
-use crate::results::{CheckResult, Failure, FailureKind, Origin, Source};
+use crate::results::{CheckResult, Failure, FailureKind, Found, Origin, Source};
 use crate::target;
 
 /// One input URL line on its way to a worker.
@@ -26,6 +26,10 @@ pub(crate) struct Job {
     pub(crate) key: u64,
     /// `--wait`: set when the URL was checked before and is not up yet.
     pub(crate) awaited: Option<Box<Awaited>>,
+    /// `--links`: a page whose links are checked too.
+    pub(crate) page: bool,
+    /// A URL found in documents or on pages: every place naming it.
+    pub(crate) found: Option<Arc<Found>>,
 }
 
 /// `--wait`: what is known of a URL that is checked again until it comes up.
@@ -111,7 +115,40 @@ impl Job {
             target,
             spec,
             awaited: None,
+            page: false,
+            found: None,
         }
+    }
+
+    /// The job for a URL found in documents or on pages, at the first
+    /// place that names it; a `file://` URL is a local file a document
+    /// links to.
+    pub(crate) fn found(url: &str, found: Arc<Found>, spec: Arc<CheckSpec>) -> Self {
+        let origin = found.places.first().map_or(
+            Origin {
+                source: Source::Arg,
+                line: None,
+            },
+            |place| Origin {
+                source: place.source.clone(),
+                line: place.line,
+            },
+        );
+        let mut job = match url.strip_prefix("file://") {
+            Some(_) => Job {
+                key: shard::key(url.as_bytes()),
+                url: url.to_string(),
+                origin,
+                target: Url::parse(url).map_err(|e| format!("not a local path: {e}")),
+                spec,
+                awaited: None,
+                page: false,
+                found: None,
+            },
+            None => Job::new(url, origin, spec),
+        };
+        job.found = Some(found);
+        job
     }
 
     fn invalid(url: &str, origin: Origin, message: String, spec: Arc<CheckSpec>) -> Self {
@@ -123,6 +160,8 @@ impl Job {
             target: Err(message),
             spec,
             awaited: None,
+            page: false,
+            found: None,
         }
     }
 
@@ -137,7 +176,10 @@ impl Job {
             Err(message) => Failure::new(FailureKind::InvalidInput, message),
             Ok(_) => reason,
         };
-        CheckResult::unchecked(self.url, self.origin, failure)
+        CheckResult {
+            found: self.found,
+            ..CheckResult::unchecked(self.url, self.origin, failure)
+        }
     }
 }
 

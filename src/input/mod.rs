@@ -5,12 +5,14 @@
 //! `records.rs` reads urlcheck's own JSON Lines back, and `merge.rs` checks
 //! that records replayed together make one whole run.
 
+pub(crate) mod documents;
 mod job;
 pub(crate) mod lines;
 pub(crate) mod merge;
 pub(crate) mod records;
 pub(crate) mod resume;
 pub(crate) mod shard;
+pub(crate) mod sitemaps;
 
 pub(crate) use job::{Awaited, Job, job_from_line, line_key};
 
@@ -21,7 +23,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use tokio::io::{AsyncBufRead, BufReader};
 
-use crate::config::{ConfigCheck, InputSpec};
+use crate::config::{ConfigCheck, InputFormat, InputSpec, Sites};
 use crate::results::Source;
 use lines::{LineReader, READ_BUFFER};
 
@@ -66,23 +68,50 @@ pub(crate) enum Input {
         source: Source,
         reader: LineReader<Box<dyn AsyncBufRead + Send + Unpin>>,
     },
+    /// A Markdown or HTML document: the links in it.
+    Document(documents::Document),
+    /// A sitemap, a sitemap index, a robots.txt or a site's root: its pages.
+    Sitemap(sitemaps::SitemapSource),
 }
 
 /// Open every input before any check runs, so that a missing or unreadable
 /// path is an error up front (exit 2), naming the path.
-pub(crate) async fn open_inputs(specs: &[InputSpec]) -> anyhow::Result<Vec<Input>> {
+pub(crate) async fn open_inputs(specs: &[InputSpec], sites: &Sites) -> anyhow::Result<Vec<Input>> {
     let mut inputs = Vec::with_capacity(specs.len());
     for spec in specs {
-        let input = match spec {
-            InputSpec::Url(url) => Input::Arg(url.clone()),
-            InputSpec::Stdin => Input::Lines {
+        let kind = match spec {
+            InputSpec::File(path) => sites
+                .input_format
+                .unwrap_or_else(|| InputFormat::of_path(path)),
+            _ => sites.input_format.unwrap_or(InputFormat::List),
+        };
+        let input = match (spec, kind) {
+            (InputSpec::Url(url), _) => Input::Arg(url.clone()),
+            (InputSpec::File(path), InputFormat::Markdown | InputFormat::Html) => {
+                open_file(path).await?;
+                Input::Document(documents::Document {
+                    path: path.clone(),
+                    markdown: kind == InputFormat::Markdown,
+                })
+            }
+            (InputSpec::File(path), InputFormat::Sitemap) => {
+                open_file(path).await?;
+                Input::Sitemap(sitemaps::SitemapSource::File(path.clone()))
+            }
+            (InputSpec::Stdin, InputFormat::Sitemap) => {
+                Input::Sitemap(sitemaps::SitemapSource::Stdin)
+            }
+            (InputSpec::Stdin, InputFormat::Markdown | InputFormat::Html) => {
+                bail!("a document is read from a file: give its path, not -")
+            }
+            (InputSpec::Stdin, InputFormat::List) => Input::Lines {
                 source: Source::Stdin,
                 reader: LineReader::new(Box::new(BufReader::with_capacity(
                     READ_BUFFER,
                     tokio::io::stdin(),
                 ))),
             },
-            InputSpec::File(path) => Input::Lines {
+            (InputSpec::File(path), InputFormat::List) => Input::Lines {
                 source: Source::File(Arc::from(path.display().to_string())),
                 reader: LineReader::new(Box::new(BufReader::with_capacity(
                     READ_BUFFER,
@@ -91,6 +120,9 @@ pub(crate) async fn open_inputs(specs: &[InputSpec]) -> anyhow::Result<Vec<Input
             },
         };
         inputs.push(input);
+    }
+    for source in &sites.sitemaps {
+        inputs.push(Input::Sitemap(sitemaps::SitemapSource::parse(source)?));
     }
     Ok(inputs)
 }
@@ -142,6 +174,10 @@ mod tests {
 
     #[tokio::test]
     async fn missing_file_and_directory_are_errors_naming_the_path() {
+        let open_inputs = |specs: &[InputSpec]| {
+            let specs = specs.to_vec();
+            async move { super::open_inputs(&specs, &Sites::default()).await }
+        };
         let err = open_inputs(&[InputSpec::File("/nonexistent/urls.txt".into())])
             .await
             .err()

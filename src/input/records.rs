@@ -13,7 +13,9 @@ use anyhow::Context;
 use serde::Deserialize;
 
 use crate::config::RecordsFrom;
-use crate::results::{CertInfo, CheckResult, Failure, FailureKind, Origin, Phases, Source};
+use crate::results::{
+    CertInfo, CheckResult, Failure, FailureKind, Found, Origin, Phases, Place, Source,
+};
 
 /// A record as written (`results::Record`), owned.
 #[derive(Debug, Deserialize)]
@@ -30,6 +32,10 @@ pub(crate) struct RecordIn {
     redirects: u32,
     pub(crate) source: String,
     pub(crate) line: Option<u64>,
+    #[serde(default)]
+    pub(crate) column: Option<u64>,
+    #[serde(default)]
+    pub(crate) occurrences: Option<u64>,
     attempts: u32,
     #[serde(default)]
     cert_not_after: Option<String>,
@@ -117,6 +123,7 @@ impl RecordIn {
                     .transpose()?,
             },
             known: None,
+            found: found(&self.source, self.line, self.column, self.occurrences),
             shard: self
                 .shard
                 .map(|s| s.parse().map_err(|e| format!("shard: {e}")))
@@ -148,8 +155,34 @@ pub(crate) fn source_named(name: &str) -> Source {
     match name {
         "-" => Source::Stdin,
         "arg" => Source::Arg,
+        url if url.starts_with("https://") || url.starts_with("http://") => {
+            Source::Page(url.into())
+        }
         file => Source::File(file.into()),
     }
+}
+
+/// A found URL's first place and count, as a record has them: a record
+/// with a column, or named more than once, was found in a document, a page
+/// or a sitemap.
+fn found(
+    source: &str,
+    line: Option<u64>,
+    column: Option<u64>,
+    occurrences: Option<u64>,
+) -> Option<std::sync::Arc<Found>> {
+    let occurrences = occurrences.unwrap_or(1);
+    let from_page = matches!(source_named(source), Source::Page(_));
+    (column.is_some() || occurrences > 1 || from_page).then(|| {
+        std::sync::Arc::new(Found {
+            occurrences,
+            places: vec![Place {
+                source: source_named(source),
+                line,
+                column,
+            }],
+        })
+    })
 }
 
 fn duration(ms: Option<f64>, field: &str) -> Result<Option<Duration>, String> {

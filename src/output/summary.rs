@@ -42,6 +42,11 @@ pub(crate) struct RunFacts {
     pub(crate) replay: bool,
     /// GitHub annotations carry the failures: no recap of them again.
     pub(crate) annotated: bool,
+    /// Sitemaps, documents and links: what was read, found and left out,
+    /// a line each.
+    pub(crate) sites: Vec<String>,
+    /// `--dry-run`: the URLs were listed, not checked.
+    pub(crate) dry_run: bool,
 }
 
 /// Write the summary.
@@ -100,6 +105,19 @@ pub(crate) fn write_summary<W: Write>(
         write_more(out, listed, recap.len())?;
     }
 
+    if facts.dry_run {
+        writeln!(
+            out,
+            "\n{} {} URLs listed, nothing checked ({} not URLs)",
+            bold.apply_to("Dry run:"),
+            stats.total,
+            stats.failed
+        )?;
+        for line in &facts.sites {
+            writeln!(out, "  {line}")?;
+        }
+        return Ok(());
+    }
     let rate = stats.total as f64 / facts.wall.as_secs_f64().max(1e-3);
     let plural = if stats.total == 1 { "URL" } else { "URLs" };
     // Lines a stop left unchecked are neither passes nor failures.
@@ -144,6 +162,9 @@ pub(crate) fn write_summary<W: Write>(
             None => "already in the --resume file",
         };
         writeln!(out, "  skipped: {} URL lines ({why})", facts.skipped)?;
+    }
+    for line in &facts.sites {
+        writeln!(out, "  {line}")?;
     }
     if let Some(kinds) = stats.kind_counts() {
         writeln!(out, "  failures by kind: {kinds}")?;
@@ -254,6 +275,7 @@ mod tests {
             phases: Default::default(),
             known: None,
             shard: None,
+            found: None,
         }
     }
 
@@ -276,6 +298,8 @@ mod tests {
             per_host: None,
             replay: false,
             annotated: false,
+            sites: Vec::new(),
+            dry_run: false,
         }
     }
 

@@ -6,6 +6,7 @@
 
 pub(crate) mod lanes;
 mod limits;
+mod frontier;
 mod queue;
 mod rechecks;
 mod replay;
@@ -39,6 +40,7 @@ use crate::output::reporters::{self, Look};
 use crate::output::summary::{RunFacts, write_summary};
 use crate::stop::{Stop, StopReason};
 use lanes::Lanes;
+use frontier::Frontier;
 use queue::FeedReport;
 use workers::{Pool, ShutdownReport};
 
@@ -143,7 +145,7 @@ pub(crate) async fn open_inputs(config: &Config) -> anyhow::Result<Vec<Input>> {
         .cloned()
         .map(Input::Check)
         .collect();
-    inputs.extend(input::open_inputs(&config.inputs).await?);
+    inputs.extend(input::open_inputs(&config.inputs, &config.sites).await?);
     Ok(inputs)
 }
 
@@ -271,7 +273,11 @@ impl Pipeline {
         let (results_tx, results_rx) = mpsc::channel(results_capacity(config));
         let stdout = BufWriter::with_capacity(STDOUT_BUFFER, io::stdout());
         let printer = Printer {
-            reporter: reporters::reporter(config.format, look(config, config.color_stdout), stdout),
+            reporter: if config.sites.dry_run {
+                reporters::listing(stdout)
+            } else {
+                reporters::reporter(config.format, look(config, config.color_stdout), stdout)
+            },
             // Reports with totals cover every result, whatever --only-failures says.
             only_failures: config.only_failures && config.format.streams_results(),
             streams: config.format.streams_results(),
@@ -288,7 +294,8 @@ impl Pipeline {
         let throttle = checker.throttle();
         // --wait: up to --lookahead URLs awaited, beside those in the queue
         // and in flight, before the feeder reads on.
-        let (returns, rechecks) = match config.wait {
+        // --links: the pages not yet finished, and the links they found.
+        let (returns, rechecks) = match config.wait.or(config.sites.links.map(|_| Duration::ZERO)) {
             Some(_) => {
                 let limit = config.lookahead + config.queue_capacity() + config.workers;
                 let (returns, rechecks) = rechecks::channel(limit);
@@ -303,6 +310,9 @@ impl Pipeline {
                 .limits_hosts()
                 .then_some((throttle, config.lookahead)),
             rechecks,
+            sites: config.sites.clone(),
+            client: crate::check::source_client(config)?,
+            frontier: config.finds_links().then(Frontier::default),
         };
         let feeder = tokio::spawn(queue::feed(
             inputs,
@@ -423,6 +433,8 @@ fn conclude(
             per_host: config.per_host,
             replay: !config.replay.is_empty(),
             annotated: config.github.is_some(),
+            sites: feed.sites.lines(),
+            dry_run: config.sites.dry_run,
         };
         let _ = write_summary(
             &mut io::stderr().lock(),
@@ -447,6 +459,10 @@ fn conclude(
 /// any check, so a path that cannot be written is a usage error.
 fn open_extras(config: &Config) -> anyhow::Result<Vec<NamedReporter>> {
     let mut extras = Vec::new();
+    // A dry run checks nothing: there is nothing to report.
+    if config.sites.dry_run {
+        return Ok(extras);
+    }
     for (format, path) in &config.reports {
         let file = File::create(path)
             .with_context(|| format!("cannot create report file {}", path.display()))?;

@@ -19,9 +19,12 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::frontier::Frontier;
 use super::rechecks::{Rechecks, Turn};
 use crate::check::throttle::{Throttle, host_key};
-use crate::config::CheckSpec;
+use crate::config::{CheckSpec, Sites};
+use crate::input::sitemaps::{Item, Sitemaps};
+use crate::links::{PageLinks, Skipped, link_key};
 use crate::input::{Input, Job, Selection, job_from_line, line_key};
 use crate::results::{CheckResult, Origin, Source};
 use crate::stop::Stop;
@@ -42,6 +45,79 @@ pub(crate) struct FeedReport {
     /// Why the inputs could not be read on at all (a `--resume` file from
     /// other inputs).
     pub(crate) fatal: Option<String>,
+    /// Sitemaps, documents and links.
+    pub(crate) sites: SiteReport,
+}
+
+/// What was read of sitemaps and documents, and found on pages.
+#[derive(Debug, Default)]
+pub(crate) struct SiteReport {
+    /// Sitemaps (and robots.txt files) read.
+    pub(crate) sitemaps: u64,
+    /// Sitemaps named but not read: twice named, or past the bounds.
+    pub(crate) sitemaps_left_out: u64,
+    /// Pages the sitemaps list.
+    pub(crate) sitemap_pages: u64,
+    /// Documents read.
+    pub(crate) documents: u64,
+    /// Pages whose links were read.
+    pub(crate) pages: u64,
+    /// Links found in documents and on pages (every place).
+    pub(crate) links: u64,
+    /// Distinct URLs among them.
+    pub(crate) distinct: u64,
+    /// Links to pages checked anyway.
+    pub(crate) to_pages: u64,
+    /// URLs `--include`/`--exclude` left out.
+    pub(crate) excluded: u64,
+    /// Links not checked, by why.
+    pub(crate) skipped: Skipped,
+}
+
+impl SiteReport {
+    /// The summary's lines: what was read, found and left out.
+    pub(crate) fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.sitemaps > 0 {
+            let mut line = format!(
+                "sitemaps: {} read, {} pages listed",
+                self.sitemaps, self.sitemap_pages
+            );
+            if self.sitemaps_left_out > 0 {
+                line += &format!(
+                    "; {} left out (named twice, or past --sitemap's bounds)",
+                    self.sitemaps_left_out
+                );
+            }
+            lines.push(line);
+        }
+        if self.documents > 0 || self.pages > 0 || self.links > 0 {
+            let mut read = Vec::new();
+            if self.documents > 0 {
+                read.push(format!("{} documents", self.documents));
+            }
+            if self.pages > 0 {
+                read.push(format!("{} pages", self.pages));
+            }
+            let mut line = format!(
+                "links: {} found in {}, {} distinct URLs",
+                self.links,
+                read.join(" and "),
+                self.distinct
+            );
+            if self.to_pages > 0 {
+                line += &format!(" ({} links to pages checked as pages)", self.to_pages);
+            }
+            lines.push(line);
+        }
+        if let Some(skipped) = self.skipped.describe() {
+            lines.push(format!("links not checked: {skipped}"));
+        }
+        if self.excluded > 0 {
+            lines.push(format!("excluded: {} URLs (--include, --exclude)", self.excluded));
+        }
+        lines
+    }
 }
 
 /// What the feeder queues, and in what order.
@@ -53,8 +129,16 @@ pub(crate) struct Plan {
     pub(crate) spec: Arc<CheckSpec>,
     /// Under `--per-host`: the run's host slots, and how many lines to hold.
     pub(crate) lookahead: Option<(Arc<Throttle>, usize)>,
-    /// Under `--wait`: the URLs to check again later.
+    /// Under `--wait`: the URLs to check again later; under `--links`, the
+    /// pages not yet finished, and the links found on them.
     pub(crate) rechecks: Option<Rechecks>,
+    /// Sitemaps, documents, links: what is found and what is left out.
+    pub(crate) sites: Arc<Sites>,
+    /// The client that reads sitemaps.
+    pub(crate) client: reqwest::Client,
+    /// Under `--links` or with documents: the URLs found, to check once
+    /// every page is read.
+    pub(crate) frontier: Option<Frontier>,
 }
 
 /// Read every input in order and queue a job per URL line, until the input
@@ -72,6 +156,9 @@ pub(crate) async fn feed(
         spec,
         lookahead,
         rechecks,
+        sites,
+        client,
+        frontier,
     } = plan;
     let lookahead = lookahead.and_then(|(throttle, limit)| {
         Some(Lookahead {
@@ -90,6 +177,8 @@ pub(crate) async fn feed(
         report: FeedReport::default(),
         lookahead,
         rechecks,
+        sites,
+        frontier,
     };
     for input in inputs {
         let more = match input {
@@ -102,31 +191,7 @@ pub(crate) async fn feed(
             Input::Lines { source, mut reader } => loop {
                 // While the next line is slow to come (a pipe), slots that
                 // free up still let held jobs go.
-                let line = {
-                    let next = reader.next_line();
-                    tokio::pin!(next);
-                    loop {
-                        // Under --wait, enough URLs awaited: read on later.
-                        let read = !feeder.rechecks.as_ref().is_some_and(Rechecks::is_full);
-                        let event = tokio::select! {
-                            biased;
-                            _ = feeder.stop_reading.cancelled() => Event::Stop,
-                            line = &mut next, if read => Event::Line(line),
-                            Some(host) = freed(&mut feeder.lookahead) => Event::Freed(host),
-                            turn = next_turn(&mut feeder.rechecks) => Event::Turn(turn),
-                        };
-                        let more = match event {
-                            Event::Line(line) => break Some(line),
-                            Event::Stop => break None,
-                            Event::Freed(host) => feeder.queue_held(&host).await,
-                            Event::Turn(turn) => feeder.take_turn(turn).await,
-                        };
-                        if !more {
-                            break None;
-                        }
-                    }
-                };
-                let Some(line) = line else {
+                let Some(line) = feeder.wait_for(reader.next_line()).await else {
                     break false;
                 };
                 match line {
@@ -144,35 +209,75 @@ pub(crate) async fn feed(
                     }
                     Ok(None) => break true,
                     Err(e) => {
-                        let after = feeder
-                            .report
-                            .last_read
-                            .as_ref()
-                            .filter(|o| o.source == source)
-                            .and_then(|o| o.line)
-                            .map_or(String::new(), |n| format!(" after line {n}"));
-                        let name = match &source {
-                            Source::Stdin => "stdin",
-                            other => other.name(),
-                        };
-                        feeder
-                            .report
-                            .read_errors
-                            .push(format!("error reading {name}{after}: {e}"));
+                        feeder.read_error(&source, &e.to_string());
                         break true;
                     }
                 }
             },
+            Input::Sitemap(source) => {
+                let mut sitemaps = Sitemaps::new(source, client.clone());
+                let more = loop {
+                    let Some(item) = feeder.wait_for(sitemaps.next()).await else {
+                        break false;
+                    };
+                    match item {
+                        Some(Item::Page(url, origin)) => {
+                            feeder.report.sites.sitemap_pages += 1;
+                            let job = Job::new(&url, origin, spec.clone());
+                            if !feeder.offer(job, &mut selection).await {
+                                break false;
+                            }
+                        }
+                        Some(Item::Broken(record)) => {
+                            if !feeder.record(record).await {
+                                break false;
+                            }
+                        }
+                        None => break true,
+                    }
+                };
+                feeder.report.sites.sitemaps += sitemaps.read;
+                feeder.report.sites.sitemaps_left_out += sitemaps.left_out;
+                more
+            }
+            Input::Document(document) => {
+                let base = feeder.sites.base_url.clone();
+                let fragments = feeder.sites.check_fragments;
+                match feeder
+                    .wait_for(document.links(base.as_ref(), fragments))
+                    .await
+                {
+                    None => false,
+                    Some(Ok(links)) => {
+                        feeder.report.sites.documents += 1;
+                        feeder.take_found(links);
+                        true
+                    }
+                    Some(Err(e)) => {
+                        feeder.report.read_errors.push(format!("{e:#}"));
+                        true
+                    }
+                }
+            }
         };
         if !more {
             feeder.report.stopped_early = true;
             break;
         }
     }
+    // Every page is checked, and its links found: then the links.
+    if !feeder.report.stopped_early {
+        feeder.release_held().await;
+        feeder.recheck_until_done().await;
+        if !feeder.check_found(&spec, &mut selection).await {
+            feeder.report.stopped_early = true;
+        }
+    }
     feeder.release_held().await;
     feeder.recheck_until_done().await;
     feeder.record_held().await;
     feeder.record_awaited().await;
+    feeder.record_found().await;
     feeder.report
 }
 
@@ -224,11 +329,141 @@ struct Feeder {
     report: FeedReport,
     lookahead: Option<Lookahead>,
     rechecks: Option<Rechecks>,
+    sites: Arc<Sites>,
+    frontier: Option<Frontier>,
 }
 
 impl Feeder {
+    /// Wait for `next` (the next line, sitemap entry or document), while
+    /// slots that free up let held jobs go and due re-checks are queued.
+    /// `None` when the run is stopping.
+    async fn wait_for<F: Future>(&mut self, next: F) -> Option<F::Output> {
+        tokio::pin!(next);
+        loop {
+            // Under --wait, enough URLs awaited: read on later.
+            let read = !self.rechecks.as_ref().is_some_and(Rechecks::is_full);
+            let event = tokio::select! {
+                biased;
+                _ = self.stop_reading.cancelled() => Event::Stop,
+                out = &mut next, if read => Event::Line(out),
+                Some(host) = freed(&mut self.lookahead) => Event::Freed(host),
+                turn = next_turn(&mut self.rechecks) => Event::Turn(turn),
+            };
+            let more = match event {
+                Event::Line(out) => return Some(out),
+                Event::Stop => return None,
+                Event::Freed(host) => self.queue_held(&host).await,
+                Event::Turn(turn) => self.take_turn(turn).await,
+            };
+            if !more {
+                return None;
+            }
+        }
+    }
+
+    /// An input that failed part way: said at the end, and the run fails.
+    fn read_error(&mut self, source: &Source, error: &str) {
+        let after = self
+            .report
+            .last_read
+            .as_ref()
+            .filter(|o| o.source == *source)
+            .and_then(|o| o.line)
+            .map_or(String::new(), |n| format!(" after line {n}"));
+        let name = match source {
+            Source::Stdin => "stdin",
+            other => other.name(),
+        };
+        self.report
+            .read_errors
+            .push(format!("error reading {name}{after}: {error}"));
+    }
+
+    /// A record made here (a broken sitemap); false when stdout is gone.
+    async fn record(&mut self, record: CheckResult) -> bool {
+        self.report.urls_read += 1;
+        self.stop.ledger.read_one();
+        self.results.send(record).await.is_ok()
+    }
+
+    /// Links found in a document or on a page, into the frontier.
+    fn take_found(&mut self, found: PageLinks) {
+        let Some(frontier) = &mut self.frontier else {
+            return;
+        };
+        let sites = &mut self.report.sites;
+        sites.skipped.add(found.skipped);
+        for (url, place) in found.links {
+            sites.links += 1;
+            if let Err(e) = frontier.add(url, place) {
+                self.report
+                    .read_errors
+                    .push(format!("cannot keep the links found: {e}"));
+                self.frontier = None;
+                return;
+            }
+        }
+    }
+
+    /// After every page: queue each URL found once, with all its places.
+    /// False when the run is stopping.
+    async fn check_found(&mut self, spec: &Arc<CheckSpec>, selection: &mut Selection) -> bool {
+        if let Some(frontier) = &self.frontier {
+            self.report.sites.distinct = frontier.distinct() as u64;
+            self.report.sites.to_pages = frontier.to_pages;
+        }
+        loop {
+            let next = match self.frontier.as_mut().map(Frontier::next) {
+                None | Some(Ok(None)) => break,
+                Some(Ok(Some(next))) => next,
+                Some(Err(e)) => {
+                    self.report
+                        .read_errors
+                        .push(format!("cannot read back the links found: {e}"));
+                    break;
+                }
+            };
+            let job = Job::found(&next.url, next.found, spec.clone());
+            if !self.offer(job, selection).await {
+                return false;
+            }
+        }
+        self.release_held().await;
+        self.recheck_until_done().await;
+        true
+    }
+
+    /// After a stop, every URL found and not checked is recorded once.
+    async fn record_found(&mut self) {
+        let Some(mut frontier) = self.frontier.take() else {
+            return;
+        };
+        while let Ok(Some(next)) = frontier.next() {
+            let job = Job::found(&next.url, next.found, Arc::default());
+            if self.sites.filters() && !self.sites.wants(&job.url) {
+                continue;
+            }
+            self.report.urls_read += 1;
+            self.stop.ledger.read_one();
+            let record = job.into_unchecked(self.stop.not_checked());
+            let _ = self.results.send(record).await;
+        }
+    }
+
     /// Queue `job` if this run checks it; false when the run is stopping.
-    async fn offer(&mut self, job: Job, selection: &mut Selection) -> bool {
+    async fn offer(&mut self, mut job: Job, selection: &mut Selection) -> bool {
+        if self.sites.filters() && job.target.is_ok() && !self.sites.wants(&job.url) {
+            self.report.sites.excluded += 1;
+            return true;
+        }
+        if self.sites.links.is_some()
+            && job.found.is_none()
+            && let (Ok(url), Some(frontier)) = (&job.target, &mut self.frontier)
+        {
+            job.page = true;
+            self.report.sites.pages += 1;
+            frontier.page(&link_key(url.clone(), false));
+        }
         match selection.wants(&job) {
             Ok(true) => self.push(job).await,
             Ok(false) => {
@@ -361,6 +596,10 @@ impl Feeder {
     async fn take_turn(&mut self, turn: Turn) -> bool {
         match turn {
             Turn::Due(job) => self.enqueue(job).await,
+            Turn::Found(links) => {
+                self.take_found(*links);
+                true
+            }
             Turn::Room | Turn::Idle => true,
             // No worker left: what is awaited is recorded as it stands.
             Turn::Gone => {
@@ -376,7 +615,11 @@ impl Feeder {
         let Some(rechecks) = self.rechecks.take() else {
             return;
         };
-        for job in rechecks.close() {
+        let (awaited, found) = rechecks.close();
+        for links in found {
+            self.take_found(links);
+        }
+        for job in awaited {
             let record = job.into_unchecked(self.stop.not_checked());
             let _ = self.results.send(record).await;
         }

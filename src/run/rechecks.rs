@@ -13,13 +13,17 @@ use std::collections::BinaryHeap;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::links::PageLinks;
 use crate::input::Job;
 
-/// What a worker says of a job it took from the queue, under `--wait`.
+/// What a worker says of a job it took from the queue, under `--wait` or
+/// `--links`.
 #[derive(Debug)]
 pub(crate) enum Returned {
     /// Not up yet: queue it again at this time.
     Again(Instant, Job),
+    /// `--links`: the links on a page, said before the page is finished.
+    Found(Box<PageLinks>),
     /// Its record was sent on.
     Finished,
 }
@@ -46,6 +50,8 @@ pub(crate) struct Rechecks {
 pub(crate) enum Turn {
     /// This job is due: queue it.
     Due(Job),
+    /// `--links`: links found on a page, for the frontier.
+    Found(Box<PageLinks>),
     /// The feeder may read on: fewer jobs are outstanding than the limit.
     Room,
     /// Every job queued has been finished.
@@ -108,6 +114,7 @@ impl Rechecks {
                         job,
                     }));
                 }
+                Some(Returned::Found(links)) => return Turn::Found(links),
                 Some(Returned::Finished) => {
                     let was_full = self.is_full();
                     self.outstanding = self.outstanding.saturating_sub(1);
@@ -126,15 +133,18 @@ impl Rechecks {
     /// The run is stopping: no job is checked again. Returns every job still
     /// waiting, whose latest result is its record; a worker that finds the
     /// channel closed records its job itself.
-    pub(crate) fn close(mut self) -> Vec<Job> {
+    pub(crate) fn close(mut self) -> (Vec<Job>, Vec<PageLinks>) {
         self.returned.close();
         let mut jobs: Vec<Job> = self.due.drain().map(|Reverse(due)| due.job).collect();
+        let mut found = Vec::new();
         while let Ok(returned) = self.returned.try_recv() {
-            if let Returned::Again(_, job) = returned {
-                jobs.push(job);
+            match returned {
+                Returned::Again(_, job) => jobs.push(job),
+                Returned::Found(links) => found.push(*links),
+                Returned::Finished => {}
             }
         }
-        jobs
+        (jobs, found)
     }
 }
 

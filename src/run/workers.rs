@@ -22,7 +22,8 @@ use super::lanes::Lanes;
 use super::rechecks::{Returned, Returns};
 use crate::check::{Check, Outcome};
 use crate::input::{Awaited, Job};
-use crate::results::{CheckResult, Failure, FailureKind, Origin};
+use crate::links::PageLinks;
+use crate::results::{CheckResult, Failure, FailureKind, Found, Origin};
 use crate::stop::Stop;
 
 /// What a worker holds right now. One per worker, so its size does not
@@ -38,6 +39,8 @@ enum Slot {
         /// `--wait`: what an earlier check found, the record if this one
         /// is cut off.
         known: Option<Box<Awaited>>,
+        /// Every place naming a found URL.
+        found: Option<Arc<Found>>,
     },
     /// Finished, waiting for room in the results channel.
     Done(CheckResult),
@@ -75,7 +78,15 @@ impl<C> Shared<C> {
         true
     }
 
-    /// Under `--wait`, tell the feeder a job's record was sent.
+    /// Under `--links`, give the feeder the links found on a page. Lost
+    /// only when the feeder has stopped taking them (the run is stopping).
+    fn found(&self, links: Box<PageLinks>) {
+        if let Some(returns) = &self.returns {
+            let _ = returns.send(Returned::Found(links));
+        }
+    }
+
+    /// Under `--wait` or `--links`, tell the feeder a job's record was sent.
     fn finished(&self) {
         if let Some(returns) = &self.returns {
             let _ = returns.send(Returned::Finished);
@@ -93,7 +104,7 @@ impl<C> Shared<C> {
             Ok(()) => None,
             Err(refused) => match refused.0 {
                 Returned::Again(_, job) => Some(job),
-                Returned::Finished => None,
+                Returned::Found(_) | Returned::Finished => None,
             },
         }
     }
@@ -202,6 +213,7 @@ impl<C: Check> Pool<C> {
                     origin,
                     started,
                     known,
+                    found,
                 } => {
                     cut += 1;
                     // Aborted mid-check: it never said it ended.
@@ -211,6 +223,7 @@ impl<C: Check> Pool<C> {
                         None => CheckResult {
                             elapsed: started.elapsed(),
                             spent: started.elapsed(),
+                            found,
                             ..CheckResult::unchecked(url, origin, cut_off.clone())
                         },
                     });
@@ -256,13 +269,22 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
                 origin: job.origin.clone(),
                 started: Instant::now(),
                 known: job.awaited.clone(),
+                found: job.found.clone(),
             },
         );
         shared.stop.ledger.check_started();
         let outcome = shared.checker.check(&job).await;
         shared.stop.ledger.check_ended();
         let result = match outcome {
-            Outcome::Done(result) => result,
+            Outcome::Done(mut result) => {
+                result.found = job.found.take();
+                result
+            }
+            Outcome::Page(mut result, links) => {
+                shared.found(links);
+                result.found = job.found.take();
+                result
+            }
             Outcome::Again { awaited, due } => {
                 // Handed back without an await: an abort cannot lose it.
                 shared.set_slot(id, Slot::Idle);

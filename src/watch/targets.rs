@@ -46,6 +46,10 @@ pub(crate) async fn load(config: &Config) -> anyhow::Result<Vec<Target>> {
                     jobs.extend(job_from_line(&source, raw, &config.spec).map(|j| (j, None)));
                 }
             }
+            Input::Document(_) | Input::Sitemap(_) => anyhow::bail!(
+                "--watch checks lists of URLs; sitemaps and documents cannot be watched yet: \
+                 list their URLs with --dry-run and watch that list"
+            ),
         }
     }
     Ok(targets(jobs))

@@ -11,6 +11,7 @@ mod hostile;
 mod phases;
 mod pool;
 mod scale;
+mod sites;
 mod support;
 mod tls;
 mod watch;

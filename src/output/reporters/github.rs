@@ -45,16 +45,16 @@ impl<W: Write> Annotations<W> {
 
 impl<W: Write + Send> Reporter for Annotations<W> {
     fn report(&mut self, result: &CheckResult) -> io::Result<()> {
-        let Some(line) = annotation(result) else {
-            return Ok(());
-        };
-        if self.written == MAX_ANNOTATIONS {
-            self.left_out += 1;
-            return Ok(());
+        for line in annotations(result) {
+            if self.written == MAX_ANNOTATIONS {
+                self.left_out += 1;
+                continue;
+            }
+            self.written += 1;
+            // One write per line, so that the runner never sees half a command.
+            self.out.write_all(line.as_bytes())?;
         }
-        self.written += 1;
-        // One write per line, so that the runner never sees half a command.
-        self.out.write_all(line.as_bytes())
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -73,8 +73,29 @@ impl<W: Write + Send> Reporter for Annotations<W> {
     }
 }
 
-/// The `::error` line for a failed result, with its newline; `None` if it passed.
-fn annotation(result: &CheckResult) -> Option<String> {
+/// The `::error` lines for a failed result: one, or for a URL found in
+/// documents or on pages one per place that names it.
+fn annotations(result: &CheckResult) -> Vec<String> {
+    match &result.found {
+        Some(found) if !found.places.is_empty() => found
+            .places
+            .iter()
+            .filter_map(|p| annotation(result, &p.source, p.line, p.column))
+            .collect(),
+        _ => annotation(result, &result.origin.source, result.origin.line, None)
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// The `::error` line for a failed result at a place, with its newline;
+/// `None` if it passed.
+fn annotation(
+    result: &CheckResult,
+    source: &Source,
+    line: Option<u64>,
+    column: Option<u64>,
+) -> Option<String> {
     let failure = result.failure.as_ref()?;
     let title = format!("urlcheck {}", failure.kind);
     let mut message = format!(
@@ -92,8 +113,11 @@ fn annotation(result: &CheckResult) -> Option<String> {
     // file= and line= attach the annotation to the list in a pull request;
     // a place they cannot name (stdin) goes in the message.
     let mut place = String::new();
-    if let (Source::File(file), Some(line)) = (&result.origin.source, result.origin.line) {
-        place = format!(" file={},line={line},", escape_property(file));
+    if let (Source::File(file), Some(line)) = (source, line) {
+        let col = column.map_or(String::new(), |c| format!("col={c},"));
+        place = format!(" file={},line={line},{col}", escape_property(file));
+    } else if let Source::Page(page) = source {
+        message.push_str(&format!(" (on {})", escape_control(page)));
     } else if let Some(origin) = result.origin.located() {
         message.push(' ');
         message.push_str(&origin);

@@ -142,12 +142,44 @@ fn format_line(result: &CheckResult, styles: &Styles) -> String {
             let known = "(known: it failed in the baseline too)";
             line.push_str(&format!(" {}", styles.flaky.apply_to(known)));
         }
-        if let Some(origin) = result.origin.located() {
-            line.push_str(&format!(" {}", styles.dim.apply_to(origin)));
+        match &result.found {
+            Some(found) if found.occurrences > 1 => {
+                line.push('\n');
+                line.push_str(&linked_from(found, styles));
+                return line;
+            }
+            Some(found) if !found.places.is_empty() => {
+                let place = format!("({})", escape_control(&found.places[0].to_string()));
+                line.push_str(&format!(" {}", styles.dim.apply_to(place)));
+            }
+            _ => {
+                if let Some(origin) = result.origin.located() {
+                    line.push_str(&format!(" {}", styles.dim.apply_to(origin)));
+                }
+            }
         }
     }
     line.push('\n');
     line
+}
+
+/// Places listed under a failed URL found in several; the rest counted.
+const PLACES_SHOWN: usize = 10;
+
+/// `      linked from 3 places:` and a line per place, under a failure.
+fn linked_from(found: &crate::results::Found, styles: &Styles) -> String {
+    let mut text = format!("      linked from {} places:\n", found.occurrences);
+    for place in found.places.iter().take(PLACES_SHOWN) {
+        text.push_str(&format!(
+            "        {}\n",
+            styles.dim.apply_to(escape_control(&place.to_string()))
+        ));
+    }
+    let more = found.occurrences.saturating_sub(PLACES_SHOWN.min(found.places.len()) as u64);
+    if more > 0 {
+        text.push_str(&format!("        … and {more} more\n"));
+    }
+    text
 }
 
 /// `-v`: where a check's time went, as curl's `-w` timings read:

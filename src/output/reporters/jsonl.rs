@@ -70,6 +70,8 @@ fn write_record(out: &mut Vec<u8>, record: &Record<'_>) -> serde_json::Result<()
     object.field("transfer_ms", &record.transfer_ms)?;
     object.field("known", &record.known)?;
     object.field("shard", &record.shard)?;
+    object.field("column", &record.column)?;
+    object.field("occurrences", &record.occurrences)?;
     object.out.push(b'}');
     Ok(())
 }

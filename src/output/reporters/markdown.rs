@@ -159,8 +159,23 @@ fn push_row(md: &mut String, result: &CheckResult) {
         code_cell(&result.url),
         failure.kind,
         text_cell(&failure.message),
-        text_cell(&result.origin.to_string())
+        text_cell(&where_found(result))
     );
+}
+
+/// Where a result's URL was: its line, or every place that names it (the
+/// first few, and how many more).
+fn where_found(result: &CheckResult) -> String {
+    const SHOWN: usize = 5;
+    let Some(found) = result.found.as_ref().filter(|f| !f.places.is_empty()) else {
+        return result.origin.to_string();
+    };
+    let mut places: Vec<String> = found.places.iter().take(SHOWN).map(|p| p.to_string()).collect();
+    let more = found.occurrences.saturating_sub(places.len() as u64);
+    if more > 0 {
+        places.push(format!("and {more} more"));
+    }
+    places.join(", ")
 }
 
 /// Untrusted text for a table cell, shown literally: control characters and

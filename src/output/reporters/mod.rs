@@ -6,6 +6,7 @@ mod github;
 mod human;
 mod jsonl;
 mod junit;
+mod listing;
 mod markdown;
 mod sarif;
 
@@ -50,6 +51,11 @@ impl Look {
             None => "urlcheck".to_string(),
         }
     }
+}
+
+/// `--dry-run`'s listing of what would be checked, writing to `out`.
+pub(crate) fn listing<W: Write + Send + 'static>(out: W) -> Box<dyn Reporter> {
+    Box::new(listing::Listing::new(out))
 }
 
 /// The reporter for `format`, writing to `out`.

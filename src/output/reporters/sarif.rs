@@ -93,11 +93,70 @@ fn rule_name(kind: FailureKind) -> &'static str {
         FailureKind::Header => "HeaderMismatch",
         FailureKind::Slow => "TooSlow",
         FailureKind::Certificate => "CertificateExpiresSoon",
+        FailureKind::Sitemap => "SitemapUnreadable",
+        FailureKind::File => "LocalFileMissing",
+        FailureKind::Fragment => "AnchorMissing",
         FailureKind::Interrupted => "NotChecked",
     }
 }
 
-/// The SARIF result of a failed check.
+/// The SARIF results of a failed check: one, or for a URL found in
+/// documents, pages or sitemaps one per place that names it.
+fn results_of(result: &CheckResult) -> Vec<Value> {
+    let Some(one) = result_of(result) else {
+        return Vec::new();
+    };
+    let Some(found) = result.found.as_ref().filter(|f| f.places.len() > 1) else {
+        return vec![one];
+    };
+    found
+        .places
+        .iter()
+        .map(|place| {
+            let mut each = one.clone();
+            each["locations"] = location(&place.source, place.line, place.column, &result.url);
+            // Each page or document naming the URL is an alert of its own.
+            let key = format!("{}\n{}\n{}", result.url, kind_of(result), place.source.name());
+            each["partialFingerprints"]["urlcheck/v1"] = json!(format!("{:016x}", xxh3_64(key.as_bytes())));
+            each
+        })
+        .collect()
+}
+
+fn kind_of(result: &CheckResult) -> &'static str {
+    result.failure.as_ref().map_or("", |f| f.kind.as_str())
+}
+
+/// Where a result is: a line (and column) of a file, or else the URL of
+/// the page that names it, or the URL itself.
+fn location(source: &Source, line: Option<u64>, column: Option<u64>, url: &str) -> Value {
+    match (source, line) {
+        (Source::File(file), Some(line)) => {
+            let mut region = json!({"startLine": line});
+            if let Some(column) = column {
+                region["startColumn"] = json!(column);
+            }
+            json!([{
+                "physicalLocation": {
+                    "artifactLocation": {"uri": uri_of(file)},
+                    "region": region,
+                }
+            }])
+        }
+        // Found on a page or in a sitemap: located by the page's URL.
+        (Source::Page(page), _) => json!([{
+            "physicalLocation": {"artifactLocation": {"uri": &**page}},
+            "logicalLocations": [{"fullyQualifiedName": url, "kind": "resource"}]
+        }]),
+        // A URL given as an argument, or on stdin, is in no file: it is
+        // located by name (GitHub requires a location).
+        _ => json!([{
+            "logicalLocations": [{"fullyQualifiedName": url, "kind": "resource"}]
+        }]),
+    }
+}
+
+/// The SARIF result of a failed check, at its first place.
 fn result_of(result: &CheckResult) -> Option<Value> {
     let failure = result.failure.as_ref()?;
     let rule_index = FailureKind::iter().position(|k| k == failure.kind);
@@ -118,19 +177,13 @@ fn result_of(result: &CheckResult) -> Option<Value> {
             "attempts": result.attempts,
         },
     });
-    sarif["locations"] = match (&result.origin.source, result.origin.line) {
-        (Source::File(file), Some(line)) => json!([{
-            "physicalLocation": {
-                "artifactLocation": {"uri": uri_of(file)},
-                "region": {"startLine": line},
-            }
-        }]),
-        // A URL given as an argument, or on stdin, is in no file: it is
-        // located by name (GitHub requires a location).
-        _ => json!([{
-            "logicalLocations": [{"fullyQualifiedName": result.url, "kind": "resource"}]
-        }]),
-    };
+    let column = result.found.as_ref().and_then(|f| f.column());
+    sarif["locations"] = location(
+        &result.origin.source,
+        result.origin.line,
+        column,
+        &result.url,
+    );
     if let Some(known) = result.known {
         sarif["baselineState"] = json!(if known { "unchanged" } else { "new" });
     }
@@ -156,7 +209,7 @@ fn uri_of(file: &str) -> String {
 
 impl<W: Write + Send> Reporter for Sarif<W> {
     fn report(&mut self, result: &CheckResult) -> io::Result<()> {
-        if let Some(sarif) = result_of(result) {
+        for sarif in results_of(result) {
             self.results.push(sarif);
         }
         Ok(())

@@ -1,0 +1,215 @@
+//! The frontier: URLs found in documents and on pages, waiting to be
+//! checked. Each distinct URL is checked once, however many places name it,
+//! and its record lists every place. Found URLs are queued only once every
+//! page has been read (the feeder's second pass), so that a record's
+//! places are complete when it is written.
+//!
+//! Memory: a URL seen costs its 8-byte fingerprint in a map with its places
+//! (about 40 bytes each); the URLs themselves wait in memory up to
+//! `IN_MEMORY`, and beyond that in a temporary file, read back in order.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+use std::sync::Arc;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::results::{Found, Place};
+
+/// Found URLs kept in memory before the rest goes to a temporary file:
+/// about 100 bytes each.
+pub(crate) const IN_MEMORY: usize = 50_000;
+
+/// The URLs waiting, and every place of each.
+pub(crate) struct Frontier {
+    /// Every distinct URL found, by fingerprint: its places.
+    places: HashMap<u64, Vec<Place>>,
+    /// URLs that are checked anyway (pages): a link to one is not checked
+    /// again.
+    pages: HashSet<u64>,
+    /// The first `IN_MEMORY` URLs waiting, in the order found.
+    waiting: VecDeque<String>,
+    /// The rest, one per line, once `waiting` is full.
+    spilled: Option<Spill>,
+    /// Links that named a page checked anyway.
+    pub(crate) to_pages: u64,
+}
+
+struct Spill {
+    writer: BufWriter<std::fs::File>,
+    /// Open for reading once writing is done.
+    reader: Option<BufReader<std::fs::File>>,
+    /// Lines written and not yet read back.
+    count: u64,
+}
+
+/// A URL taken from the frontier, with every place that names it.
+pub(crate) struct Next {
+    pub(crate) url: String,
+    pub(crate) found: Arc<Found>,
+}
+
+impl Default for Frontier {
+    fn default() -> Self {
+        Frontier {
+            places: HashMap::new(),
+            pages: HashSet::new(),
+            waiting: VecDeque::new(),
+            spilled: None,
+            to_pages: 0,
+        }
+    }
+}
+
+impl Frontier {
+    /// `url` is checked as a page: links to it are not checked again.
+    pub(crate) fn page(&mut self, url: &str) {
+        self.pages.insert(xxh3_64(url.as_bytes()));
+    }
+
+    /// `url` was found at `place`. An error only when the temporary file
+    /// cannot be written.
+    pub(crate) fn add(&mut self, url: String, place: Place) -> io::Result<()> {
+        let key = xxh3_64(url.as_bytes());
+        if self.pages.contains(&key) {
+            self.to_pages += 1;
+            return Ok(());
+        }
+        if let Some(places) = self.places.get_mut(&key) {
+            places.push(place);
+            return Ok(());
+        }
+        self.places.insert(key, vec![place]);
+        if self.waiting.len() < IN_MEMORY && self.spilled.is_none() {
+            self.waiting.push_back(url);
+            return Ok(());
+        }
+        let spill = match &mut self.spilled {
+            Some(spill) => spill,
+            None => self.spilled.insert(Spill {
+                writer: BufWriter::new(tempfile::tempfile()?),
+                reader: None,
+                count: 0,
+            }),
+        };
+        // A URL never holds a line break: the parser removes them.
+        spill.writer.write_all(url.as_bytes())?;
+        spill.writer.write_all(b"\n")?;
+        spill.count += 1;
+        Ok(())
+    }
+
+    /// Distinct URLs found so far.
+    pub(crate) fn distinct(&self) -> usize {
+        self.places.len()
+    }
+
+    /// URLs waiting to be taken.
+    pub(crate) fn len(&self) -> u64 {
+        self.waiting.len() as u64 + self.spilled.as_ref().map_or(0, |s| s.count)
+    }
+
+    /// The next URL to check, in the order found, with all its places.
+    pub(crate) fn next(&mut self) -> io::Result<Option<Next>> {
+        let url = match self.waiting.pop_front() {
+            Some(url) => url,
+            None => match self.read_spilled()? {
+                Some(url) => url,
+                None => return Ok(None),
+            },
+        };
+        let places = self
+            .places
+            .get_mut(&xxh3_64(url.as_bytes()))
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let found = Found {
+            occurrences: places.len() as u64,
+            places,
+        };
+        Ok(Some(Next {
+            url,
+            found: Arc::new(found),
+        }))
+    }
+
+    fn read_spilled(&mut self) -> io::Result<Option<String>> {
+        let Some(spill) = &mut self.spilled else {
+            return Ok(None);
+        };
+        if spill.count == 0 {
+            return Ok(None);
+        }
+        if spill.reader.is_none() {
+            spill.writer.flush()?;
+            let mut file = spill.writer.get_ref().try_clone()?;
+            file.rewind()?;
+            spill.reader = Some(BufReader::new(file));
+        }
+        let mut line = String::new();
+        if let Some(reader) = &mut spill.reader {
+            reader.read_line(&mut line)?;
+        }
+        spill.count -= 1;
+        line.truncate(line.trim_end_matches('\n').len());
+        Ok(Some(line))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Source;
+
+    fn at(line: u64) -> Place {
+        Place {
+            source: Source::Page("https://site.test/".into()),
+            line: Some(line),
+            column: Some(1),
+        }
+    }
+
+    #[test]
+    fn a_url_is_taken_once_with_every_place_in_the_order_found() {
+        let mut frontier = Frontier::default();
+        frontier.page("https://site.test/");
+        for (line, url) in ["https://a.test/", "https://b.test/", "https://a.test/", "https://site.test/"]
+            .into_iter()
+            .enumerate()
+        {
+            frontier.add(url.to_string(), at(line as u64 + 1)).unwrap();
+        }
+        assert_eq!(frontier.distinct(), 2);
+        assert_eq!(frontier.to_pages, 1);
+        let first = frontier.next().unwrap().unwrap();
+        assert_eq!(first.url, "https://a.test/");
+        assert_eq!(first.found.occurrences, 2);
+        assert_eq!(
+            first.found.places.iter().map(|p| p.line).collect::<Vec<_>>(),
+            [Some(1), Some(3)]
+        );
+        assert_eq!(frontier.next().unwrap().unwrap().url, "https://b.test/");
+        assert!(frontier.next().unwrap().is_none());
+    }
+
+    #[test]
+    fn beyond_the_memory_bound_urls_wait_in_a_file_and_come_back_in_order() {
+        let mut frontier = Frontier::default();
+        let total = IN_MEMORY + 1_000;
+        for i in 0..total {
+            frontier.add(format!("https://a.test/{i}"), at(1)).unwrap();
+        }
+        assert_eq!(frontier.waiting.len(), IN_MEMORY);
+        assert_eq!(frontier.len(), total as u64);
+        // Found again once spilled: one URL, two places.
+        frontier.add(format!("https://a.test/{}", total - 1), at(2)).unwrap();
+        let mut taken = 0;
+        while let Some(next) = frontier.next().unwrap() {
+            assert_eq!(next.url, format!("https://a.test/{taken}"));
+            let expected = if taken == total - 1 { 2 } else { 1 };
+            assert_eq!(next.found.occurrences, expected);
+            taken += 1;
+        }
+        assert_eq!(taken, total);
+    }
+}

@@ -1,0 +1,459 @@
+//! Sites: sitemaps (indexes, gzip, robots.txt, broken ones), the links on
+//! pages (`--links`), documents (Markdown, HTML, local files, fragments),
+//! `--include`/`--exclude` and `--dry-run`, against sites served here.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use tokio::runtime::Runtime;
+
+use crate::support::run;
+
+/// A page: status, content type and body.
+type Pages = Arc<Mutex<HashMap<String, (u16, &'static str, Vec<u8>)>>>;
+
+/// A site served from a map of paths, filled after it starts (its pages
+/// name its own address). Stopped when dropped.
+struct Site {
+    addr: SocketAddr,
+    pages: Pages,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
+    runtime: Option<Runtime>,
+}
+
+impl Site {
+    fn start() -> Self {
+        let runtime = Runtime::new().unwrap();
+        let pages: Pages = Arc::default();
+        let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new()
+            .fallback(serve)
+            .with_state((pages.clone(), hits.clone()));
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        Site {
+            addr,
+            pages,
+            hits,
+            runtime: Some(runtime),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn put(&self, path: &str, status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) {
+        self.pages
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), (status, content_type, body.into()));
+    }
+
+    fn html(&self, path: &str, body: &str) {
+        self.put(path, 200, "text/html; charset=utf-8", body);
+    }
+
+    fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+type SiteState = (Pages, Arc<Mutex<HashMap<String, usize>>>);
+
+async fn serve(State((pages, hits)): State<SiteState>, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+    let page = pages.lock().unwrap().get(&path).cloned();
+    match page {
+        Some((status, content_type, body)) => (
+            StatusCode::from_u16(status).unwrap(),
+            [(header::CONTENT_TYPE, content_type)],
+            body,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html")], "<h1>Not found</h1>")
+            .into_response(),
+    }
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn urlset(urls: &[String]) -> String {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for url in urls {
+        xml.push_str(&format!("  <url><loc>{url}</loc></url>\n"));
+    }
+    xml.push_str("</urlset>\n");
+    xml
+}
+
+fn index(urls: &[String]) -> String {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for url in urls {
+        xml.push_str(&format!("  <sitemap><loc>{url}</loc></sitemap>\n"));
+    }
+    xml.push_str("</sitemapindex>\n");
+    xml
+}
+
+/// The records by URL; each URL must have exactly one.
+fn by_url(stdout: &str) -> HashMap<String, Value> {
+    let mut records = HashMap::new();
+    for line in stdout.lines() {
+        let record: Value = serde_json::from_str(line).unwrap();
+        let url = record["url"].as_str().unwrap().to_string();
+        assert!(records.insert(url.clone(), record).is_none(), "two records for {url}:\n{stdout}");
+    }
+    records
+}
+
+#[test]
+fn a_sitemap_index_with_a_gzipped_child_a_loop_and_broken_children() {
+    let site = Site::start();
+    let pages: Vec<String> = (1..=3).map(|i| site.url(&format!("/p{i}"))).collect();
+    for i in 1..=3 {
+        site.html(&format!("/p{i}"), "<p>ok</p>");
+    }
+    site.put("/a.xml", 200, "application/xml", urlset(&pages[..2]));
+    site.put(
+        "/b.xml.gz",
+        200,
+        "application/gzip",
+        gzip(urlset(&[pages[2].clone(), site.url("/gone")]).as_bytes()),
+    );
+    site.put("/html.xml", 200, "text/html", "<html><body>not a sitemap</body></html>");
+    site.put("/cut.xml.gz", 200, "application/gzip", {
+        let mut cut = gzip(urlset(&pages).as_bytes());
+        cut.truncate(cut.len() / 2);
+        cut
+    });
+    // The index names itself, its children, a missing one and the others.
+    let children = [
+        site.url("/a.xml"),
+        site.url("/b.xml.gz"),
+        site.url("/index.xml"),
+        site.url("/missing.xml"),
+        site.url("/html.xml"),
+        site.url("/cut.xml.gz"),
+    ];
+    site.put("/index.xml", 200, "application/xml", index(&children));
+    let out = run(&["-f", "jsonl", "--sitemap", &site.url("/index.xml")], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let records = by_url(&out.stdout);
+    for (i, page) in pages.iter().enumerate() {
+        assert_eq!(records[page]["ok"], true, "{page}");
+        assert_eq!(records[page]["occurrences"], 1);
+        assert!(records[page]["column"].is_null());
+    }
+    // Each page's source is its sitemap, its line the line of its <loc>.
+    assert_eq!(records[&pages[0]]["source"], site.url("/a.xml"));
+    assert_eq!(records[&pages[0]]["line"], 3);
+    assert_eq!(records[&pages[1]]["line"], 4);
+    assert_eq!(records[&pages[2]]["source"], site.url("/b.xml.gz"));
+    assert_eq!(records[&site.url("/gone")]["error_kind"], "status");
+    // Broken sitemaps: a record each, located where the index names them.
+    let missing = &records[&site.url("/missing.xml")];
+    assert_eq!(missing["error_kind"], "sitemap");
+    assert_eq!(missing["error"], "status 404");
+    assert_eq!(missing["source"], site.url("/index.xml"));
+    assert_eq!(missing["line"], 6);
+    let html = &records[&site.url("/html.xml")];
+    assert_eq!(html["error_kind"], "sitemap");
+    assert!(html["error"].as_str().unwrap().contains("html"), "{html}");
+    assert_eq!(records[&site.url("/cut.xml.gz")]["error_kind"], "sitemap");
+    // The loop: the index is read once.
+    assert_eq!(site.hits("/index.xml"), 1);
+    assert!(out.stderr.contains("sitemaps: "), "{}", out.stderr);
+}
+
+#[test]
+fn a_site_root_finds_its_sitemaps_through_robots_txt_then_sitemap_xml() {
+    let site = Site::start();
+    site.html("/from-robots", "ok");
+    site.put("/maps/one.xml", 200, "text/xml", urlset(&[site.url("/from-robots")]));
+    site.put(
+        "/robots.txt",
+        200,
+        "text/plain",
+        format!("User-agent: *\nDisallow: /private\n\nsitemap: {} # the map\n", site.url("/maps/one.xml")),
+    );
+    let out = run(&["-f", "jsonl", "--sitemap", &site.url("/")], None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let records = by_url(&out.stdout);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[&site.url("/from-robots")]["source"], site.url("/maps/one.xml"));
+
+    let bare = Site::start();
+    bare.html("/page", "ok");
+    bare.put("/sitemap.xml", 200, "application/xml", urlset(&[bare.url("/page")]));
+    let out = run(&["-f", "jsonl", "--sitemap", &bare.url("/")], None);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(by_url(&out.stdout)[&bare.url("/page")]["source"], bare.url("/sitemap.xml"));
+
+    let none = Site::start();
+    let out = run(&["-f", "jsonl", "--sitemap", &none.url("/")], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let record = &by_url(&out.stdout)[&none.url("/sitemap.xml")];
+    assert_eq!(record["error_kind"], "sitemap");
+}
+
+#[test]
+fn links_of_every_kind_are_checked_once_each_with_every_place() {
+    let site = Site::start();
+    let page = format!(
+        r#"<!doctype html>
+<html><head>
+<base href="/sub/">
+<link rel="stylesheet" href="style.css">
+<link rel="icon" href="/favicon.ico">
+<script src="app.js"></script>
+<meta http-equiv="refresh" content="30; url=/refreshed">
+</head><body>
+<a href="page">relative to base</a> <a href="page">twice</a>
+<img src="img.png" srcset="img-2x.png 2x, /img-3x.png 3x">
+<picture><source srcset="/pic.webp"></picture>
+<iframe src="/frame"></iframe>
+<video src="/v.mp4" poster="/poster.jpg"></video>
+<audio src="/a.mp3"></audio>
+<object data="/obj"></object>
+<map><area href="/area"></map>
+<a href="mailto:someone@example.com">mail</a> <a href="tel:+123">call</a>
+<a href="javascript:void(0)">js</a> <img src="data:image/png;base64,AAAA">
+<a href="{}">out</a>
+<a href="/broken">broken</a>
+<!-- <a href="/commented">no</a> -->
+</body></html>
+"#,
+        "http://127.0.0.1:9/other-host"
+    );
+    site.html("/", &page);
+    site.html("/second", r#"<a href="/broken">again</a> <a href="/">home</a>"#);
+    for path in [
+        "/sub/style.css", "/favicon.ico", "/sub/app.js", "/refreshed", "/sub/page", "/sub/img.png",
+        "/sub/img-2x.png", "/img-3x.png", "/pic.webp", "/frame", "/v.mp4", "/poster.jpg", "/a.mp3",
+        "/obj", "/area",
+    ] {
+        site.put(path, 200, "application/octet-stream", "x");
+    }
+    let (_dir, list) = crate::support::url_file(&format!("{}\n{}\n", site.url("/"), site.url("/second")));
+    let out = run(&["-f", "jsonl", "--links", &list], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let records = by_url(&out.stdout);
+    for path in [
+        "/sub/style.css", "/favicon.ico", "/sub/app.js", "/refreshed", "/sub/page", "/sub/img.png",
+        "/sub/img-2x.png", "/img-3x.png", "/pic.webp", "/frame", "/v.mp4", "/poster.jpg", "/a.mp3",
+        "/obj", "/area",
+    ] {
+        let record = &records[&site.url(path)];
+        assert_eq!(record["ok"], true, "{path}: {record}");
+        assert_eq!(record["source"], site.url("/"), "{path}");
+        assert!(record["column"].as_u64().is_some(), "{path}");
+        assert_eq!(site.hits(path), 1, "{path} checked once");
+    }
+    assert_eq!(records[&site.url("/sub/page")]["occurrences"], 2);
+    // The broken link: one record, both pages located.
+    let broken = &records[&site.url("/broken")];
+    assert_eq!(broken["error_kind"], "status");
+    assert_eq!(broken["occurrences"], 2);
+    assert_eq!(broken["source"], site.url("/"));
+    assert_eq!(broken["line"], 21);
+    assert_eq!(site.hits("/broken"), 1);
+    // A link to a page checked anyway is not checked again; the comment's
+    // link is not a link; the other host is.
+    assert_eq!(site.hits("/"), 1);
+    assert!(!records.contains_key(&site.url("/commented")));
+    assert_eq!(records["http://127.0.0.1:9/other-host"]["error_kind"], "connect");
+    // Two list lines, 17 distinct links.
+    assert_eq!(records.len(), 2 + 17, "{}", out.stdout);
+    assert!(out.stderr.contains("links not checked: 1 mailto:, 1 tel:, 1 javascript:, 1 data:"), "{}", out.stderr);
+
+    // Human output: the broken link, with the pages that link to it.
+    let human = run(&["--links", &list], None);
+    assert!(human.stdout.contains("linked from 2 places:"), "{}", human.stdout);
+    assert!(human.stdout.contains(&format!("{}:21:", site.url("/"))), "{}", human.stdout);
+    assert!(human.stdout.contains(&format!("{}:1:", site.url("/second"))), "{}", human.stdout);
+
+    // --links internal: the other host is left out.
+    let internal = run(&["-f", "jsonl", "--links", "internal", &list], None);
+    assert!(!by_url(&internal.stdout).contains_key("http://127.0.0.1:9/other-host"));
+    assert!(internal.stderr.contains("1 to other hosts"), "{}", internal.stderr);
+}
+
+#[test]
+fn markdown_and_html_documents_give_their_links_and_local_files() {
+    let site = Site::start();
+    site.html("/guide", r#"<h2 id="install">Install</h2>"#);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::write(dir.path().join("docs/there.md"), "# Title\n\n## Getting Started\n").unwrap();
+    let readme = format!(
+        "# Read me\n\
+         \n\
+         An [inline link]({guide}) and a [reference][ref].\n\
+         An autolink <{ok}> and a bare URL {bare} in text.\n\
+         `{code}` is code, not a link.\n\
+         <a href=\"{html}\">raw HTML</a>\n\
+         A [local file](docs/there.md), a [missing one](docs/gone.md),\n\
+         [a heading](docs/there.md#getting-started), [no heading](docs/there.md#nope),\n\
+         [the guide's anchor]({guide}#install), [a missing anchor]({guide}#nowhere).\n\
+         [mail](mailto:a@b.c)\n\
+         \n\
+         [ref]: {reference}\n",
+        guide = site.url("/guide"),
+        ok = site.url("/auto"),
+        bare = site.url("/bare"),
+        code = site.url("/code"),
+        html = site.url("/raw"),
+        reference = site.url("/ref"),
+    );
+    std::fs::write(dir.path().join("README.md"), &readme).unwrap();
+    for path in ["/auto", "/bare", "/raw", "/ref"] {
+        site.put(path, 200, "text/plain", "ok");
+    }
+    let readme_path = dir.path().join("README.md");
+    let readme_path = readme_path.to_str().unwrap();
+    let out = run(&["-f", "jsonl", "--check-fragments", readme_path], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let records = by_url(&out.stdout);
+    let inline = &records[&site.url("/guide")];
+    assert_eq!(inline["ok"], true);
+    assert_eq!((inline["source"].as_str(), inline["line"].as_u64(), inline["column"].as_u64()), (Some(readme_path), Some(3), Some(18)));
+    assert_eq!(records[&site.url("/ref")]["ok"], true);
+    assert_eq!(records[&site.url("/auto")]["line"], 4);
+    assert_eq!(records[&site.url("/bare")]["line"], 4);
+    assert_eq!(records[&site.url("/raw")]["line"], 6);
+    assert!(!records.contains_key(&site.url("/code")));
+    let local = |name: &str| {
+        let path = std::fs::canonicalize(dir.path()).unwrap().join(name);
+        let url = reqwest_like_file_url(&path);
+        records
+            .iter()
+            .find(|(u, _)| **u == url)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("no record for {url} in {}", out.stdout))
+    };
+    assert_eq!(local("docs/there.md")["ok"], true);
+    let gone = local("docs/gone.md");
+    assert_eq!(gone["error_kind"], "file");
+    assert_eq!(gone["line"], 7);
+    assert_eq!(local("docs/there.md#getting-started")["ok"], true);
+    assert_eq!(local("docs/there.md#nope")["error_kind"], "fragment");
+    assert_eq!(records[&format!("{}#install", site.url("/guide"))]["ok"], true);
+    assert_eq!(records[&format!("{}#nowhere", site.url("/guide"))]["error_kind"], "fragment");
+    assert!(out.stderr.contains("1 mailto:"), "{}", out.stderr);
+
+    // --base-url: relative links are the site's pages, not files.
+    let (base_dir, _) = (tempfile::tempdir().unwrap(), ());
+    std::fs::write(base_dir.path().join("index.html"), r#"<a href="guide">guide</a> <a href="/auto">auto</a>"#).unwrap();
+    let out = crate::support::urlcheck()
+        .current_dir(base_dir.path())
+        .args(["-f", "jsonl", "--base-url", &site.url("/"), "index.html"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let records = by_url(&stdout);
+    assert_eq!(records[&site.url("/guide")]["ok"], true, "{stdout}");
+    assert_eq!(records[&site.url("/auto")]["source"], "index.html");
+}
+
+/// The `file://` URL of an absolute path, as the url crate writes it.
+fn reqwest_like_file_url(path: &std::path::Path) -> String {
+    let (path, fragment) = match path.to_str().unwrap().split_once('#') {
+        Some((path, fragment)) => (path.to_string(), Some(fragment.to_string())),
+        None => (path.to_str().unwrap().to_string(), None),
+    };
+    let mut url = format!("file://{}", path.replace(' ', "%20"));
+    if let Some(fragment) = fragment {
+        url = format!("{url}#{fragment}");
+    }
+    url
+}
+
+#[test]
+fn include_exclude_and_dry_run() {
+    let site = Site::start();
+    site.put(
+        "/sitemap.xml",
+        200,
+        "application/xml",
+        urlset(&[site.url("/a"), site.url("/b"), site.url("/private/c")]),
+    );
+    site.html("/a", "ok");
+    site.html("/b", "ok");
+    let out = run(
+        &["-f", "jsonl", "--sitemap", &site.url("/sitemap.xml"), "--exclude", "/private/", "--include", "/(a|private)"],
+        None,
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let records = by_url(&out.stdout);
+    assert_eq!(records.keys().cloned().collect::<Vec<_>>(), [site.url("/a")]);
+    assert!(out.stderr.contains("excluded: 2 URLs"), "{}", out.stderr);
+    assert_eq!(site.hits("/private/c") + site.hits("/b"), 0);
+
+    let dry = run(&["--dry-run", "--sitemap", &site.url("/sitemap.xml")], None);
+    assert_eq!(dry.code, Some(0), "{dry:?}");
+    assert_eq!(
+        dry.stdout,
+        format!(
+            "{}\t{sitemap}:3\n{}\t{sitemap}:4\n{}\t{sitemap}:5\n",
+            site.url("/a"),
+            site.url("/b"),
+            site.url("/private/c"),
+            sitemap = site.url("/sitemap.xml")
+        )
+    );
+    assert_eq!(site.hits("/a"), 1, "a dry run checks nothing");
+    assert!(dry.stderr.contains("Dry run: 3 URLs listed"), "{}", dry.stderr);
+}
+
+#[test]
+fn one_worker_checks_pages_with_100000_links_in_all() {
+    // 100 pages, 1,000 links each, 10,000 distinct: the links found wait
+    // in the frontier, and one worker gets through them all.
+    let site = Site::start();
+    let mut list = String::new();
+    for p in 0..100 {
+        let mut html = String::new();
+        for l in 0..1_000 {
+            html.push_str(&format!("<a href=\"/l/{}\">x</a>\n", (p * 100 + l) % 10_000));
+        }
+        site.html(&format!("/page/{p}"), &html);
+        list.push_str(&format!("{}\n", site.url(&format!("/page/{p}"))));
+    }
+    let (_dir, list_file) = crate::support::url_file(&list);
+    let out = run(&["-f", "jsonl", "-w", "1", "--links", "--only-failures", &list_file], None);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    // Every link answers 404 (the site has no /l/ pages): 10,000 records.
+    let records = by_url(&out.stdout);
+    assert_eq!(records.len(), 10_000);
+    assert!(records.values().all(|r| r["occurrences"] == 10), "each named 10 times");
+    assert!(out.stderr.contains("links: 100000 found in 100 pages, 10000 distinct URLs"), "{}", out.stderr);
+}
