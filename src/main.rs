@@ -6,13 +6,17 @@
 //! (one job, one result) -> `output/` (the one stdout writer, reporters,
 //! summary and progress); `run/` wires them together with the bounded queue
 //! and the worker pool; `watch/` keeps that pipeline running for `--watch`.
-//! Shared below them all: `results`, `stop`, `target`, `text`, `diag` and
-//! `exit_codes`.
+//! Shared below them all: `results`, `stop`, `target`, `text`, `diag`,
+//! `exit_codes`, and `extract` (links found in pages, documents and
+//! sitemaps, for `input` and `check`).
 
 mod check;
 mod config;
 mod diag;
 mod exit_codes;
+// Wired in by the sites work.
+#[allow(dead_code)]
+mod extract;
 mod input;
 mod output;
 mod results;
