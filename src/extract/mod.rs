@@ -7,6 +7,7 @@
 //! a local file, a fragment, or a scheme that is not checked).
 
 pub(crate) mod html;
+pub(crate) mod markdown;
 pub(crate) mod resolve;
 
 /// One link, as it is written in the document.
