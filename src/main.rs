@@ -7,12 +7,14 @@
 //! summary and progress); `run/` wires them together with the bounded queue
 //! and the worker pool; `watch/` keeps that pipeline running for `--watch`.
 //! Shared below them all: `results`, `links`, `stop`, `target`, `text`,
-//! `diag` and `exit_codes`.
+//! `diag`, `exit_codes`, and `extract` (links found in pages, documents and
+//! sitemaps, for `input` and `check`).
 
 mod check;
 mod config;
 mod diag;
 mod exit_codes;
+mod extract;
 mod input;
 mod links;
 mod output;
