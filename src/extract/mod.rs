@@ -9,6 +9,7 @@
 pub(crate) mod html;
 pub(crate) mod markdown;
 pub(crate) mod resolve;
+pub(crate) mod sitemap;
 
 /// One link, as it is written in the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
