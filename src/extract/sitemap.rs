@@ -87,7 +87,8 @@ impl fmt::Display for SitemapError {
         match self {
             SitemapError::NotASitemap { found, line } => write!(
                 f,
-                "not a sitemap: {found} at line {line}, where a sitemap has <urlset> or <sitemapindex>"
+                "not a sitemap: {found} at line {line}, \
+                 where a sitemap has <urlset> or <sitemapindex>"
             ),
             SitemapError::Syntax { message, line } => {
                 write!(f, "sitemap XML is broken at line {line}: {message}")
@@ -572,7 +573,11 @@ mod tests {
     async fn any_namespace_or_none() {
         let plain = "<urlset><url><loc>https://x.test/a</loc></url></urlset>";
         assert_eq!(read(plain).await.0, [entry("https://x.test/a", 1)]);
-        let prefixed = "<sm:urlset xmlns:sm=\"urn:x\"><sm:url><sm:loc>https://x.test/b</sm:loc></sm:url></sm:urlset>";
+        let prefixed = concat!(
+            "<sm:urlset xmlns:sm=\"urn:x\"><sm:url>",
+            "<sm:loc>https://x.test/b</sm:loc>",
+            "</sm:url></sm:urlset>",
+        );
         assert_eq!(read(prefixed).await.0, [entry("https://x.test/b", 1)]);
     }
 
@@ -678,7 +683,8 @@ mod tests {
     async fn a_long_loc_is_an_error_for_its_entry_only() {
         let long = format!("https://x.test/{}", "a".repeat(MAX_LOC_BYTES));
         let xml = format!(
-            "<urlset>\n<url><loc>{long}</loc></url>\n<url><loc>https://x.test/next</loc></url>\n</urlset>"
+            "<urlset>\n<url><loc>{long}</loc></url>\n\
+             <url><loc>https://x.test/next</loc></url>\n</urlset>"
         );
         let (entries, _) = read_with(xml.as_bytes(), 4096).await;
         assert_eq!(
@@ -699,7 +705,8 @@ mod tests {
     #[tokio::test]
     async fn a_token_past_the_limit_stops_the_reader() {
         let huge = format!(
-            "<urlset>\n<url><loc>https://x.test/a</loc></url>\n<!-- {} -->\n<url><loc>https://x.test/b</loc></url></urlset>",
+            "<urlset>\n<url><loc>https://x.test/a</loc></url>\n<!-- {} -->\n\
+             <url><loc>https://x.test/b</loc></url></urlset>",
             "x".repeat(MAX_TOKEN_BYTES)
         );
         let (entries, _) = read_with(huge.as_bytes(), 8192).await;
