@@ -13,6 +13,10 @@
 //! whose content is not markup (`title`, `textarea`, `xmp`, `iframe`...) give
 //! no links. `<noscript>` content is read as markup: a checker runs no
 //! scripts, so those links are the ones a visitor without scripts follows.
+//!
+//! Not read: CSS `url()`s (in `<style>` or a `style` attribute), SVG's
+//! `xlink:href`, `cite`, `ping`, form actions, `<input type=image src>`,
+//! and `<link imagesrcset>`.
 
 use std::convert::Infallible;
 
