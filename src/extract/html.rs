@@ -13,6 +13,10 @@
 //! whose content is not markup (`title`, `textarea`, `xmp`, `iframe`...) give
 //! no links. `<noscript>` content is read as markup: a checker runs no
 //! scripts, so those links are the ones a visitor without scripts follows.
+//!
+//! Not read: CSS `url()`s (in `<style>` or a `style` attribute), SVG's
+//! `xlink:href`, `cite`, `ping`, form actions, `<input type=image src>`,
+//! and `<link imagesrcset>`.
 
 use std::convert::Infallible;
 
@@ -415,7 +419,10 @@ pub(super) fn refresh_url(content: &str) -> Option<(usize, &str)> {
         return None;
     }
     let mut url_start = at;
-    if content[at..].len() >= 3 && content[at..at + 3].eq_ignore_ascii_case("url") {
+    if content
+        .get(at..at + 3)
+        .is_some_and(|word| word.eq_ignore_ascii_case("url"))
+    {
         let mut after = at + 3;
         skip_spaces(&mut after);
         if bytes.get(after) == Some(&b'=') {
@@ -500,7 +507,10 @@ mod tests {
 
     #[test]
     fn base_is_the_first_base_with_an_href() {
-        let html = r#"<head><base target="_blank"><base href=" /docs/ "><base href="/other/"></head><a href="x">"#;
+        let html = concat!(
+            r#"<head><base target="_blank"><base href=" /docs/ ">"#,
+            r#"<base href="/other/"></head><a href="x">"#,
+        );
         let extracted = extract(html.as_bytes());
         assert_eq!(extracted.base.as_deref(), Some("/docs/"));
         assert_eq!(texts(html), ["x"]);
@@ -557,6 +567,8 @@ mod tests {
         );
         assert_eq!(refresh_url("1.5;url=a"), Some((8, "a")));
         assert_eq!(refresh_url("0;urx"), Some((2, "urx")));
+        assert_eq!(refresh_url("0; ü"), Some((3, "ü")));
+        assert_eq!(refresh_url("0;éé"), Some((2, "éé")));
         assert_eq!(refresh_url("5"), None);
         assert_eq!(refresh_url("5; "), None);
         assert_eq!(refresh_url("soon; url=a"), None);

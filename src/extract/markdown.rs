@@ -13,6 +13,12 @@
 //!
 //! Anchors: each heading's slug as GitHub makes it (or its `{#id}`), and the
 //! `id`s and `<a name>`s of raw HTML.
+//!
+//! Limits: a bare URL ends where Markdown markup or an entity splits the
+//! text (`https://x.test/a*b*` gives `https://x.test/a`); `www.` without a
+//! scheme is not a link; a heading's slug is made from its text as written,
+//! so an emoji shortcode (`:tada:`) stays a word where GitHub drops the
+//! emoji, and combining marks outside the common blocks are dropped.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -175,9 +181,7 @@ impl Walker<'_> {
             _ => {}
         }
     }
-}
 
-impl Walker<'_> {
     fn text(&mut self, text: &str, range: Range<usize>) {
         if self.in_code_block {
             return;

@@ -9,6 +9,7 @@
 pub(crate) mod html;
 pub(crate) mod markdown;
 pub(crate) mod resolve;
+pub(crate) mod sitemap;
 
 /// One link, as it is written in the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,5 +110,93 @@ mod tests {
     fn a_stray_byte_is_one_column() {
         let index = LineIndex::new(b"\xff\xfeab");
         assert_eq!(index.position(2), (1, 3));
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    //! Properties over arbitrary input: no extractor panics, and every link
+    //! is placed inside the document.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::testing::proptest_config as config;
+
+    /// Text made of what the extractors look for.
+    const MARKUP: &str = "[<>a-z0-9 =\"'/#&;:,.!?()\\[\\]{}`*_~|\n\r\t\u{e9}\u{20ac}-]{0,120}";
+
+    fn check_placed(extracted: &Extracted, bytes: &[u8]) -> Result<(), TestCaseError> {
+        let lines = LineIndex::new(bytes).starts.len() as u64;
+        for found in &extracted.links {
+            prop_assert!((1..=lines).contains(&found.line), "{found:?}");
+            prop_assert!(found.column >= 1, "{found:?}");
+            prop_assert_eq!(found.text.trim(), found.text.as_str());
+        }
+        Ok(())
+    }
+
+    fn read_sitemap(text: &str) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let input = tokio::io::BufReader::with_capacity(5, text.as_bytes());
+            let mut reader = sitemap::SitemapReader::new(input);
+            for _ in 0..1000 {
+                match reader.next().await {
+                    Ok(None) => return,
+                    Ok(Some(_)) => {}
+                    Err(e) if e.is_fatal() => return,
+                    Err(_) => {}
+                }
+            }
+            panic!("the reader did not end");
+        });
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn html_never_panics_and_places_links_inside(
+            bytes in any::<Vec<u8>>(),
+            text in MARKUP,
+        ) {
+            check_placed(&html::extract(&bytes), &bytes)?;
+            check_placed(&html::extract(text.as_bytes()), text.as_bytes())?;
+            let tagged = format!(
+                "<a href='{text}'><img srcset=\"{text}\">\
+                 <meta http-equiv=refresh content='{text}'>"
+            );
+            check_placed(&html::extract(tagged.as_bytes()), tagged.as_bytes())?;
+        }
+
+        #[test]
+        fn markdown_never_panics_and_places_links_inside(
+            text in MARKUP,
+            any_text in any::<String>(),
+        ) {
+            check_placed(&markdown::extract(&text), text.as_bytes())?;
+            check_placed(&markdown::extract(&any_text), any_text.as_bytes())?;
+        }
+
+        #[test]
+        fn resolve_and_robots_never_panic(text in MARKUP, any_text in any::<String>()) {
+            let base = reqwest::Url::parse("https://x.test/a/b").unwrap();
+            for text in [&text, &any_text] {
+                let _ = resolve::resolve(text, None);
+                let _ = resolve::resolve(text, Some(&base));
+                for (value, line) in sitemap::robots_sitemaps(text) {
+                    prop_assert!(!value.is_empty() && line >= 1);
+                }
+            }
+        }
+
+        #[test]
+        fn sitemaps_never_panic(text in "(<urlset>|<sitemapindex>)?[<>/a-z &#;\\[\\]!\n-]{0,120}") {
+            read_sitemap(&text);
+            read_sitemap(&format!("<urlset><url><loc>{text}</loc></url></urlset>"));
+        }
     }
 }
