@@ -76,4 +76,3 @@ pub(crate) fn link_key(mut url: Url, fragments: bool) -> String {
     }
     url.into()
 }
-

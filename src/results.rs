@@ -85,7 +85,8 @@ impl fmt::Display for Place {
 }
 
 /// A URL found in documents, pages or sitemaps: every place that names it,
-/// the first one first. A URL is checked once however many places name it.
+/// sorted by source, line and column. A URL is checked once however many places
+/// name it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Found {
     /// How many places name it.
@@ -548,12 +549,12 @@ mod tests {
         let json = serde_json::to_string(&result.record()).unwrap();
         assert_eq!(
             json,
-            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2,"attempts":0,"cert_not_after":null,"cert_days_left":null,"up_after_ms":null,"http_version":null,"remote_addr":null,"tls_version":null,"dns_ms":null,"connect_ms":null,"tls_ms":null,"ttfb_ms":null,"transfer_ms":null,"known":null,"shard":null}"#
+            r#"{"url":"example.com","ok":false,"status":null,"error_kind":"invalid_input","error":"missing scheme","elapsed_ms":0,"final_url":null,"redirects":0,"source":"-","line":2,"attempts":0,"cert_not_after":null,"cert_days_left":null,"up_after_ms":null,"http_version":null,"remote_addr":null,"tls_version":null,"dns_ms":null,"connect_ms":null,"tls_ms":null,"ttfb_ms":null,"transfer_ms":null,"known":null,"shard":null,"column":null,"occurrences":1}"#
         );
         let json = serde_json::to_string(&crate::testing::passed().record()).unwrap();
         assert!(
             json.ends_with(
-                r#","http_version":"HTTP/1.1","remote_addr":"192.0.2.1:443","tls_version":"TLSv1.3","dns_ms":0.63,"connect_ms":0.21,"tls_ms":2.67,"ttfb_ms":8.96,"transfer_ms":0.08,"known":null,"shard":null}"#
+                r#","http_version":"HTTP/1.1","remote_addr":"192.0.2.1:443","tls_version":"TLSv1.3","dns_ms":0.63,"connect_ms":0.21,"tls_ms":2.67,"ttfb_ms":8.96,"transfer_ms":0.08,"known":null,"shard":null,"column":null,"occurrences":1}"#
             ),
             "{json}"
         );

@@ -19,7 +19,10 @@ pub(crate) fn missing_in(anchors: &[String], fragment: &str) -> Option<Failure> 
     }
     Some(Failure::new(
         FailureKind::Fragment,
-        format!("no anchor '{decoded}' on the page ({} anchors there)", anchors.len()),
+        format!(
+            "no anchor '{decoded}' on the page ({} anchors there)",
+            anchors.len()
+        ),
     ))
 }
 
@@ -35,7 +38,11 @@ fn percent_decoded(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied(), bytes.get(i + 2).copied()) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
             (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
                 let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
                 out.push(value as u8);
@@ -62,6 +69,9 @@ mod tests {
         assert!(missing_in(&anchors, "top").is_none());
         let failure = missing_in(&anchors, "nope").unwrap();
         assert_eq!(failure.kind, FailureKind::Fragment);
-        assert_eq!(failure.message, "no anchor 'nope' on the page (2 anchors there)");
+        assert_eq!(
+            failure.message,
+            "no anchor 'nope' on the page (2 anchors there)"
+        );
     }
 }

@@ -178,7 +178,11 @@ impl Fetcher {
                 // A page's links or anchors are read from its HTML.
                 let page = page && html && status.is_success();
                 let keep = spec.settings.needs_body() || page;
-                let limit = if page { PAGE_READ_LIMIT } else { BODY_READ_LIMIT };
+                let limit = if page {
+                    PAGE_READ_LIMIT
+                } else {
+                    BODY_READ_LIMIT
+                };
                 let reading = Instant::now();
                 match read_body(response, keep, limit, self.connect_timeout).await {
                     Ok(body) => {
@@ -297,7 +301,13 @@ fn is_html(response: &Response) -> bool {
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
         .is_some_and(|t| t == "text/html" || t == "application/xhtml+xml")
 }
 

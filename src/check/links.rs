@@ -35,7 +35,7 @@ pub(crate) fn page_links(
         };
         match resolve::resolve(&link.text, Some(&base)) {
             resolve::Resolved::Url(url) => {
-                if scope == LinkScope::Internal && url.host_str() != page.host_str() {
+                if scope == LinkScope::Internal && !same_host(&url, page) {
                     found.skipped.external += 1;
                     continue;
                 }
@@ -56,4 +56,11 @@ pub(crate) fn page_links(
         }
     }
     found
+}
+
+/// Whether `url` is on the host of `page`: the same name, and the same
+/// port unless both use their scheme's default (`http://a` and `https://a`
+/// are one site; `127.0.0.1:8080` and `127.0.0.1:9090` are two).
+fn same_host(url: &Url, page: &Url) -> bool {
+    url.host_str() == page.host_str() && url.port() == page.port()
 }

@@ -39,8 +39,8 @@ use throttle::Throttle;
 use waiting::Waiting;
 
 use crate::config::{Config, Sites};
-use crate::links::PageLinks;
 use crate::input::{Awaited, Job};
+use crate::links::PageLinks;
 use crate::results::{CheckResult, Failure, FailureKind};
 use crate::stop::Stop;
 use crate::target::display_url;

@@ -18,11 +18,11 @@ use super::layer::Layer;
 use super::proxy::Proxies;
 use super::settings::{
     CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOOKAHEAD, DEFAULT_RETRIES,
-    DEFAULT_RETRY_DELAY, DEFAULT_SITE_PER_HOST, DEFAULT_THREADS, DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS, RunSettings,
-    default_user_agent,
+    DEFAULT_RETRY_DELAY, DEFAULT_SITE_PER_HOST, DEFAULT_THREADS, DEFAULT_WAIT_INTERVAL,
+    DEFAULT_WORKERS, RunSettings, default_user_agent,
 };
-use super::values::{HttpVersions, InputFormat};
 use super::values::{Format, count, parse_duration, parse_report};
+use super::values::{HttpVersions, InputFormat};
 use super::{
     CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec, RecordsFrom,
     Shard, Sites, Watch,
@@ -354,9 +354,27 @@ impl Environment {
 
 /// Parse the process arguments into a `Config`. Usage errors exit with code 2
 /// through clap, which prints the usage line.
+/// `--links` takes an optional `all` or `internal`: when what follows is
+/// neither (an INPUT file, say), it is `--links=all`, not a bad value.
+fn links_value_or_not(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = args.collect();
+    for i in 0..args.len() {
+        let next_is_value = args
+            .get(i + 1)
+            .is_some_and(|next| next == "all" || next == "internal");
+        if args[i] == "--" {
+            break;
+        }
+        if args[i] == "--links" && !next_is_value {
+            args[i] = "--links=all".into();
+        }
+    }
+    args
+}
+
 pub(crate) fn parse() -> anyhow::Result<Config> {
     let cli = command()
-        .try_get_matches()
+        .try_get_matches_from(links_value_or_not(std::env::args_os()))
         .and_then(|matches| Cli::from_arg_matches(&matches))
         .unwrap_or_else(|e| e.exit());
     if let Some(kind) = cli.generate {
@@ -523,7 +541,9 @@ fn site_run(run: &RunSettings, inputs: &[InputSpec]) -> bool {
         || run.links.is_some()
         || inputs.iter().any(|input| match input {
             InputSpec::File(path) => {
-                let kind = run.input_format.unwrap_or_else(|| InputFormat::of_path(path));
+                let kind = run
+                    .input_format
+                    .unwrap_or_else(|| InputFormat::of_path(path));
                 kind != InputFormat::List
             }
             _ => false,

@@ -184,6 +184,11 @@ impl Config {
         self.kinds().any(|kind| kind == InputFormat::Sitemap)
     }
 
+    /// Whether a sitemap is among the inputs (`--sitemap`, or a file).
+    pub(crate) fn reads_sitemaps(&self) -> bool {
+        !self.sites.sitemaps.is_empty() || self.reads_sitemap_files()
+    }
+
     /// Whether URLs are found in this run: links on pages, or documents.
     pub(crate) fn finds_links(&self) -> bool {
         self.sites.links.is_some() || self.reads_documents()
@@ -200,7 +205,8 @@ impl Config {
                  drop --links"
             );
         }
-        if self.resume.is_some() && (finds || self.reads_documents() || self.reads_sitemap_files()) {
+        if self.resume.is_some() && (finds || self.reads_documents() || self.reads_sitemap_files())
+        {
             anyhow::bail!(
                 "--resume works on lists of URLs; with --sitemap, --links or documents, run again \
                  without it"

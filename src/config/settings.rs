@@ -17,8 +17,9 @@ use reqwest::header::HeaderValue;
 
 use super::layer::layer;
 use super::values::{
-    BaseUrl, Header, HeaderRule, InputFormat, LinkScope, Lookahead, Method, PerHost, ProxyUrl, Rate, StatusSet, Threads, Workers,
-    parse_duration, parse_regex, parse_user_agent, show_duration,
+    BaseUrl, Header, HeaderRule, InputFormat, LinkScope, Lookahead, Method, PerHost, ProxyUrl,
+    Rate, StatusSet, Threads, Workers, parse_duration, parse_regex, parse_user_agent,
+    show_duration,
 };
 
 /// Default number of workers; see "Choosing --workers" in docs/reference.md.

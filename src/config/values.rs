@@ -868,7 +868,9 @@ impl FileValue for LinkScope {
         text.parsed_with(value, key, "\"all\" or \"internal\"", |s| match s {
             "all" => Ok(LinkScope::All),
             "internal" => Ok(LinkScope::Internal),
-            other => Err(format!("'{other}' is not a links scope: use all or internal")),
+            other => Err(format!(
+                "'{other}' is not a links scope: use all or internal"
+            )),
         })
     }
 }
@@ -905,8 +907,9 @@ impl InputFormat {
 impl FileValue for InputFormat {
     fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
         text.parsed_with(value, key, "list, sitemap, markdown or html", |s| {
-            <InputFormat as clap::ValueEnum>::from_str(s, false)
-                .map_err(|_| format!("'{s}' is not an input format: use list, sitemap, markdown or html"))
+            <InputFormat as clap::ValueEnum>::from_str(s, false).map_err(|_| {
+                format!("'{s}' is not an input format: use list, sitemap, markdown or html")
+            })
         })
     }
 }
@@ -920,10 +923,12 @@ impl FromStr for BaseUrl {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let mut url = reqwest::Url::parse(s.trim())
-            .map_err(|e| format!("'{s}' is not a base URL: {e}"))?;
+        let mut url =
+            reqwest::Url::parse(s.trim()).map_err(|e| format!("'{s}' is not a base URL: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("'{s}' is not a base URL: give an http:// or https:// URL"));
+            return Err(format!(
+                "'{s}' is not a base URL: give an http:// or https:// URL"
+            ));
         }
         if !url.path().ends_with('/') {
             let path = format!("{}/", url.path());

@@ -70,7 +70,8 @@ impl Document {
             (Some(b), None) => Url::parse(b).ok(),
             (None, here) => here.clone(),
         };
-        let folder = Url::from_directory_path(absolute(self.path.parent().unwrap_or(Path::new(""))));
+        let folder =
+            Url::from_directory_path(absolute(self.path.parent().unwrap_or(Path::new(""))));
         let source = self.source();
         let mut found = PageLinks::default();
         for link in extracted.links {
@@ -84,7 +85,10 @@ impl Document {
                 Resolved::Skipped(scheme) => found.skipped.count(scheme),
                 Resolved::Local { path, fragment } => {
                     // Joined as a URL, so that `../` steps out of the folder.
-                    let joined = folder.as_ref().ok().and_then(|f| f.join(&escape_path(&path)).ok());
+                    let joined = folder
+                        .as_ref()
+                        .ok()
+                        .and_then(|f| f.join(&escape_path(&path)).ok());
                     let Some(mut url) = joined else {
                         found.links.push((link.text, place));
                         continue;
@@ -112,13 +116,17 @@ impl Document {
 /// `docs/a.md` there, with `/` separators and no leading `./`.
 fn site_path(path: &Path) -> String {
     let text = path.to_string_lossy().replace('\\', "/");
-    text.trim_start_matches("./").trim_start_matches('/').to_string()
+    text.trim_start_matches("./")
+        .trim_start_matches('/')
+        .to_string()
 }
 
 /// A decoded path as URL text: `%`, `?` and `#` are escaped, so that they
 /// stay part of the file's name.
 fn escape_path(path: &str) -> String {
-    path.replace('%', "%25").replace('?', "%3F").replace('#', "%23")
+    path.replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23")
 }
 
 /// `path` from the current directory, for a `file://` URL.

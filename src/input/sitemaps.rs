@@ -93,7 +93,7 @@ pub(crate) enum Item {
     /// A page: its URL as written, and where (the sitemap, its line).
     Page(String, Origin),
     /// A sitemap that could not be read: its record.
-    Broken(CheckResult),
+    Broken(Box<CheckResult>),
 }
 
 /// A sitemap waiting to be read: where, who named it, how deep.
@@ -165,18 +165,35 @@ impl Sitemaps {
                         return Some(Item::Page(entry.loc, origin));
                     }
                     Ok(None) => self.reading = None,
+                    // An entry too long to read: its record, and on.
+                    Err(e) if !e.is_fatal() => {
+                        let at = Origin {
+                            source: reading.source.clone(),
+                            line: Some(e.line()),
+                        };
+                        let name = reading.source.name().to_string();
+                        return Some(Item::Broken(Box::new(broken(
+                            &name,
+                            Some(&at),
+                            e.to_string(),
+                        ))));
+                    }
                     Err(e) => {
                         let name = reading.source.name().to_string();
                         let named_at = reading.named_at.clone();
                         self.reading = None;
-                        return Some(Item::Broken(broken(&name, Some(&named_at), e.to_string())));
+                        return Some(Item::Broken(Box::new(broken(
+                            &name,
+                            Some(&named_at),
+                            e.to_string(),
+                        ))));
                     }
                 }
                 continue;
             }
             let pending = self.todo.pop()?;
             if let Some(broken) = self.open(pending).await {
-                return Some(Item::Broken(broken));
+                return Some(Item::Broken(Box::new(broken)));
             }
         }
     }
@@ -219,18 +236,26 @@ impl Sitemaps {
         }
         self.read += 1;
         let body: Body = match &pending.source {
-            SitemapSource::Site(root) => return self.open_site(root, pending).await,
-            SitemapSource::Url(url) if url.path().ends_with("/robots.txt") => {
-                return self.open_robots(url, pending, false).await.err();
+            SitemapSource::Site(root) => {
+                let root = root.clone();
+                return self.open_site(&root, pending).await;
             }
-            SitemapSource::Url(url) => match self.get(url).await {
+            SitemapSource::Url(url) if url.path().ends_with("/robots.txt") => {
+                let url = url.clone();
+                return self.open_robots(&url, pending, false).await.err();
+            }
+            SitemapSource::Url(url) => match get(self.client.clone(), url.clone()).await {
                 Ok(body) => body,
                 Err(problem) => return Some(broken(&name, Some(&pending.named_at), problem)),
             },
             SitemapSource::File(path) => match tokio::fs::File::open(path).await {
                 Ok(file) => Box::new(BufReader::new(file)),
                 Err(e) => {
-                    return Some(broken(&name, Some(&pending.named_at), format!("cannot open: {e}")));
+                    return Some(broken(
+                        &name,
+                        Some(&pending.named_at),
+                        format!("cannot open: {e}"),
+                    ));
                 }
             },
             SitemapSource::Stdin => Box::new(BufReader::new(tokio::io::stdin())),
@@ -277,7 +302,7 @@ impl Sitemaps {
         let name = url.to_string();
         let fail = |problem: String| broken(&name, Some(&pending.named_at), problem);
         let mut text = String::new();
-        let body = match self.get(url).await {
+        let body = match get(self.client.clone(), url.clone()).await {
             Ok(body) => body,
             Err(_) if quiet => return Ok(false),
             Err(problem) => return Err(fail(problem)),
@@ -307,12 +332,14 @@ impl Sitemaps {
         }
         Ok(any)
     }
+}
 
-    /// GET `url`: its body as a stream, or why not.
-    async fn get(&self, url: &Url) -> Result<Body, String> {
-        let response = self
-            .client
-            .get(url.clone())
+/// GET `url` with `client`: its body as a stream, or why not. Owns what it
+/// holds across its awaits, so that the feeder's future stays `Send`.
+async fn get(client: reqwest::Client, url: Url) -> Result<Body, String> {
+    {
+        let response = client
+            .get(url)
             .send()
             .await
             .map_err(|e| format!("cannot fetch: {}", chain(&e)))?;

@@ -21,6 +21,7 @@ use crate::results::{Found, Place};
 pub(crate) const IN_MEMORY: usize = 50_000;
 
 /// The URLs waiting, and every place of each.
+#[derive(Default)]
 pub(crate) struct Frontier {
     /// Every distinct URL found, by fingerprint: its places.
     places: HashMap<u64, Vec<Place>>,
@@ -47,18 +48,6 @@ struct Spill {
 pub(crate) struct Next {
     pub(crate) url: String,
     pub(crate) found: Arc<Found>,
-}
-
-impl Default for Frontier {
-    fn default() -> Self {
-        Frontier {
-            places: HashMap::new(),
-            pages: HashSet::new(),
-            waiting: VecDeque::new(),
-            spilled: None,
-            to_pages: 0,
-        }
-    }
 }
 
 impl Frontier {
@@ -105,6 +94,7 @@ impl Frontier {
     }
 
     /// URLs waiting to be taken.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> u64 {
         self.waiting.len() as u64 + self.spilled.as_ref().map_or(0, |s| s.count)
     }
@@ -118,11 +108,16 @@ impl Frontier {
                 None => return Ok(None),
             },
         };
-        let places = self
+        let mut places = self
             .places
             .get_mut(&xxh3_64(url.as_bytes()))
             .map(std::mem::take)
             .unwrap_or_default();
+        // Pages finish in any order: places are listed by source, line and
+        // column, so that a record says the same every run.
+        places.sort_by(|a, b| {
+            (a.source.name(), a.line, a.column).cmp(&(b.source.name(), b.line, b.column))
+        });
         let found = Found {
             occurrences: places.len() as u64,
             places,
@@ -173,9 +168,14 @@ mod tests {
     fn a_url_is_taken_once_with_every_place_in_the_order_found() {
         let mut frontier = Frontier::default();
         frontier.page("https://site.test/");
-        for (line, url) in ["https://a.test/", "https://b.test/", "https://a.test/", "https://site.test/"]
-            .into_iter()
-            .enumerate()
+        for (line, url) in [
+            "https://a.test/",
+            "https://b.test/",
+            "https://a.test/",
+            "https://site.test/",
+        ]
+        .into_iter()
+        .enumerate()
         {
             frontier.add(url.to_string(), at(line as u64 + 1)).unwrap();
         }
@@ -185,7 +185,12 @@ mod tests {
         assert_eq!(first.url, "https://a.test/");
         assert_eq!(first.found.occurrences, 2);
         assert_eq!(
-            first.found.places.iter().map(|p| p.line).collect::<Vec<_>>(),
+            first
+                .found
+                .places
+                .iter()
+                .map(|p| p.line)
+                .collect::<Vec<_>>(),
             [Some(1), Some(3)]
         );
         assert_eq!(frontier.next().unwrap().unwrap().url, "https://b.test/");
@@ -202,7 +207,9 @@ mod tests {
         assert_eq!(frontier.waiting.len(), IN_MEMORY);
         assert_eq!(frontier.len(), total as u64);
         // Found again once spilled: one URL, two places.
-        frontier.add(format!("https://a.test/{}", total - 1), at(2)).unwrap();
+        frontier
+            .add(format!("https://a.test/{}", total - 1), at(2))
+            .unwrap();
         let mut taken = 0;
         while let Some(next) = frontier.next().unwrap() {
             assert_eq!(next.url, format!("https://a.test/{taken}"));

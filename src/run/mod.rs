@@ -4,9 +4,9 @@
 //! Ctrl-C and SIGTERM into a stop; `limits.rs` fits `--workers` to the
 //! open-file limit.
 
+mod frontier;
 pub(crate) mod lanes;
 mod limits;
-mod frontier;
 mod queue;
 mod rechecks;
 mod replay;
@@ -39,8 +39,8 @@ use crate::output::progress::Progress;
 use crate::output::reporters::{self, Look};
 use crate::output::summary::{RunFacts, write_summary};
 use crate::stop::{Stop, StopReason};
-use lanes::Lanes;
 use frontier::Frontier;
+use lanes::Lanes;
 use queue::FeedReport;
 use workers::{Pool, ShutdownReport};
 
@@ -311,7 +311,10 @@ impl Pipeline {
                 .then_some((throttle, config.lookahead)),
             rechecks,
             sites: config.sites.clone(),
-            client: crate::check::source_client(config)?,
+            client: config
+                .reads_sitemaps()
+                .then(|| crate::check::source_client(config))
+                .transpose()?,
             frontier: config.finds_links().then(Frontier::default),
         };
         let feeder = tokio::spawn(queue::feed(

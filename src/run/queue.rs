@@ -24,8 +24,8 @@ use super::rechecks::{Rechecks, Turn};
 use crate::check::throttle::{Throttle, host_key};
 use crate::config::{CheckSpec, Sites};
 use crate::input::sitemaps::{Item, Sitemaps};
-use crate::links::{PageLinks, Skipped, link_key};
 use crate::input::{Input, Job, Selection, job_from_line, line_key};
+use crate::links::{PageLinks, Skipped, link_key};
 use crate::results::{CheckResult, Origin, Source};
 use crate::stop::Stop;
 
@@ -114,7 +114,10 @@ impl SiteReport {
             lines.push(format!("links not checked: {skipped}"));
         }
         if self.excluded > 0 {
-            lines.push(format!("excluded: {} URLs (--include, --exclude)", self.excluded));
+            lines.push(format!(
+                "excluded: {} URLs (--include, --exclude)",
+                self.excluded
+            ));
         }
         lines
     }
@@ -134,8 +137,8 @@ pub(crate) struct Plan {
     pub(crate) rechecks: Option<Rechecks>,
     /// Sitemaps, documents, links: what is found and what is left out.
     pub(crate) sites: Arc<Sites>,
-    /// The client that reads sitemaps.
-    pub(crate) client: reqwest::Client,
+    /// The client that reads sitemaps, when there are any.
+    pub(crate) client: Option<reqwest::Client>,
     /// Under `--links` or with documents: the URLs found, to check once
     /// every page is read.
     pub(crate) frontier: Option<Frontier>,
@@ -215,6 +218,13 @@ pub(crate) async fn feed(
                 }
             },
             Input::Sitemap(source) => {
+                let Some(client) = &client else {
+                    feeder
+                        .report
+                        .read_errors
+                        .push("internal error: a sitemap and no client to read it".into());
+                    continue;
+                };
                 let mut sitemaps = Sitemaps::new(source, client.clone());
                 let more = loop {
                     let Some(item) = feeder.wait_for(sitemaps.next()).await else {
@@ -229,7 +239,7 @@ pub(crate) async fn feed(
                             }
                         }
                         Some(Item::Broken(record)) => {
-                            if !feeder.record(record).await {
+                            if !feeder.record(*record).await {
                                 break false;
                             }
                         }

@@ -13,8 +13,8 @@ use std::collections::BinaryHeap;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::links::PageLinks;
 use crate::input::Job;
+use crate::links::PageLinks;
 
 /// What a worker says of a job it took from the queue, under `--wait` or
 /// `--links`.
@@ -251,6 +251,7 @@ mod tests {
         returns.send(Returned::Again(later, job(2))).unwrap();
         let mut lines: Vec<_> = rechecks
             .close()
+            .0
             .into_iter()
             .map(|j| j.origin.line)
             .collect();

@@ -157,7 +157,8 @@ fn a_file_of_only_comments_and_blank_lines_exits_2() {
         [concat!(
             "url,ok,status,error_kind,error,elapsed_ms,final_url,redirects,",
             "source,line,attempts,cert_not_after,cert_days_left,up_after_ms,http_version,",
-            "remote_addr,tls_version,dns_ms,connect_ms,tls_ms,ttfb_ms,transfer_ms,known,shard"
+            "remote_addr,tls_version,dns_ms,connect_ms,tls_ms,ttfb_ms,transfer_ms,known,shard,",
+            "column,occurrences"
         )]
     );
     assert_eq!(out.stderr, NO_URLS);

@@ -44,7 +44,8 @@ fn a_mix_of_outcomes_gives_exact_records_and_exit_1() {
         json!({"url": ok, "ok": true, "status": 200, "error_kind": null, "error": null,
                "final_url": ok, "redirects": 0, "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
                "cert_days_left": null, "up_after_ms": null, "http_version": "HTTP/1.1",
-               "remote_addr": server.addr.to_string(), "tls_version": null, "known": null, "shard": null})
+               "remote_addr": server.addr.to_string(), "tls_version": null, "known": null, "shard": null,
+               "column": null, "occurrences": 1})
     );
     assert_eq!(
         fields(out.record(&missing)),
@@ -52,7 +53,8 @@ fn a_mix_of_outcomes_gives_exact_records_and_exit_1() {
                "error": "status 404, expected 200-299", "final_url": missing, "redirects": 0,
                "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
                "cert_days_left": null, "up_after_ms": null, "http_version": "HTTP/1.1",
-               "remote_addr": server.addr.to_string(), "tls_version": null, "known": null, "shard": null})
+               "remote_addr": server.addr.to_string(), "tls_version": null, "known": null, "shard": null,
+               "column": null, "occurrences": 1})
     );
     assert_eq!(out.record(&error)["error"], "status 500, expected 200-299");
     assert_eq!(
@@ -60,7 +62,8 @@ fn a_mix_of_outcomes_gives_exact_records_and_exit_1() {
         json!({"url": moved, "ok": true, "status": 200, "error_kind": null, "error": null,
                "final_url": server.url("/redirect/0"), "redirects": 2, "source": "arg",
                "line": null, "attempts": 1, "cert_not_after": null, "cert_days_left": null,
-               "up_after_ms": null, "http_version": "HTTP/1.1", "remote_addr": server.addr.to_string(), "tls_version": null, "known": null, "shard": null})
+               "up_after_ms": null, "http_version": "HTTP/1.1", "remote_addr": server.addr.to_string(), "tls_version": null, "known": null, "shard": null,
+               "column": null, "occurrences": 1})
     );
     assert_eq!(
         fields(out.record(&refused)),
@@ -68,7 +71,8 @@ fn a_mix_of_outcomes_gives_exact_records_and_exit_1() {
                "error": "connection refused", "final_url": refused, "redirects": 0,
                "source": "arg", "line": null, "attempts": 1, "cert_not_after": null,
                "cert_days_left": null, "up_after_ms": null, "http_version": null,
-               "remote_addr": null, "tls_version": null, "known": null, "shard": null})
+               "remote_addr": null, "tls_version": null, "known": null, "shard": null,
+               "column": null, "occurrences": 1})
     );
 }
 
@@ -355,6 +359,8 @@ fn csv_has_a_header_and_one_row_per_url() {
             "transfer_ms",
             "known",
             "shard",
+            "column",
+            "occurrences",
         ]
     );
     let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();

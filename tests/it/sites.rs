@@ -89,7 +89,11 @@ async fn serve(State((pages, hits)): State<SiteState>, request: Request) -> Resp
             body,
         )
             .into_response(),
-        None => (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html")], "<h1>Not found</h1>")
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<h1>Not found</h1>",
+        )
             .into_response(),
     }
 }
@@ -130,7 +134,10 @@ fn by_url(stdout: &str) -> HashMap<String, Value> {
     for line in stdout.lines() {
         let record: Value = serde_json::from_str(line).unwrap();
         let url = record["url"].as_str().unwrap().to_string();
-        assert!(records.insert(url.clone(), record).is_none(), "two records for {url}:\n{stdout}");
+        assert!(
+            records.insert(url.clone(), record).is_none(),
+            "two records for {url}:\n{stdout}"
+        );
     }
     records
 }
@@ -149,7 +156,12 @@ fn a_sitemap_index_with_a_gzipped_child_a_loop_and_broken_children() {
         "application/gzip",
         gzip(urlset(&[pages[2].clone(), site.url("/gone")]).as_bytes()),
     );
-    site.put("/html.xml", 200, "text/html", "<html><body>not a sitemap</body></html>");
+    site.put(
+        "/html.xml",
+        200,
+        "text/html",
+        "<html><body>not a sitemap</body></html>",
+    );
     site.put("/cut.xml.gz", 200, "application/gzip", {
         let mut cut = gzip(urlset(&pages).as_bytes());
         cut.truncate(cut.len() / 2);
@@ -168,7 +180,7 @@ fn a_sitemap_index_with_a_gzipped_child_a_loop_and_broken_children() {
     let out = run(&["-f", "jsonl", "--sitemap", &site.url("/index.xml")], None);
     assert_eq!(out.code, Some(1), "{out:?}");
     let records = by_url(&out.stdout);
-    for (i, page) in pages.iter().enumerate() {
+    for page in &pages {
         assert_eq!(records[page]["ok"], true, "{page}");
         assert_eq!(records[page]["occurrences"], 1);
         assert!(records[page]["column"].is_null());
@@ -198,25 +210,44 @@ fn a_sitemap_index_with_a_gzipped_child_a_loop_and_broken_children() {
 fn a_site_root_finds_its_sitemaps_through_robots_txt_then_sitemap_xml() {
     let site = Site::start();
     site.html("/from-robots", "ok");
-    site.put("/maps/one.xml", 200, "text/xml", urlset(&[site.url("/from-robots")]));
+    site.put(
+        "/maps/one.xml",
+        200,
+        "text/xml",
+        urlset(&[site.url("/from-robots")]),
+    );
     site.put(
         "/robots.txt",
         200,
         "text/plain",
-        format!("User-agent: *\nDisallow: /private\n\nsitemap: {} # the map\n", site.url("/maps/one.xml")),
+        format!(
+            "User-agent: *\nDisallow: /private\n\nsitemap: {} # the map\n",
+            site.url("/maps/one.xml")
+        ),
     );
     let out = run(&["-f", "jsonl", "--sitemap", &site.url("/")], None);
     assert_eq!(out.code, Some(0), "{out:?}");
     let records = by_url(&out.stdout);
     assert_eq!(records.len(), 1);
-    assert_eq!(records[&site.url("/from-robots")]["source"], site.url("/maps/one.xml"));
+    assert_eq!(
+        records[&site.url("/from-robots")]["source"],
+        site.url("/maps/one.xml")
+    );
 
     let bare = Site::start();
     bare.html("/page", "ok");
-    bare.put("/sitemap.xml", 200, "application/xml", urlset(&[bare.url("/page")]));
+    bare.put(
+        "/sitemap.xml",
+        200,
+        "application/xml",
+        urlset(&[bare.url("/page")]),
+    );
     let out = run(&["-f", "jsonl", "--sitemap", &bare.url("/")], None);
     assert_eq!(out.code, Some(0), "{out:?}");
-    assert_eq!(by_url(&out.stdout)[&bare.url("/page")]["source"], bare.url("/sitemap.xml"));
+    assert_eq!(
+        by_url(&out.stdout)[&bare.url("/page")]["source"],
+        bare.url("/sitemap.xml")
+    );
 
     let none = Site::start();
     let out = run(&["-f", "jsonl", "--sitemap", &none.url("/")], None);
@@ -255,22 +286,50 @@ fn links_of_every_kind_are_checked_once_each_with_every_place() {
         "http://127.0.0.1:9/other-host"
     );
     site.html("/", &page);
-    site.html("/second", r#"<a href="/broken">again</a> <a href="/">home</a>"#);
+    site.html(
+        "/second",
+        r#"<a href="/broken">again</a> <a href="/">home</a>"#,
+    );
     for path in [
-        "/sub/style.css", "/favicon.ico", "/sub/app.js", "/refreshed", "/sub/page", "/sub/img.png",
-        "/sub/img-2x.png", "/img-3x.png", "/pic.webp", "/frame", "/v.mp4", "/poster.jpg", "/a.mp3",
-        "/obj", "/area",
+        "/sub/style.css",
+        "/favicon.ico",
+        "/sub/app.js",
+        "/refreshed",
+        "/sub/page",
+        "/sub/img.png",
+        "/sub/img-2x.png",
+        "/img-3x.png",
+        "/pic.webp",
+        "/frame",
+        "/v.mp4",
+        "/poster.jpg",
+        "/a.mp3",
+        "/obj",
+        "/area",
     ] {
         site.put(path, 200, "application/octet-stream", "x");
     }
-    let (_dir, list) = crate::support::url_file(&format!("{}\n{}\n", site.url("/"), site.url("/second")));
+    let (_dir, list) =
+        crate::support::url_file(&format!("{}\n{}\n", site.url("/"), site.url("/second")));
     let out = run(&["-f", "jsonl", "--links", &list], None);
     assert_eq!(out.code, Some(1), "{out:?}");
     let records = by_url(&out.stdout);
     for path in [
-        "/sub/style.css", "/favicon.ico", "/sub/app.js", "/refreshed", "/sub/page", "/sub/img.png",
-        "/sub/img-2x.png", "/img-3x.png", "/pic.webp", "/frame", "/v.mp4", "/poster.jpg", "/a.mp3",
-        "/obj", "/area",
+        "/sub/style.css",
+        "/favicon.ico",
+        "/sub/app.js",
+        "/refreshed",
+        "/sub/page",
+        "/sub/img.png",
+        "/sub/img-2x.png",
+        "/img-3x.png",
+        "/pic.webp",
+        "/frame",
+        "/v.mp4",
+        "/poster.jpg",
+        "/a.mp3",
+        "/obj",
+        "/area",
     ] {
         let record = &records[&site.url(path)];
         assert_eq!(record["ok"], true, "{path}: {record}");
@@ -284,27 +343,53 @@ fn links_of_every_kind_are_checked_once_each_with_every_place() {
     assert_eq!(broken["error_kind"], "status");
     assert_eq!(broken["occurrences"], 2);
     assert_eq!(broken["source"], site.url("/"));
-    assert_eq!(broken["line"], 21);
+    assert_eq!(broken["line"], 20);
     assert_eq!(site.hits("/broken"), 1);
     // A link to a page checked anyway is not checked again; the comment's
     // link is not a link; the other host is.
     assert_eq!(site.hits("/"), 1);
     assert!(!records.contains_key(&site.url("/commented")));
-    assert_eq!(records["http://127.0.0.1:9/other-host"]["error_kind"], "connect");
+    assert_eq!(
+        records["http://127.0.0.1:9/other-host"]["error_kind"],
+        "connect"
+    );
     // Two list lines, 17 distinct links.
     assert_eq!(records.len(), 2 + 17, "{}", out.stdout);
-    assert!(out.stderr.contains("links not checked: 1 mailto:, 1 tel:, 1 javascript:, 1 data:"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("links not checked: 1 mailto:, 1 tel:, 1 javascript:, 1 data:"),
+        "{}",
+        out.stderr
+    );
 
     // Human output: the broken link, with the pages that link to it.
     let human = run(&["--links", &list], None);
-    assert!(human.stdout.contains("linked from 2 places:"), "{}", human.stdout);
-    assert!(human.stdout.contains(&format!("{}:21:", site.url("/"))), "{}", human.stdout);
-    assert!(human.stdout.contains(&format!("{}:1:", site.url("/second"))), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("linked from 2 places:"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains(&format!("{}:20:", site.url("/"))),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains(&format!("{}:1:", site.url("/second"))),
+        "{}",
+        human.stdout
+    );
 
     // --links internal: the other host is left out.
     let internal = run(&["-f", "jsonl", "--links", "internal", &list], None);
     assert!(!by_url(&internal.stdout).contains_key("http://127.0.0.1:9/other-host"));
-    assert!(internal.stderr.contains("1 to other hosts"), "{}", internal.stderr);
+    assert!(
+        internal.stderr.contains("1 to other hosts"),
+        "{}",
+        internal.stderr
+    );
 }
 
 #[test]
@@ -313,7 +398,11 @@ fn markdown_and_html_documents_give_their_links_and_local_files() {
     site.html("/guide", r#"<h2 id="install">Install</h2>"#);
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("docs")).unwrap();
-    std::fs::write(dir.path().join("docs/there.md"), "# Title\n\n## Getting Started\n").unwrap();
+    std::fs::write(
+        dir.path().join("docs/there.md"),
+        "# Title\n\n## Getting Started\n",
+    )
+    .unwrap();
     let readme = format!(
         "# Read me\n\
          \n\
@@ -345,7 +434,14 @@ fn markdown_and_html_documents_give_their_links_and_local_files() {
     let records = by_url(&out.stdout);
     let inline = &records[&site.url("/guide")];
     assert_eq!(inline["ok"], true);
-    assert_eq!((inline["source"].as_str(), inline["line"].as_u64(), inline["column"].as_u64()), (Some(readme_path), Some(3), Some(18)));
+    assert_eq!(
+        (
+            inline["source"].as_str(),
+            inline["line"].as_u64(),
+            inline["column"].as_u64()
+        ),
+        (Some(readme_path), Some(3), Some(18))
+    );
     assert_eq!(records[&site.url("/ref")]["ok"], true);
     assert_eq!(records[&site.url("/auto")]["line"], 4);
     assert_eq!(records[&site.url("/bare")]["line"], 4);
@@ -366,13 +462,23 @@ fn markdown_and_html_documents_give_their_links_and_local_files() {
     assert_eq!(gone["line"], 7);
     assert_eq!(local("docs/there.md#getting-started")["ok"], true);
     assert_eq!(local("docs/there.md#nope")["error_kind"], "fragment");
-    assert_eq!(records[&format!("{}#install", site.url("/guide"))]["ok"], true);
-    assert_eq!(records[&format!("{}#nowhere", site.url("/guide"))]["error_kind"], "fragment");
+    assert_eq!(
+        records[&format!("{}#install", site.url("/guide"))]["ok"],
+        true
+    );
+    assert_eq!(
+        records[&format!("{}#nowhere", site.url("/guide"))]["error_kind"],
+        "fragment"
+    );
     assert!(out.stderr.contains("1 mailto:"), "{}", out.stderr);
 
     // --base-url: relative links are the site's pages, not files.
     let (base_dir, _) = (tempfile::tempdir().unwrap(), ());
-    std::fs::write(base_dir.path().join("index.html"), r#"<a href="guide">guide</a> <a href="/auto">auto</a>"#).unwrap();
+    std::fs::write(
+        base_dir.path().join("index.html"),
+        r#"<a href="guide">guide</a> <a href="/auto">auto</a>"#,
+    )
+    .unwrap();
     let out = crate::support::urlcheck()
         .current_dir(base_dir.path())
         .args(["-f", "jsonl", "--base-url", &site.url("/"), "index.html"])
@@ -409,12 +515,24 @@ fn include_exclude_and_dry_run() {
     site.html("/a", "ok");
     site.html("/b", "ok");
     let out = run(
-        &["-f", "jsonl", "--sitemap", &site.url("/sitemap.xml"), "--exclude", "/private/", "--include", "/(a|private)"],
+        &[
+            "-f",
+            "jsonl",
+            "--sitemap",
+            &site.url("/sitemap.xml"),
+            "--exclude",
+            "/private/",
+            "--include",
+            "/(a|private)",
+        ],
         None,
     );
     assert_eq!(out.code, Some(0), "{out:?}");
     let records = by_url(&out.stdout);
-    assert_eq!(records.keys().cloned().collect::<Vec<_>>(), [site.url("/a")]);
+    assert_eq!(
+        records.keys().cloned().collect::<Vec<_>>(),
+        [site.url("/a")]
+    );
     assert!(out.stderr.contains("excluded: 2 URLs"), "{}", out.stderr);
     assert_eq!(site.hits("/private/c") + site.hits("/b"), 0);
 
@@ -431,7 +549,11 @@ fn include_exclude_and_dry_run() {
         )
     );
     assert_eq!(site.hits("/a"), 1, "a dry run checks nothing");
-    assert!(dry.stderr.contains("Dry run: 3 URLs listed"), "{}", dry.stderr);
+    assert!(
+        dry.stderr.contains("Dry run: 3 URLs listed"),
+        "{}",
+        dry.stderr
+    );
 }
 
 #[test]
@@ -443,17 +565,39 @@ fn one_worker_checks_pages_with_100000_links_in_all() {
     for p in 0..100 {
         let mut html = String::new();
         for l in 0..1_000 {
-            html.push_str(&format!("<a href=\"/l/{}\">x</a>\n", (p * 100 + l) % 10_000));
+            html.push_str(&format!(
+                "<a href=\"/l/{}\">x</a>\n",
+                (p * 100 + l) % 10_000
+            ));
         }
         site.html(&format!("/page/{p}"), &html);
         list.push_str(&format!("{}\n", site.url(&format!("/page/{p}"))));
     }
     let (_dir, list_file) = crate::support::url_file(&list);
-    let out = run(&["-f", "jsonl", "-w", "1", "--links", "--only-failures", &list_file], None);
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "-w",
+            "1",
+            "--links",
+            "--only-failures",
+            &list_file,
+        ],
+        None,
+    );
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     // Every link answers 404 (the site has no /l/ pages): 10,000 records.
     let records = by_url(&out.stdout);
     assert_eq!(records.len(), 10_000);
-    assert!(records.values().all(|r| r["occurrences"] == 10), "each named 10 times");
-    assert!(out.stderr.contains("links: 100000 found in 100 pages, 10000 distinct URLs"), "{}", out.stderr);
+    assert!(
+        records.values().all(|r| r["occurrences"] == 10),
+        "each named 10 times"
+    );
+    assert!(
+        out.stderr
+            .contains("links: 100000 found in 100 pages, 10000 distinct URLs"),
+        "{}",
+        out.stderr
+    );
 }

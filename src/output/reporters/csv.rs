@@ -108,20 +108,20 @@ mod tests {
             lines.next(),
             Some(
                 "https://a.test/,true,200,,,12,https://a.test/home,1,urls.txt,3,1,,,,HTTP/1.1,\
-                 192.0.2.1:443,TLSv1.3,0.63,0.21,2.67,8.96,0.08,,"
+                 192.0.2.1:443,TLSv1.3,0.63,0.21,2.67,8.96,0.08,,,,1"
             )
         );
         assert_eq!(
             lines.next(),
             Some(
-                "https://u:***@a.test/\\u{1b}[31mx,false,404,status,\"status 404, expected 200-299\",1500,https://u:***@a.test/\\u{1b}[31mx,0,arg,,1,,,,HTTP/1.1,,,,,,1499.0,,,"
+                "https://u:***@a.test/\\u{1b}[31mx,false,404,status,\"status 404, expected 200-299\",1500,https://u:***@a.test/\\u{1b}[31mx,0,arg,,1,,,,HTTP/1.1,,,,,,1499.0,,,,,1"
             )
         );
         let mut sharded = testing::passed();
         sharded.shard = Some(crate::results::Shard { index: 2, count: 8 });
         let text = render(&[sharded]);
         assert!(
-            text.lines().nth(1).unwrap().ends_with(",0.08,,2/8"),
+            text.lines().nth(1).unwrap().ends_with(",0.08,,2/8,,1"),
             "{text}"
         );
         assert!(!text.contains('\u{1b}'));

@@ -175,7 +175,9 @@ fn linked_from(found: &crate::results::Found, styles: &Styles) -> String {
             styles.dim.apply_to(escape_control(&place.to_string()))
         ));
     }
-    let more = found.occurrences.saturating_sub(PLACES_SHOWN.min(found.places.len()) as u64);
+    let more = found
+        .occurrences
+        .saturating_sub(PLACES_SHOWN.min(found.places.len()) as u64);
     if more > 0 {
         text.push_str(&format!("        … and {more} more\n"));
     }

@@ -170,7 +170,12 @@ fn where_found(result: &CheckResult) -> String {
     let Some(found) = result.found.as_ref().filter(|f| !f.places.is_empty()) else {
         return result.origin.to_string();
     };
-    let mut places: Vec<String> = found.places.iter().take(SHOWN).map(|p| p.to_string()).collect();
+    let mut places: Vec<String> = found
+        .places
+        .iter()
+        .take(SHOWN)
+        .map(|p| p.to_string())
+        .collect();
     let more = found.occurrences.saturating_sub(places.len() as u64);
     if more > 0 {
         places.push(format!("and {more} more"));

@@ -116,8 +116,14 @@ fn results_of(result: &CheckResult) -> Vec<Value> {
             let mut each = one.clone();
             each["locations"] = location(&place.source, place.line, place.column, &result.url);
             // Each page or document naming the URL is an alert of its own.
-            let key = format!("{}\n{}\n{}", result.url, kind_of(result), place.source.name());
-            each["partialFingerprints"]["urlcheck/v1"] = json!(format!("{:016x}", xxh3_64(key.as_bytes())));
+            let key = format!(
+                "{}\n{}\n{}",
+                result.url,
+                kind_of(result),
+                place.source.name()
+            );
+            each["partialFingerprints"]["urlcheck/v1"] =
+                json!(format!("{:016x}", xxh3_64(key.as_bytes())));
             each
         })
         .collect()
