@@ -715,6 +715,40 @@ mod tests {
     }
 
     #[test]
+    fn a_site_run_is_polite_to_each_host_by_default() {
+        assert_eq!(config(&["https://a.test/"]).per_host, None);
+        assert_eq!(config(&["--links=all", "https://a.test/"]).per_host, Some(8));
+        assert_eq!(config(&["README.md"]).per_host, Some(8));
+        assert_eq!(
+            config(&["--sitemap", "https://a.test/", "--per-host", "2"]).per_host,
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn links_takes_a_scope_or_leaves_the_next_argument_alone() {
+        let args = |list: &[&str]| {
+            links_value_or_not(list.iter().map(std::ffi::OsString::from))
+                .into_iter()
+                .map(|a| a.into_string().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            args(&["urlcheck", "--links", "urls.txt"]),
+            ["urlcheck", "--links=all", "urls.txt"]
+        );
+        assert_eq!(
+            args(&["urlcheck", "--links", "internal", "u"]),
+            ["urlcheck", "--links", "internal", "u"]
+        );
+        assert_eq!(args(&["urlcheck", "--links"]), ["urlcheck", "--links=all"]);
+        assert_eq!(
+            args(&["urlcheck", "--", "--links"]),
+            ["urlcheck", "--", "--links"]
+        );
+    }
+
+    #[test]
     fn stdin_twice_is_an_error() {
         let cli = Cli::try_parse_from(["urlcheck", "-", "-"]).unwrap();
         assert!(cli.into_config(&env()).is_err());

@@ -625,7 +625,15 @@ impl Feeder {
         let Some(rechecks) = self.rechecks.take() else {
             return;
         };
-        let (awaited, found) = rechecks.close();
+        let (awaited, found) = if self.frontier.is_some() {
+            // Under --links, pages still in flight may yet find links: the
+            // queue closes, so that workers finish what they hold and exit,
+            // and what they say is heard until the last one is gone.
+            self.queue = mpsc::channel(1).0;
+            rechecks.close_when_gone().await
+        } else {
+            rechecks.close()
+        };
         for links in found {
             self.take_found(links);
         }

@@ -133,6 +133,21 @@ impl Rechecks {
     /// The run is stopping: no job is checked again. Returns every job still
     /// waiting, whose latest result is its record; a worker that finds the
     /// channel closed records its job itself.
+    /// The run is stopping, and the queue is closed: hear the workers out
+    /// until the last one is gone, then return what `close` returns.
+    pub(crate) async fn close_when_gone(mut self) -> (Vec<Job>, Vec<PageLinks>) {
+        let mut jobs: Vec<Job> = self.due.drain().map(|Reverse(due)| due.job).collect();
+        let mut found = Vec::new();
+        while let Some(returned) = self.returned.recv().await {
+            match returned {
+                Returned::Again(_, job) => jobs.push(job),
+                Returned::Found(links) => found.push(*links),
+                Returned::Finished => {}
+            }
+        }
+        (jobs, found)
+    }
+
     pub(crate) fn close(mut self) -> (Vec<Job>, Vec<PageLinks>) {
         self.returned.close();
         let mut jobs: Vec<Job> = self.due.drain().map(|Reverse(due)| due.job).collect();

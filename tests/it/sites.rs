@@ -81,6 +81,12 @@ type SiteState = (Pages, Arc<Mutex<HashMap<String, usize>>>);
 async fn serve(State((pages, hits)): State<SiteState>, request: Request) -> Response {
     let path = request.uri().path().to_string();
     *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+    if path.starts_with("/hang/") {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+    if path.starts_with("/slow/") {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    }
     let page = pages.lock().unwrap().get(&path).cloned();
     match page {
         Some((status, content_type, body)) => (
@@ -600,4 +606,91 @@ fn one_worker_checks_pages_with_100000_links_in_all() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn a_stop_records_every_link_found_and_not_checked_once() {
+    let site = Site::start();
+    let mut page = String::new();
+    for i in 0..20 {
+        // Each link twice: one record each all the same.
+        page.push_str(&format!(
+            "<a href=\"/hang/{i}\">a</a> <img src=\"/hang/{i}\">\n"
+        ));
+    }
+    site.html("/", &page);
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "-w",
+            "1",
+            "--links",
+            "--deadline",
+            "2s",
+            &site.url("/"),
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let records = by_url(&out.stdout);
+    assert_eq!(records[&site.url("/")]["ok"], true);
+    for i in 0..20 {
+        let record = &records[&site.url(&format!("/hang/{i}"))];
+        assert_eq!(record["error_kind"], "interrupted", "{record}");
+        assert_eq!(record["occurrences"], 2);
+        assert_eq!(record["line"], i + 1);
+    }
+    assert_eq!(records.len(), 21);
+    assert!(out.stderr.contains("20 not checked"), "{}", out.stderr);
+}
+
+#[test]
+fn ctrl_c_while_a_page_is_read_still_records_the_links_it_finds() {
+    let site = Site::start();
+    let links: String = (0..5)
+        .map(|i| format!("<a href=\"/l/{i}\">l</a>\n"))
+        .collect();
+    site.html("/slow/page", &links);
+    let child = crate::support::urlcheck()
+        .args([
+            "-f",
+            "jsonl",
+            "--links",
+            "--shutdown-timeout",
+            "10s",
+            &site.url("/slow/page"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The page is in flight (it answers after 1.5 s): stop now.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while site.hits("/slow/page") == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page was never requested"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let records = by_url(&stdout);
+    // The page finished within the grace period; its links were found
+    // after the stop, and each is recorded as not checked.
+    assert_eq!(records[&site.url("/slow/page")]["ok"], true, "{stdout}");
+    for i in 0..5 {
+        assert_eq!(
+            records[&site.url(&format!("/l/{i}"))]["error_kind"],
+            "interrupted"
+        );
+    }
+    assert_eq!(records.len(), 6);
 }

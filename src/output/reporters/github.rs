@@ -266,4 +266,30 @@ mod tests {
             "::warning title=urlcheck::7 more failures were not annotated; see the log or the reports\n"
         ));
     }
+
+    #[test]
+    fn a_url_found_in_several_places_is_annotated_at_each() {
+        use crate::results::{Found, Place};
+        let mut result = failed("https://a.test/x", Source::Arg, None, "status 404");
+        result.found = Some(std::sync::Arc::new(Found {
+            occurrences: 2,
+            places: vec![
+                Place {
+                    source: Source::File("docs/a.md".into()),
+                    line: Some(4),
+                    column: Some(9),
+                },
+                Place {
+                    source: Source::Page("https://site.test/".into()),
+                    line: Some(12),
+                    column: Some(3),
+                },
+            ],
+        }));
+        assert_eq!(
+            render(&[result]),
+            "::error file=docs/a.md,line=4,col=9,title=urlcheck status::https://a.test/x: status 404\n\
+             ::error title=urlcheck status::https://a.test/x: status 404 (on https://site.test/)\n"
+        );
+    }
 }

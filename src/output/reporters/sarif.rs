@@ -290,4 +290,43 @@ mod tests {
         assert_eq!(run["automationDetails"]["id"], "urlcheck/shard-2-of-8/");
         assert_eq!(run["results"][0]["baselineState"], "unchanged");
     }
+
+    #[test]
+    fn a_url_found_in_several_places_is_a_result_at_each() {
+        use crate::results::{Found, Place};
+        let mut result = testing::failed();
+        let place = |source: Source, line, column| Place {
+            source,
+            line,
+            column,
+        };
+        result.found = Some(std::sync::Arc::new(Found {
+            occurrences: 2,
+            places: vec![
+                place(Source::File("docs/a b.md".into()), Some(4), Some(9)),
+                place(
+                    Source::Page("https://site.test/x".into()),
+                    Some(12),
+                    Some(3),
+                ),
+            ],
+        }));
+        let log = render(&[result], None);
+        let results = log["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(
+            results[0]["locations"][0]["physicalLocation"],
+            json!({"artifactLocation": {"uri": "docs/a%20b.md"},
+                   "region": {"startLine": 4, "startColumn": 9}})
+        );
+        assert_eq!(
+            results[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "https://site.test/x"
+        );
+        // Each place is an alert of its own.
+        assert_ne!(
+            results[0]["partialFingerprints"]["urlcheck/v1"],
+            results[1]["partialFingerprints"]["urlcheck/v1"]
+        );
+    }
 }
