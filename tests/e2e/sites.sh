@@ -145,6 +145,13 @@ def expect_set(name, rows, broken, passing):
 broken = truth["broken"]
 expect_set("links.jsonl", records("links.jsonl"), broken, {})
 check(links_code == "1", f"--links exit {links_code}, expected 1")
+# The summary counts the sitemaps read (robots.txt, the index, both sitemaps),
+# the distinct links that are not sitemap pages, and the mailto left out.
+summary = open(f"{run}/links.err").read()
+links = len(truth["ok"]) + sum(1 for b in broken.values() if b["places"])
+for words in (f"sitemaps: 4 read, {len(truth['pages'])} pages listed",
+              f" {links} distinct URLs", "links not checked: 1 mailto:"):
+    check(words in summary, f"the summary lacks {words!r}:\n{summary}")
 
 # SARIF: one result per place, located by the page's URL (the sitemap's for a page).
 sarif = json.load(open(f"{run}/report.sarif"))
@@ -195,7 +202,6 @@ if failures:
     print("\n".join(f"e2e-sites FAIL: {f}" for f in failures))
     print(f"{checks - len(failures)} passed, {len(failures)} failed")
     sys.exit(1)
-links = len(truth["ok"]) + len(broken) - sitemap_entries
 print(f"e2e-sites: {len(truth['pages'])} sitemap pages (robots.txt -> index -> "
       f"sitemap + .xml.gz), {links} distinct links and assets, "
       f"{len(broken)} broken URLs at {places + sitemap_entries} places: "
