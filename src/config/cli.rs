@@ -717,7 +717,10 @@ mod tests {
     #[test]
     fn a_site_run_is_polite_to_each_host_by_default() {
         assert_eq!(config(&["https://a.test/"]).per_host, None);
-        assert_eq!(config(&["--links=all", "https://a.test/"]).per_host, Some(8));
+        assert_eq!(
+            config(&["--links=all", "https://a.test/"]).per_host,
+            Some(8)
+        );
         assert_eq!(config(&["README.md"]).per_host, Some(8));
         assert_eq!(
             config(&["--sitemap", "https://a.test/", "--per-host", "2"]).per_host,

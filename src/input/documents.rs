@@ -70,8 +70,9 @@ impl Document {
             (Some(b), None) => Url::parse(b).ok(),
             (None, here) => here.clone(),
         };
-        let folder =
-            Url::from_directory_path(absolute(self.path.parent().unwrap_or(Path::new(""))));
+        // A document named without a folder is in the current one.
+        let parent = self.path.parent().filter(|p| !p.as_os_str().is_empty());
+        let folder = Url::from_directory_path(absolute(parent.unwrap_or(Path::new("."))));
         let source = self.source();
         let mut found = PageLinks::default();
         for link in extracted.links {
@@ -132,4 +133,25 @@ fn escape_path(path: &str) -> String {
 /// `path` from the current directory, for a `file://` URL.
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relative_link_of_a_document_in_the_current_folder_is_a_local_file() {
+        let document = Document {
+            path: PathBuf::from("index.md"),
+            markdown: true,
+        };
+        let found = document.extract(b"[a](docs/a.md#x) [b](../b.md)", None, true);
+        let here = std::env::current_dir().unwrap();
+        let url = |p: &Path| Url::from_file_path(p).unwrap();
+        let mut a = url(&here.join("docs/a.md"));
+        a.set_fragment(Some("x"));
+        let b = url(&here.parent().unwrap().join("b.md"));
+        let links: Vec<&str> = found.links.iter().map(|(u, _)| u.as_str()).collect();
+        assert_eq!(links, [a.as_str(), b.as_str()]);
+    }
 }

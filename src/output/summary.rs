@@ -61,6 +61,19 @@ pub(crate) fn write_summary<W: Write>(
     let red = Style::new().red().bold().force_styling(color);
     let dim = Style::new().dim().force_styling(color);
 
+    if facts.dry_run {
+        writeln!(
+            out,
+            "\n{} {} URLs listed, nothing checked ({} not URLs)",
+            bold.apply_to("Dry run:"),
+            stats.total,
+            stats.failed
+        )?;
+        for line in &facts.sites {
+            writeln!(out, "  {line}")?;
+        }
+        return Ok(());
+    }
     // With a baseline, known failures and fixes are always listed: the
     // streamed lines do not say which failures are new.
     if stats.has_baseline && stats.known_failed > 0 && !facts.annotated {
@@ -105,19 +118,6 @@ pub(crate) fn write_summary<W: Write>(
         write_more(out, listed, recap.len())?;
     }
 
-    if facts.dry_run {
-        writeln!(
-            out,
-            "\n{} {} URLs listed, nothing checked ({} not URLs)",
-            bold.apply_to("Dry run:"),
-            stats.total,
-            stats.failed
-        )?;
-        for line in &facts.sites {
-            writeln!(out, "  {line}")?;
-        }
-        return Ok(());
-    }
     let rate = stats.total as f64 / facts.wall.as_secs_f64().max(1e-3);
     let plural = if stats.total == 1 { "URL" } else { "URLs" };
     // Lines a stop left unchecked are neither passes nor failures.

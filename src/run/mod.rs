@@ -306,8 +306,8 @@ impl Pipeline {
         let plan = queue::Plan {
             selection,
             spec: config.spec.clone(),
-            lookahead: throttle
-                .limits_hosts()
+            // A dry run makes no request: it holds no host's slot.
+            lookahead: (throttle.limits_hosts() && !config.sites.dry_run)
                 .then_some((throttle, config.lookahead)),
             rechecks,
             sites: config.sites.clone(),
@@ -446,8 +446,9 @@ fn conclude(
             config.color_stderr,
         );
     }
-    // With a baseline, only new failures fail the run.
-    let failed = printed.stats.new_failed() > 0
+    // With a baseline, only new failures fail the run; a dry run lists,
+    // and fails only when an input could not be read.
+    let failed = (printed.stats.new_failed() > 0 && !config.sites.dry_run)
         || !feed.read_errors.is_empty()
         || !printed.report_errors.is_empty();
     Ok(match signal {

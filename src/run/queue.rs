@@ -501,9 +501,11 @@ impl Feeder {
         if self.lookahead.is_none() {
             return self.queue(job).await;
         }
-        let Ok(url) = &job.target else {
-            // Not a URL: nothing to be polite to.
-            return self.queue(job).await;
+        let url = match &job.target {
+            Ok(url) if url.scheme() != "file" => url,
+            // Not a URL, or a local file: nothing to be polite to, and no
+            // check of it takes a host's slot.
+            _ => return self.queue(job).await,
         };
         let host = host_key(url);
         // Held first, behind its host's earlier lines: from here on a stop

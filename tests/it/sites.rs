@@ -694,3 +694,55 @@ fn ctrl_c_while_a_page_is_read_still_records_the_links_it_finds() {
     }
     assert_eq!(records.len(), 6);
 }
+
+/// Run with `args` in `dir`, failing (not hanging) past 60 s.
+fn run_within_a_minute(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child = crate::support::urlcheck()
+        .current_dir(dir)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("urlcheck {args:?} did not finish within a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn many_local_files_and_a_dry_run_of_one_host_take_no_host_slots() {
+    // A site run is limited to 8 checks per host: local files and a dry
+    // run make no request, and must not wait for a slot they never free.
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc = String::new();
+    for i in 0..30 {
+        std::fs::write(dir.path().join(format!("f{i}.md")), "# F\n").unwrap();
+        doc.push_str(&format!("[f{i}](f{i}.md) [web](http://127.0.0.1:9/p{i})\n"));
+    }
+    std::fs::write(dir.path().join("index.md"), &doc).unwrap();
+    let (code, stdout, stderr) = run_within_a_minute(dir.path(), &["--dry-run", "index.md"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 60);
+    assert!(
+        stdout.lines().all(|l| l.contains("\tindex.md:")),
+        "{stdout}"
+    );
+    let (_, stdout, stderr) = run_within_a_minute(
+        dir.path(),
+        &["-f", "jsonl", "--exclude", "127.0.0.1:9", "index.md"],
+    );
+    let records = by_url(&stdout);
+    assert_eq!(records.len(), 30, "{stderr}");
+    assert!(records.values().all(|r| r["ok"] == true), "{stdout}");
+}
