@@ -267,6 +267,9 @@ pub(crate) struct CheckResult {
     /// A URL found in documents, pages or sitemaps: every place naming it.
     /// `None` for a list line, an argument or a `[[check]]`.
     pub(crate) found: Option<Arc<Found>>,
+    /// `--shard` with `--links`: another shard's page, read here only for
+    /// its links. Its record is that shard's: the printer drops it.
+    pub(crate) silent: bool,
 }
 
 /// The phases of the final request, each `None` when it did not happen
@@ -369,6 +372,7 @@ impl CheckResult {
             known: None,
             shard: None,
             found: None,
+            silent: false,
         }
     }
 

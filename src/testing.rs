@@ -38,6 +38,7 @@ pub(crate) fn passed() -> CheckResult {
         known: None,
         shard: None,
         found: None,
+        silent: false,
     }
 }
 
@@ -70,6 +71,7 @@ pub(crate) fn failed() -> CheckResult {
         known: None,
         shard: None,
         found: None,
+        silent: false,
     }
 }
 

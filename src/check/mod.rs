@@ -207,6 +207,7 @@ impl Checker {
                 known: None,
                 shard: None,
                 found: None,
+                silent: false,
             },
             cause,
             retry_after: trail.retry_after,

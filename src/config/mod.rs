@@ -198,13 +198,6 @@ impl Config {
     fn check_sites(self) -> anyhow::Result<Self> {
         let sites = &self.sites;
         let finds = sites.links.is_some() || !sites.sitemaps.is_empty();
-        if sites.links.is_some() && self.shard.is_some() {
-            anyhow::bail!(
-                "--shard cannot split a --links run: each shard would need every page to find \
-                 the links it owns; shard the pages' list and check their links in one run, or \
-                 drop --links"
-            );
-        }
         if self.resume.is_some() && (finds || self.reads_documents() || self.reads_sitemap_files())
         {
             anyhow::bail!(

@@ -30,6 +30,9 @@ pub(crate) struct Job {
     pub(crate) page: bool,
     /// A URL found in documents or on pages: every place naming it.
     pub(crate) found: Option<Arc<Found>>,
+    /// `--shard` with `--links`: another shard's page, read for its links
+    /// only; its record is dropped.
+    pub(crate) silent: bool,
 }
 
 /// `--wait`: what is known of a URL that is checked again until it comes up.
@@ -117,6 +120,7 @@ impl Job {
             awaited: None,
             page: false,
             found: None,
+            silent: false,
         }
     }
 
@@ -144,6 +148,7 @@ impl Job {
                 awaited: None,
                 page: false,
                 found: None,
+                silent: false,
             },
             None => Job::new(url, origin, spec),
         };
@@ -162,6 +167,7 @@ impl Job {
             awaited: None,
             page: false,
             found: None,
+            silent: false,
         }
     }
 
@@ -178,6 +184,7 @@ impl Job {
         };
         CheckResult {
             found: self.found,
+            silent: self.silent,
             ..CheckResult::unchecked(self.url, self.origin, failure)
         }
     }

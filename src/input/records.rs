@@ -124,6 +124,7 @@ impl RecordIn {
             },
             known: None,
             found: found(&self.source, self.line, self.column, self.occurrences),
+            silent: false,
             shard: self
                 .shard
                 .map(|s| s.parse().map_err(|e| format!("shard: {e}")))

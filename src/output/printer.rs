@@ -109,6 +109,11 @@ impl Printer {
                     Err(_) => break,
                 }
             }
+            // Another shard's pages, read here for their links only.
+            batch.retain(|r| !r.silent);
+            if batch.is_empty() {
+                continue;
+            }
             if let Some(baseline) = &self.baseline {
                 batch.iter_mut().for_each(|r| baseline.judge(r));
             }

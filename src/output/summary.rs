@@ -276,6 +276,7 @@ mod tests {
             known: None,
             shard: None,
             found: None,
+            silent: false,
         }
     }
 

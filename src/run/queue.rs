@@ -199,8 +199,12 @@ pub(crate) async fn feed(
                 };
                 match line {
                     Ok(Some(raw)) => {
-                        // Another shard's line costs no URL parsing.
-                        if selection.shard.is_some() && selection.other_shard(line_key(&raw)) {
+                        // Another shard's line costs no URL parsing (but
+                        // under --links its page is read for its links).
+                        if selection.shard.is_some()
+                            && feeder.sites.links.is_none()
+                            && selection.other_shard(line_key(&raw))
+                        {
                             feeder.report.skipped += 1;
                             continue;
                         }
@@ -476,6 +480,14 @@ impl Feeder {
         }
         match selection.wants(&job) {
             Ok(true) => self.push(job).await,
+            // --shard with --links: another shard's page is read here too,
+            // for the links that hash to this shard; its record is that
+            // shard's.
+            Ok(false) if job.page && selection.shard.is_some() => {
+                self.report.skipped += 1;
+                job.silent = true;
+                self.enqueue(job).await
+            }
             Ok(false) => {
                 self.report.skipped += 1;
                 true

@@ -41,6 +41,8 @@ enum Slot {
         known: Option<Box<Awaited>>,
         /// Every place naming a found URL.
         found: Option<Arc<Found>>,
+        /// Another shard's page: its record is dropped.
+        silent: bool,
     },
     /// Finished, waiting for room in the results channel.
     Done(CheckResult),
@@ -214,6 +216,7 @@ impl<C: Check> Pool<C> {
                     started,
                     known,
                     found,
+                    silent,
                 } => {
                     cut += 1;
                     // Aborted mid-check: it never said it ended.
@@ -224,6 +227,7 @@ impl<C: Check> Pool<C> {
                             elapsed: started.elapsed(),
                             spent: started.elapsed(),
                             found,
+                            silent,
                             ..CheckResult::unchecked(url, origin, cut_off.clone())
                         },
                     });
@@ -270,6 +274,7 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
                 started: Instant::now(),
                 known: job.awaited.clone(),
                 found: job.found.clone(),
+                silent: job.silent,
             },
         );
         shared.stop.ledger.check_started();
@@ -278,11 +283,13 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
         let result = match outcome {
             Outcome::Done(mut result) => {
                 result.found = job.found.take();
+                result.silent = job.silent;
                 result
             }
             Outcome::Page(mut result, links) => {
                 shared.found(links);
                 result.found = job.found.take();
+                result.silent = job.silent;
                 result
             }
             Outcome::Again { awaited, due } => {

@@ -746,3 +746,42 @@ fn many_local_files_and_a_dry_run_of_one_host_take_no_host_slots() {
     assert_eq!(records.len(), 30, "{stderr}");
     assert!(records.values().all(|r| r["ok"] == true), "{stdout}");
 }
+
+#[test]
+fn shards_of_a_links_run_record_each_page_and_link_once_between_them() {
+    let site = Site::start();
+    let mut list = String::new();
+    for p in 0..10 {
+        let links: String = (0..10)
+            .map(|l| format!("<a href=\"/l/{}\">x</a>\n", (p + l) % 15))
+            .collect();
+        site.html(&format!("/p/{p}"), &links);
+        list.push_str(&format!("{}\n", site.url(&format!("/p/{p}"))));
+    }
+    for l in 0..15 {
+        site.put(&format!("/l/{l}"), 200, "text/plain", "ok");
+    }
+    let (_dir, list) = crate::support::url_file(&list);
+    let whole = by_url(&run(&["-f", "jsonl", "--links", &list], None).stdout);
+    assert_eq!(whole.len(), 10 + 15);
+    let mut merged: HashMap<String, Value> = HashMap::new();
+    for shard in ["1/2", "2/2"] {
+        let out = run(&["-f", "jsonl", "--links", "--shard", shard, &list], None);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        for (url, record) in by_url(&out.stdout) {
+            assert!(
+                merged.insert(url.clone(), record).is_none(),
+                "{url} in two shards"
+            );
+        }
+    }
+    let mut urls: Vec<&String> = merged.keys().collect();
+    urls.sort();
+    let mut expected: Vec<&String> = whole.keys().collect();
+    expected.sort();
+    assert_eq!(urls, expected);
+    // A link's places are every page's, whichever shard checked it.
+    for (url, record) in &whole {
+        assert_eq!(merged[url]["occurrences"], record["occurrences"], "{url}");
+    }
+}
