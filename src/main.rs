@@ -5,7 +5,8 @@
 //! resolved once) -> `input/` (lines and the jobs they become) -> `check/`
 //! (one job, one result) -> `output/` (the one stdout writer, reporters,
 //! summary and progress); `run/` wires them together with the bounded queue
-//! and the worker pool; `watch/` keeps that pipeline running for `--watch`.
+//! and the worker pool: the engine that the modes (`modes/`: one pass,
+//! `--replay`, `--watch`) run on.
 //! Shared below them all: `results`, `links`, `stop`, `target`, `text`,
 //! `diag`, `exit_codes`, and `extract` (links found in pages, documents and
 //! sitemaps, for `input` and `check`).
@@ -17,6 +18,7 @@ mod exit_codes;
 mod extract;
 mod input;
 mod links;
+mod modes;
 mod output;
 mod results;
 mod run;
@@ -25,7 +27,6 @@ mod target;
 #[cfg(test)]
 mod testing;
 mod text;
-mod watch;
 
 use exit_codes::ExitCode;
 
@@ -36,11 +37,7 @@ fn main() -> std::process::ExitCode {
             .enable_all()
             .build()
             .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
-        let outcome = if config.watch.is_some() {
-            runtime.block_on(watch::run(config))
-        } else {
-            runtime.block_on(run::run(config))
-        };
+        let outcome = runtime.block_on(modes::run(config));
         // A read of stdin may still be blocked in a runtime thread: do not
         // wait for it.
         runtime.shutdown_background();

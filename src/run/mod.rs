@@ -1,21 +1,24 @@
-//! One run, wired together: inputs feed the bounded queue (`queue.rs`), the
-//! worker pool drains it (`workers.rs`), the printer writes results; then
-//! the ordered shutdown, the summary and the exit code. `signals.rs` turns
-//! Ctrl-C and SIGTERM into a stop; `limits.rs` fits `--workers` to the
-//! open-file limit.
+//! The engine every mode runs on (`modes/`): `engine.rs` sets up what every
+//! run shares; in a `Pipeline`, every source (lines, sitemaps, documents,
+//! links found on pages, `--wait`'s re-checks) feeds one scheduler, the
+//! feeder (`queue.rs`), which fills the bounded queue that the worker pool
+//! drains (`workers.rs`), and the printer writes the results; then the
+//! ordered shutdown, the summary and the exit code (`conclude`).
+//! `signals.rs` turns Ctrl-C and SIGTERM into a stop; `limits.rs` fits
+//! `--workers` to the open-file limit.
 
+pub(crate) mod engine;
 mod frontier;
 pub(crate) mod lanes;
 mod limits;
-mod queue;
+pub(crate) mod queue;
 mod rechecks;
-mod replay;
 pub(crate) mod signals;
 pub(crate) mod workers;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -26,25 +29,22 @@ use tokio::task::JoinHandle as TaskHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::check::Checker;
-use crate::check::waiting::Waiting;
-use crate::config::{Config, Format, InputSpec};
+use crate::config::{Config, Format};
 use crate::diag;
 use crate::exit_codes::ExitCode;
-use crate::input::lines::count_url_lines;
-use crate::input::resume::Done;
 use crate::input::{self, Input, Selection};
 use crate::output::baseline::Baseline;
-use crate::output::printer::{NamedReporter, Printer, PrinterReport};
+use crate::output::printer::{NamedReporter, PrinterReport};
 use crate::output::progress::Progress;
 use crate::output::reporters::{self, Look};
 use crate::output::summary::{RunFacts, write_summary};
 use crate::stop::{Stop, StopReason};
+use engine::{Engine, PrinterSetup, join_printer, start_printer};
 use frontier::Frontier;
-use lanes::Lanes;
 use queue::FeedReport;
 use workers::{Pool, ShutdownReport};
 
-const STDOUT_BUFFER: usize = 64 * 1024;
+pub(crate) const STDOUT_BUFFER: usize = 64 * 1024;
 
 /// Room for the results of the printer's pause (see `printer.rs`) at any
 /// rate this machine reaches, so that no worker waits on the printer.
@@ -56,40 +56,6 @@ fn results_capacity(config: &Config) -> usize {
     (config.queue_capacity() + config.workers).max(MIN_RESULTS_CAPACITY)
 }
 
-/// Run the checks the configuration asks for, and say how it went.
-pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
-    let started = Instant::now();
-    let config = fit_to_open_files(config);
-    if !config.replay.is_empty() {
-        return replay::run(config).await;
-    }
-    let inputs = open_inputs(&config).await?;
-    let selection = selection(&config)?;
-    let baseline = baseline(&config)?;
-    let extras = open_extras(&config)?;
-    let stop = Arc::new(Stop::default());
-    let waiting = Arc::new(Waiting::default());
-    let lanes = Lanes::start(lanes::count(config.threads, config.workers))?;
-    let checker = Checker::new(&config, lanes.len(), started, stop.clone(), waiting.clone())?;
-    warn_if_insecure(&config);
-    let progress = Progress::new(config.progress, config.stdout_is_terminal);
-    watch_the_clock_and_signals(&config, &stop, &progress)?;
-    show_progress(&config, &progress, waiting);
-    let stages = Stages {
-        checker: Arc::new(checker),
-        lanes,
-        stop: stop.clone(),
-        progress: progress.clone(),
-        started,
-        selection,
-        baseline,
-    };
-    let pipeline = Pipeline::start(&config, inputs, extras, stages)?;
-    let finished = pipeline.finish(&config, &stop).await?;
-    progress.finish();
-    conclude(&config, finished, &stop, started)
-}
-
 /// `--workers`, or fewer if the open-file limit cannot hold them (said once).
 pub(crate) fn fit_to_open_files(mut config: Config) -> Config {
     let (workers, reduced) = limits::fit_workers(config.workers);
@@ -98,37 +64,6 @@ pub(crate) fn fit_to_open_files(mut config: Config) -> Config {
         config.workers = workers;
     }
     config
-}
-
-/// Which lines to check: `--shard`'s, less what the `--resume` file has
-/// (read now: an unreadable file, or one from other inputs, is an error
-/// before any check).
-fn selection(config: &Config) -> anyhow::Result<Selection> {
-    let done = match &config.resume {
-        None => None,
-        Some(path) => {
-            Done::warn_if_stdout_emptied(path);
-            let done = Done::load(path)?;
-            let mut sources: Vec<String> = config
-                .inputs
-                .iter()
-                .filter_map(|input| match input {
-                    InputSpec::File(path) => Some(path.display().to_string()),
-                    InputSpec::Stdin => Some("-".to_string()),
-                    InputSpec::Url(_) => None,
-                })
-                .collect();
-            sources.extend(config.config_checks.iter().map(|c| c.file.to_string()));
-            // Only a file of these inputs is cut.
-            done.check_sources(sources.iter().map(String::as_str))?;
-            done.cut_file(path)?;
-            Some(done)
-        }
-    };
-    Ok(Selection {
-        shard: config.shard,
-        done,
-    })
 }
 
 /// The `--baseline` failures, read before any check.
@@ -149,14 +84,6 @@ pub(crate) async fn open_inputs(config: &Config) -> anyhow::Result<Vec<Input>> {
     Ok(inputs)
 }
 
-fn warn_if_insecure(config: &Config) {
-    if config.insecure && config.summary {
-        diag::warning(format_args!(
-            "--insecure: TLS certificates are not verified; any server can pose as these hosts"
-        ));
-    }
-}
-
 /// Stop on Ctrl-C or SIGTERM, and at the `--deadline`.
 pub(crate) fn watch_the_clock_and_signals(
     config: &Config,
@@ -174,122 +101,36 @@ pub(crate) fn watch_the_clock_and_signals(
     Ok(())
 }
 
-/// Give the progress bar its total and, with `--wait`, what it waits for.
-fn show_progress(config: &Config, progress: &Progress, waiting: Arc<Waiting>) {
-    if config.progress {
-        count_total_in_background(config, progress.clone());
-        if config.wait.is_some() {
-            show_waiting(waiting, progress.clone());
-        }
-    } else if let Some(wait) = config.wait
-        && config.summary
-    {
-        log_waiting(waiting, wait);
-    }
-}
-
-/// How often a log without a progress bar hears what `--wait` waits for.
-const WAITING_LOG_EVERY: Duration = Duration::from_secs(10);
-
-/// `--wait` in a CI log (no progress bar): a line when waiting starts, with
-/// how many URLs and until when, then at most every `WAITING_LOG_EVERY`.
-fn log_waiting(waiting: Arc<Waiting>, wait: Duration) {
-    // A wait beyond what the clock can hold is shown as a century.
-    let wait = wait.min(Duration::from_secs(100 * 365 * 24 * 3600));
-    let ends = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now() + wait);
-    let deadline = Instant::now() + wait;
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(500));
-        let mut said: Option<Instant> = None;
-        loop {
-            tick.tick().await;
-            let Some(what) = waiting.describe() else {
-                said = None;
-                continue;
-            };
-            let left = crate::text::format_span(deadline.saturating_duration_since(Instant::now()));
-            match said {
-                None => diag::note(format_args!(
-                    "--wait: {what}; until {} ({left} left)",
-                    ends.format("%H:%M:%S UTC")
-                )),
-                Some(at) if at.elapsed() >= WAITING_LOG_EVERY => {
-                    diag::note(format_args!("--wait: still {what} ({left} left)"))
-                }
-                Some(_) => continue,
-            }
-            said = Some(Instant::now());
-        }
-    });
-}
-
 /// The running stages: the printer thread, the feeder task and the pool.
-struct Pipeline {
+pub(crate) struct Pipeline {
     printer: JoinHandle<PrinterReport>,
     feeder: TaskHandle<FeedReport>,
     pool: Pool<Checker>,
-    lanes: Lanes,
+    engine: Engine,
     /// Ends reading alone, without the run counting as stopped.
     stop_reading: CancellationToken,
 }
 
 /// What the stages reported once they had all ended.
-struct Finished {
-    feed: FeedReport,
-    printed: PrinterReport,
-    shutdown: ShutdownReport,
-}
-
-/// What the stages share.
-struct Stages {
-    checker: Arc<Checker>,
-    lanes: Lanes,
-    stop: Arc<Stop>,
-    progress: Progress,
-    /// When the run started, for the reports' wall time.
-    started: Instant,
-    /// Which lines the feeder queues.
-    selection: Selection,
-    baseline: Option<Baseline>,
+pub(crate) struct Finished {
+    pub(crate) feed: FeedReport,
+    pub(crate) printed: PrinterReport,
+    pub(crate) shutdown: ShutdownReport,
 }
 
 impl Pipeline {
-    fn start(
+    pub(crate) fn start(
         config: &Config,
         inputs: Vec<Input>,
-        extras: Vec<NamedReporter>,
-        stages: Stages,
+        selection: Selection,
+        printer: PrinterSetup,
+        engine: Engine,
     ) -> anyhow::Result<Self> {
-        let Stages {
-            checker,
-            lanes,
-            stop,
-            progress,
-            started,
-            selection,
-            baseline,
-        } = stages;
+        let stop = engine.stop.clone();
         let (queue_tx, queue_rx) = mpsc::channel(config.queue_capacity());
         let (results_tx, results_rx) = mpsc::channel(results_capacity(config));
-        let stdout = BufWriter::with_capacity(STDOUT_BUFFER, io::stdout());
-        let printer = Printer {
-            reporter: if config.sites.dry_run {
-                reporters::listing(stdout)
-            } else {
-                reporters::reporter(config.format, look(config, config.color_stdout), stdout)
-            },
-            // Reports with totals cover every result, whatever --only-failures says.
-            only_failures: config.only_failures && config.format.streams_results(),
-            streams: config.format.streams_results(),
-            progress,
-            extras,
-            stop: stop.clone(),
-            started,
-            baseline,
-            shard: config.shard,
-        }
-        .spawn(results_rx)
-        .context("cannot start the printer thread")?;
+        let printer = start_printer(config, printer, results_rx)?;
+        let checker = &engine.checker;
         let stop_reading = stop.child_token();
         let throttle = checker.throttle();
         // --wait: up to --lookahead URLs awaited, beside those in the queue
@@ -325,20 +166,12 @@ impl Pipeline {
             stop.clone(),
             stop_reading.clone(),
         ));
-        let pool = Pool::spawn(
-            config.workers,
-            &lanes,
-            queue_rx,
-            results_tx,
-            checker,
-            stop.clone(),
-            returns,
-        );
+        let pool = engine.pool(config, queue_rx, results_tx, returns);
         Ok(Pipeline {
             printer,
             feeder,
             pool,
-            lanes,
+            engine,
             stop_reading,
         })
     }
@@ -347,7 +180,7 @@ impl Pipeline {
     /// closes, workers drain it and exit, and past the grace period they are
     /// aborted, with every check they held still reported; then the printer
     /// writes what is left.
-    async fn finish(mut self, config: &Config, stop: &Stop) -> anyhow::Result<Finished> {
+    pub(crate) async fn finish(mut self, config: &Config, stop: &Stop) -> anyhow::Result<Finished> {
         tokio::select! {
             _ = self.pool.wait() => {}
             _ = stop.stopped() => {}
@@ -361,18 +194,12 @@ impl Pipeline {
             Some(StopReason::Deadline(_)) => Duration::ZERO,
             _ => config.shutdown_timeout,
         };
-        let shutdown = self.pool.shutdown(grace).await;
-        self.lanes.stop();
+        let shutdown = self.engine.stop_workers(self.pool, grace).await;
         let feed = self
             .feeder
             .await
             .context("the input reader stopped unexpectedly")?;
-        let printer = self.printer;
-        let printed = tokio::task::spawn_blocking(move || printer.join())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .context("the printer stopped unexpectedly")?;
+        let printed = join_printer(self.printer).await?;
         Ok(Finished {
             feed,
             printed,
@@ -382,7 +209,7 @@ impl Pipeline {
 }
 
 /// Errors, the summary and the exit code.
-fn conclude(
+pub(crate) fn conclude(
     config: &Config,
     finished: Finished,
     stop: &Stop,
@@ -461,7 +288,7 @@ fn conclude(
 /// The reporters besides stdout's: `--report` files, and under GitHub
 /// Actions the annotations and the step summary. Files are created before
 /// any check, so a path that cannot be written is a usage error.
-fn open_extras(config: &Config) -> anyhow::Result<Vec<NamedReporter>> {
+pub(crate) fn open_extras(config: &Config) -> anyhow::Result<Vec<NamedReporter>> {
     let mut extras = Vec::new();
     // A dry run checks nothing: there is nothing to report.
     if config.sites.dry_run {
@@ -497,53 +324,10 @@ fn file_reporter(config: &Config, format: Format, path: &Path, file: File) -> Na
 }
 
 /// How the run's reports look; `color` for the one at hand.
-fn look(config: &Config, color: bool) -> Look {
+pub(crate) fn look(config: &Config, color: bool) -> Look {
     Look {
         color,
         verbose: config.verbose,
         shard: config.shard,
     }
-}
-
-/// Keep the progress bar's message on what `--wait` is waiting for.
-fn show_waiting(waiting: Arc<Waiting>, progress: Progress) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
-        loop {
-            tick.tick().await;
-            if let Some(message) = waiting.describe() {
-                progress.set_message(message);
-            }
-        }
-    });
-}
-
-/// Give the progress bar a total when every input can be counted up front
-/// (config checks, arguments and regular files; not stdin or pipes).
-/// Counting streams the files once more, off the async threads.
-fn count_total_in_background(config: &Config, progress: Progress) {
-    // A shard or a resumed run checks an unknown part of the lines: the bar
-    // counts without a total rather than show a wrong one.
-    if config.shard.is_some() || config.resume.is_some() {
-        return;
-    }
-    let mut known = config.config_checks.len() as u64;
-    let mut files: Vec<PathBuf> = Vec::new();
-    for spec in &config.inputs {
-        match spec {
-            InputSpec::Url(_) => known += 1,
-            InputSpec::File(path) => files.push(path.clone()),
-            InputSpec::Stdin => return,
-        }
-    }
-    tokio::task::spawn_blocking(move || {
-        let mut total = known;
-        for file in &files {
-            match count_url_lines(file) {
-                Some(n) => total += n,
-                None => return,
-            }
-        }
-        progress.set_total(total);
-    });
 }

@@ -7,24 +7,23 @@
 //! (`input/merge.rs`).
 
 use std::fs::File;
-use std::io::{self, BufWriter, Seek};
+use std::io::{self, Seek};
 use std::time::Instant;
 
 use anyhow::Context;
 use tokio::sync::mpsc;
 
-use super::{Finished, STDOUT_BUFFER, baseline, conclude, look, open_extras};
 use crate::config::{Config, RecordsFrom};
 use crate::diag;
 use crate::exit_codes::ExitCode;
 use crate::input::merge::{Coverage, LineCounts, Merge};
 use crate::input::records::{self, RecordLine, Records};
-use crate::output::printer::Printer;
 use crate::output::progress::Progress;
-use crate::output::reporters;
 use crate::results::CheckResult;
+use crate::run::engine::{PrinterSetup, join_printer, start_printer};
 use crate::run::queue::FeedReport;
 use crate::run::workers::ShutdownReport;
+use crate::run::{Finished, baseline, conclude, open_extras};
 use crate::stop::Stop;
 
 /// Records sent to the printer at a time.
@@ -42,30 +41,21 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
         .context("the record reader stopped unexpectedly")??;
     let stop = std::sync::Arc::new(Stop::default());
     let (results_tx, results_rx) = mpsc::channel(RESULTS_CAPACITY);
-    let stdout = BufWriter::with_capacity(STDOUT_BUFFER, io::stdout());
-    let printer = Printer {
-        reporter: reporters::reporter(config.format, look(&config, config.color_stdout), stdout),
-        only_failures: config.only_failures && config.format.streams_results(),
-        streams: config.format.streams_results(),
-        progress: Progress::new(false, config.stdout_is_terminal),
-        extras,
+    let setup = PrinterSetup {
         stop: stop.clone(),
         started,
+        progress: Progress::new(false, config.stdout_is_terminal),
+        extras,
         baseline,
         // Each record names its own.
         shard: None,
-    }
-    .spawn(results_rx)
-    .context("cannot start the printer thread")?;
+    };
+    let printer = start_printer(&config, setup, results_rx)?;
     let read = tokio::task::spawn_blocking(move || sources.replay(keep_last, &results_tx));
     let read = read
         .await
         .context("the record reader stopped unexpectedly")?;
-    let printed = tokio::task::spawn_blocking(move || printer.join())
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .context("the printer stopped unexpectedly")?;
+    let printed = join_printer(printer).await?;
     let Replayed { feed, merge, whole } = read?;
     if whole {
         judge_the_merge(&merge)?;

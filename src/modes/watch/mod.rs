@@ -1,4 +1,4 @@
-//! Watch mode (`--watch`): the same pipeline, kept running. A ticker
+//! Watch mode (`--watch`): the same engine, kept running. A ticker
 //! (`schedule.rs`) feeds the bounded queue with each URL's turns; the worker
 //! pool checks them; each result updates the URL's health (`health.rs`)
 //! and the metrics (`metrics.rs`), and a change of health is an event on
@@ -29,7 +29,6 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::check::Checker;
 use crate::check::waiting::Waiting;
 use crate::config::{Config, Watch};
 use crate::diag;
@@ -38,10 +37,9 @@ use crate::input::Job;
 use crate::output::events::{EventThread, EventWriter};
 use crate::output::progress::Progress;
 use crate::results::{CheckResult, Event, FailureKind, Health, Record};
-use crate::run::lanes::{self, Lanes};
+use crate::run::engine::Engine;
+use crate::run::fit_to_open_files;
 use crate::run::signals::Hangups;
-use crate::run::workers::Pool;
-use crate::run::{fit_to_open_files, watch_the_clock_and_signals};
 use crate::stop::{Stop, StopReason};
 use health::{Streaks, Tracker};
 use metrics::{Metrics, UrlSeries};
@@ -64,16 +62,12 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     if targets.is_empty() {
         anyhow::bail!("nothing to watch: the inputs have no valid URL");
     }
-    let stop = Arc::new(Stop::default());
-    let lanes = Lanes::start(lanes::count(config.threads, config.workers))?;
-    let checker = Checker::new(
+    let engine = Engine::start(
         &config,
-        lanes.len(),
-        Instant::now(),
-        stop.clone(),
+        &Progress::new(false, false),
         Arc::new(Waiting::default()),
     )?;
-    watch_the_clock_and_signals(&config, &stop, &Progress::new(false, false))?;
+    let stop = engine.stop.clone();
     let mut hangups = Hangups::new()?;
 
     let metrics = Arc::new(Metrics::new());
@@ -81,15 +75,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     // 2 x workers, as in one pass: the ticker refills it half at a time.
     let (queue, queue_rx) = mpsc::channel(config.queue_capacity());
     let (results_tx, results) = mpsc::channel(config.workers.saturating_mul(2).max(64));
-    let pool = Pool::spawn(
-        config.workers,
-        &lanes,
-        queue_rx,
-        results_tx,
-        Arc::new(checker),
-        stop.clone(),
-        None,
-    );
+    let pool = engine.pool(&config, queue_rx, results_tx, None);
     let (outputs, writers) = start_outputs(&config, &stop)?;
     let served = CancellationToken::new();
     if let Some(listener) = listener {
@@ -135,8 +121,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
 
     // Stopped: no more turns; checks in flight get the grace period.
     drop(ticker);
-    let shutdown = pool.shutdown(config.shutdown_timeout).await;
-    lanes.stop();
+    let shutdown = engine.stop_workers(pool, config.shutdown_timeout).await;
     consumer
         .await
         .context("the result reader stopped unexpectedly")?;
