@@ -562,6 +562,40 @@ fn include_exclude_and_dry_run() {
     );
 }
 
+/// Run with `args`, watching the process's peak RSS (VmHWM) as it goes.
+fn run_measured(args: &[&str]) -> (crate::support::Run, u64) {
+    let mut child = crate::support::urlcheck()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
+        text
+    });
+    let mut peak = 0;
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(text) = std::fs::read_to_string(&status)
+            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+            peak = peak.max(kib);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    let run = crate::support::Run {
+        code: out.status.code(),
+        stdout: reader.join().unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    (run, peak)
+}
+
 #[test]
 fn one_worker_checks_pages_with_100000_links_in_all() {
     // 100 pages, 1,000 links each, 10,000 distinct: the links found wait
@@ -580,19 +614,20 @@ fn one_worker_checks_pages_with_100000_links_in_all() {
         list.push_str(&format!("{}\n", site.url(&format!("/page/{p}"))));
     }
     let (_dir, list_file) = crate::support::url_file(&list);
-    let out = run(
-        &[
-            "-f",
-            "jsonl",
-            "-w",
-            "1",
-            "--links",
-            "--only-failures",
-            &list_file,
-        ],
-        None,
-    );
+    let (out, peak_kib) = run_measured(&[
+        "-f",
+        "jsonl",
+        "-w",
+        "1",
+        "--links",
+        "--only-failures",
+        &list_file,
+    ]);
     assert_eq!(out.code, Some(1), "{}", out.stderr);
+    eprintln!("peak RSS: {peak_kib} KiB");
+    // docs/sites.md: about 40 bytes per place and 100 per URL waiting, on
+    // top of a debug build's 20-odd MB.
+    assert!(peak_kib < 100 * 1024, "peak RSS {peak_kib} KiB");
     // Every link answers 404 (the site has no /l/ pages): 10,000 records.
     let records = by_url(&out.stdout);
     assert_eq!(records.len(), 10_000);
