@@ -407,6 +407,36 @@ min_cert_days = 7
     }
 
     #[test]
+    fn the_sites_keys_are_read() {
+        let config = parse_ok(
+            r#"[defaults]
+sitemap = ["https://a.test/", "map.xml"]
+links = "internal"
+include = "^https://a\\.test/"
+exclude = ["/private/", "\\.pdf$"]
+check_fragments = true
+base_url = "https://a.test/docs"
+input_format = "markdown"
+"#,
+        );
+        let d = &config.run;
+        assert_eq!(d.sitemap, ["https://a.test/", "map.xml"]);
+        assert_eq!(d.links, Some(super::super::LinkScope::Internal));
+        assert_eq!((d.include.len(), d.exclude.len()), (1, 2));
+        assert!(d.exclude[1].is_match("a.pdf"));
+        assert_eq!(d.check_fragments, Some(true));
+        assert_eq!(
+            d.base_url.as_ref().map(|b| b.0.as_str()),
+            Some("https://a.test/docs/")
+        );
+        assert_eq!(d.input_format, Some(super::super::InputFormat::Markdown));
+        let bad = parse("[defaults]\nlinks = \"some\"\n", "urls.toml", &env);
+        assert!(
+            format!("{:#}", bad.err().unwrap()).contains("2:9: links: 'some' is not a links scope")
+        );
+    }
+
+    #[test]
     fn checks_keep_their_order_and_the_line_of_their_url() {
         let text = "# checks\n\n[[check]]\nexpect_body = \"ok\"\nurl = \"https://a.test/\"\n\r\n\
                     [[check]]\r\nurl = 'https://b.test/'\r\n[[check]]\nurl = \"https://c.test/\"\n";
