@@ -5,7 +5,6 @@
 //! sees clap.
 
 use std::io::IsTerminal;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,18 +17,15 @@ use super::layer::Layer;
 use super::proxy::Proxies;
 use super::settings::{
     CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOOKAHEAD, DEFAULT_RETRIES,
-    DEFAULT_RETRY_DELAY, DEFAULT_SITE_PER_HOST, DEFAULT_THREADS, DEFAULT_WAIT_INTERVAL,
-    DEFAULT_WORKERS, RunSettings, default_user_agent,
+    DEFAULT_RETRY_DELAY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_SITE_PER_HOST, DEFAULT_THREADS,
+    DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS, RunSettings, default_user_agent,
 };
-use super::values::{Format, count, parse_duration, parse_report};
-use super::values::{HttpVersions, InputFormat};
+use super::values::{ColorArg, HttpVersions, InputFormat};
+use super::values::{Format, parse_duration};
 use super::{
     CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec, RecordsFrom,
     Shard, Sites, Watch,
 };
-
-/// After a stop, how long in-flight checks may still finish by default.
-const DEFAULT_SHUTDOWN_TIMEOUT: &str = "5s";
 
 /// Check that URLs are up: fast, in parallel, with results a script can read.
 #[derive(Debug, Parser)]
@@ -58,70 +54,14 @@ pub(crate) struct Cli {
     #[command(flatten)]
     run: RunSettings,
 
-    /// Speak HTTP/1.1 only, also to servers that offer HTTP/2.
-    #[arg(long = "http1.1", help_heading = "Requests")]
-    http1_1: bool,
-
-    /// Speak HTTP/2 from the first byte, without negotiating: h2c on http://,
-    /// h2 on https://.
-    #[arg(long, conflicts_with = "http1_1", help_heading = "Requests")]
-    http2_prior_knowledge: bool,
-
     #[command(flatten)]
     check: CheckSettings,
-
-    /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
-    #[arg(long, value_name = "DURATION", default_value = DEFAULT_SHUTDOWN_TIMEOUT,
-          value_parser = parse_duration, help_heading = "Retries and waiting")]
-    shutdown_timeout: Duration,
-
-    /// Output format of the results on stdout.
-    #[arg(short, long, value_enum, default_value_t = Format::Human, help_heading = "Output")]
-    format: Format,
-
-    /// Also write a report to a file, e.g. junit:report.xml, markdown:summary.md
-    /// (repeatable).
-    #[arg(long, value_name = "FORMAT:PATH", value_parser = parse_report, help_heading = "Output")]
-    report: Vec<(Format, PathBuf)>,
-
-    /// Colour the output: auto means a terminal, NO_COLOR unset and TERM not dumb.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto,
-          help_heading = "Output")]
-    color: ColorArg,
-
-    /// Write only failed checks to stdout.
-    #[arg(long, help_heading = "Output")]
-    only_failures: bool,
-
-    /// No progress bar and no summary: only results and errors.
-    #[arg(short, long, help_heading = "Output")]
-    quiet: bool,
-
-    /// Human output: under each result, where its time went (DNS, connect, TLS,
-    /// first byte, body) and over what connection; per-phase p50/p95 in the
-    /// summary.
-    #[arg(short, long, help_heading = "Output")]
-    verbose: bool,
-
-    /// No progress bar (the summary is still printed).
-    #[arg(long, help_heading = "Output")]
-    no_progress: bool,
 
     /// Keep checking every URL every INTERVAL (or its config `interval`) until
     /// stopped, writing a record when a URL goes down or comes back up.
     #[arg(long, value_name = "INTERVAL", num_args = 0..=1, value_parser = parse_watch,
           help_heading = "Watch")]
     watch: Option<Option<Duration>>,
-
-    /// With --watch: consecutive failed checks before a URL is reported down.
-    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_streak,
-          requires = "watch", help_heading = "Watch")]
-    down_after: u32,
-
-    /// With --watch: consecutive passed checks before a URL is reported up again.
-    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_streak,
-          requires = "watch", help_heading = "Watch")]
-    up_after: u32,
 
     /// Write shell completions or the man page to stdout, and exit: e.g.
     /// urlcheck --generate complete-bash > /etc/bash_completion.d/urlcheck
@@ -183,12 +123,6 @@ pub(crate) struct Cli {
         help_heading = "Scale-out"
     )]
     baseline: Option<PathBuf>,
-
-    /// With --watch: serve /metrics (Prometheus), /status and /healthz on this
-    /// address, e.g. 127.0.0.1:9464.
-    #[arg(long, value_name = "ADDR", value_parser = parse_listen, requires = "watch",
-          help_heading = "Watch")]
-    listen: Option<SocketAddr>,
 }
 
 /// The options `-h` shows (by clap id, the field's name): the ones most
@@ -290,29 +224,6 @@ fn parse_watch(s: &str) -> Result<Duration, String> {
     parse_duration(s).map_err(|e| {
         format!("{e} (to take the intervals from the config file, write --watch after the inputs)")
     })
-}
-
-/// `--down-after`, `--up-after`: at least one check.
-fn parse_streak(s: &str) -> Result<u32, String> {
-    let n = count(s, 1_000_000, "at least 1 check is needed", " checks")?;
-    Ok(u32::try_from(n).unwrap_or(u32::MAX))
-}
-
-/// `--listen`: an address and a port; a bare port means loopback.
-fn parse_listen(s: &str) -> Result<SocketAddr, String> {
-    let s = s.trim();
-    if let Ok(port) = s.parse::<u16>() {
-        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
-    }
-    s.parse()
-        .map_err(|_| format!("'{s}' is not an address and port such as 127.0.0.1:9464"))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ColorArg {
-    Auto,
-    Always,
-    Never,
 }
 
 /// The facts about the environment that decide defaults, gathered in one place
@@ -439,7 +350,9 @@ impl Cli {
                 .map(|(_, value)| value.clone())
         })?;
         let site = site_run(&run, &inputs);
-        let color_allowed = |is_terminal: bool| match self.color {
+        let color = run.color.unwrap_or(ColorArg::Auto);
+        let quiet = run.quiet.unwrap_or(false);
+        let color_allowed = |is_terminal: bool| match color {
             ColorArg::Always => true,
             ColorArg::Never => false,
             ColorArg::Auto => is_terminal && !env.no_color && !env.dumb_term,
@@ -467,30 +380,30 @@ impl Cli {
             wait: run.wait,
             wait_interval: run.wait_interval.unwrap_or(DEFAULT_WAIT_INTERVAL),
             deadline: run.deadline,
-            reports: self.report,
+            reports: run.report.iter().map(|r| (r.0, r.1.clone())).collect(),
             github: env.github.clone(),
             user_agent: run.user_agent.unwrap_or_else(default_user_agent),
             insecure: run.insecure.unwrap_or(false),
             cacert,
             client_cert,
-            http: if self.http1_1 {
+            http: if run.http1_1.unwrap_or(false) {
                 HttpVersions::Http1Only
-            } else if self.http2_prior_knowledge {
+            } else if run.http2_prior_knowledge.unwrap_or(false) {
                 HttpVersions::Http2PriorKnowledge
             } else {
                 HttpVersions::Negotiate
             },
             compressed: run.compressed.unwrap_or(false),
             proxies,
-            format: self.format,
+            format: run.format.unwrap_or(Format::Human),
             color_stdout: color_allowed(env.stdout_is_terminal),
             color_stderr: color_allowed(env.stderr_is_terminal),
             stdout_is_terminal: env.stdout_is_terminal,
-            progress: env.stderr_is_terminal && !self.quiet && !self.no_progress,
-            summary: !self.quiet,
-            only_failures: self.only_failures,
-            verbose: self.verbose,
-            shutdown_timeout: self.shutdown_timeout,
+            progress: env.stderr_is_terminal && !quiet && !run.no_progress.unwrap_or(false),
+            summary: !quiet,
+            only_failures: run.only_failures.unwrap_or(false),
+            verbose: run.verbose.unwrap_or(false),
+            shutdown_timeout: run.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             sites: Arc::new(Sites {
                 sitemaps: run.sitemap.clone(),
                 links: run.links,
@@ -502,9 +415,9 @@ impl Cli {
                 dry_run: self.dry_run,
             }),
             watch: self.watch.map(|_| Watch {
-                down_after: self.down_after,
-                up_after: self.up_after,
-                listen: self.listen,
+                down_after: run.down_after.map_or(1, |s| s.0),
+                up_after: run.up_after.map_or(1, |s| s.0),
+                listen: run.listen.map(|l| l.0),
             }),
         })
         .and_then(Config::check_watch)
@@ -712,6 +625,77 @@ mod tests {
             ]
         );
         assert_eq!(config(&[]).inputs, vec![InputSpec::Stdin]);
+    }
+
+    /// The flags that choose what the run is, not how it runs: they have no
+    /// config key (docs/reference.md lists them).
+    const MODES: [&str; 12] = [
+        "inputs",
+        "config",
+        "watch",
+        "replay",
+        "keep_last",
+        "shard",
+        "resume",
+        "baseline",
+        "dry_run",
+        "generate",
+        "help",
+        "version",
+    ];
+
+    #[test]
+    fn every_flag_but_the_modes_is_a_config_key() {
+        let keys: Vec<&str> = RunSettings::KEYS
+            .iter()
+            .chain(CheckSettings::KEYS)
+            .copied()
+            .collect();
+        let command = Cli::command();
+        let mut flags = Vec::new();
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            flags.push(id);
+            if MODES.contains(&id) {
+                assert!(!keys.contains(&id), "{id} is a mode and a key");
+            } else {
+                assert!(keys.contains(&id), "--{id} has no config key");
+            }
+        }
+        // And no key without its flag.
+        for key in keys {
+            assert!(flags.contains(&key), "the key {key} has no flag");
+        }
+    }
+
+    #[test]
+    fn output_and_watch_settings_come_from_the_file_under_the_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("urlcheck.toml");
+        std::fs::write(
+            &file,
+            "[defaults]\nformat = \"jsonl\"\nquiet = true\nreport = \"junit:r.xml\"\n\
+             shutdown_timeout = \"1s\"\nhttp1_1 = true\ncolor = \"always\"\n",
+        )
+        .unwrap();
+        let file = file.to_str().unwrap();
+        let c = config(&["-c", file, "https://a.test/"]);
+        assert_eq!(c.format, Format::Jsonl);
+        assert!(!c.summary && !c.progress && c.color_stdout);
+        assert_eq!(c.reports.len(), 1);
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(1));
+        assert_eq!(c.http, HttpVersions::Http1Only);
+        let c = config(&[
+            "-c",
+            file,
+            "-f",
+            "csv",
+            "--report",
+            "sarif:s.json",
+            "https://a.test/",
+        ]);
+        assert_eq!(c.format, Format::Csv, "the flag wins");
+        assert_eq!(c.reports.len(), 2, "reports add up");
     }
 
     #[test]

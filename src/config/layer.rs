@@ -124,6 +124,26 @@ impl Field for Vec<regex::Regex> {
     }
 }
 
+/// `report`: one `FORMAT:PATH` or an array of them; the file's reports and
+/// the flags' are all written.
+impl Field for Vec<super::values::Report> {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        one_or_many(text, value)?
+            .iter()
+            .map(|report| {
+                report.parse().map_err(|problem| {
+                    text.error_at(value.span().start, format!("{key}: {problem}"))
+                })
+            })
+            .collect()
+    }
+
+    fn over(self, mut below: Self) -> Self {
+        below.extend(self);
+        below
+    }
+}
+
 fn one_or_many(text: &TomlText<'_>, value: &Value<'_>) -> anyhow::Result<Vec<String>> {
     #[derive(serde::Deserialize)]
     #[serde(untagged)]

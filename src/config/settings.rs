@@ -17,14 +17,17 @@ use reqwest::header::HeaderValue;
 
 use super::layer::layer;
 use super::values::{
-    BaseUrl, Header, HeaderRule, InputFormat, LinkScope, Lookahead, Method, PerHost, ProxyUrl,
-    Rate, StatusSet, Threads, Workers, parse_duration, parse_regex, parse_user_agent,
-    show_duration,
+    BaseUrl, ColorArg, Format, Header, HeaderRule, InputFormat, LinkScope, Listen, Lookahead,
+    Method, PerHost, ProxyUrl, Rate, Report, StatusSet, Streak, Threads, Workers, parse_duration,
+    parse_regex, parse_user_agent, show_duration,
 };
 
 /// Default number of workers; see "Choosing --workers" in docs/reference.md.
 /// `--per-host` when a run checks a site (`--sitemap`, `--links`, documents)
 /// and says no other: their URLs are mostly of one host.
+/// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
+pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub(crate) const DEFAULT_SITE_PER_HOST: usize = 8;
 
 pub(crate) const DEFAULT_WORKERS: usize = 64;
@@ -189,6 +192,72 @@ layer! {
         /// a document's path under the current directory is its path here.
         #[arg(long, value_name = "URL", help_heading = "Sites")]
         pub(crate) base_url: Option<BaseUrl>,
+
+        /// Speak HTTP/1.1 only, also to servers that offer HTTP/2.
+        #[arg(long = "http1.1", num_args = 0, default_missing_value = "true",
+              help_heading = "Requests")]
+        pub(crate) http1_1: Option<bool>,
+
+        /// Speak HTTP/2 from the first byte, without negotiating: h2c on http://,
+        /// h2 on https://.
+        #[arg(long, num_args = 0, default_missing_value = "true", conflicts_with = "http1_1",
+              help_heading = "Requests")]
+        pub(crate) http2_prior_knowledge: Option<bool>,
+
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration,
+              help_heading = "Retries and waiting",
+              help = format!("After Ctrl-C or SIGTERM, how long in-flight checks may still \
+                              finish [default: {}]", show_duration(DEFAULT_SHUTDOWN_TIMEOUT)))]
+        pub(crate) shutdown_timeout: Option<Duration>,
+
+        /// Output format of the results on stdout [default: human].
+        #[arg(short, long, value_enum, help_heading = "Output")]
+        pub(crate) format: Option<Format>,
+
+        /// Also write a report to a file, e.g. junit:report.xml, markdown:summary.md
+        /// (repeatable).
+        #[arg(long, value_name = "FORMAT:PATH", help_heading = "Output")]
+        pub(crate) report: Vec<Report>,
+
+        /// Colour the output: auto means a terminal, NO_COLOR unset and TERM not
+        /// dumb [default: auto].
+        #[arg(long, value_enum, value_name = "WHEN", help_heading = "Output")]
+        pub(crate) color: Option<ColorArg>,
+
+        /// Write only failed checks to stdout.
+        #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Output")]
+        pub(crate) only_failures: Option<bool>,
+
+        /// No progress bar and no summary: only results and errors.
+        #[arg(short, long, num_args = 0, default_missing_value = "true",
+              help_heading = "Output")]
+        pub(crate) quiet: Option<bool>,
+
+        /// Human output: under each result, where its time went (DNS, connect, TLS,
+        /// first byte, body) and over what connection; per-phase p50/p95 in the
+        /// summary.
+        #[arg(short, long, num_args = 0, default_missing_value = "true",
+              help_heading = "Output")]
+        pub(crate) verbose: Option<bool>,
+
+        /// No progress bar (the summary is still printed).
+        #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Output")]
+        pub(crate) no_progress: Option<bool>,
+
+        /// With --watch: consecutive failed checks before a URL is reported down
+        /// [default: 1].
+        #[arg(long, value_name = "N", requires = "watch", help_heading = "Watch")]
+        pub(crate) down_after: Option<Streak>,
+
+        /// With --watch: consecutive passed checks before a URL is reported up again
+        /// [default: 1].
+        #[arg(long, value_name = "N", requires = "watch", help_heading = "Watch")]
+        pub(crate) up_after: Option<Streak>,
+
+        /// With --watch: serve /metrics (Prometheus), /status and /healthz on this
+        /// address, e.g. 127.0.0.1:9464.
+        #[arg(long, value_name = "ADDR", requires = "watch", help_heading = "Watch")]
+        pub(crate) listen: Option<Listen>,
 
         /// Read every INPUT file as this kind, whatever its name says
         /// [default: .md and .markdown are markdown, .html and .htm html, .xml

@@ -943,3 +943,95 @@ impl FileValue for BaseUrl {
         text.parsed(value, key, "a URL such as \"https://example.com/docs/\"")
     }
 }
+
+/// `--color`: when to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+/// A value of a `ValueEnum` read from the config file by its flag's name.
+fn value_enum<T: ValueEnum>(
+    text: &TomlText<'_>,
+    key: &str,
+    value: &Value<'_>,
+    expected: &'static str,
+) -> anyhow::Result<T> {
+    text.parsed_with(value, key, expected, |s| {
+        T::from_str(s, true).map_err(|_| format!("'{s}' is not one of: {expected}"))
+    })
+}
+
+impl FileValue for ColorArg {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        value_enum(text, key, value, "auto, always, never")
+    }
+}
+
+impl FileValue for Format {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        value_enum(
+            text,
+            key,
+            value,
+            "human, jsonl, csv, junit, markdown, sarif",
+        )
+    }
+}
+
+/// `--report FORMAT:PATH`: a report written to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Report(pub(crate) Format, pub(crate) std::path::PathBuf);
+
+impl FromStr for Report {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        parse_report(s).map(|(format, path)| Report(format, path))
+    }
+}
+
+/// `--down-after`, `--up-after`: a streak of at least one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Streak(pub(crate) u32);
+
+impl FromStr for Streak {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let n = count(s, 1_000_000, "at least 1 check is needed", " checks")?;
+        Ok(Streak(u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+}
+
+impl FileValue for Streak {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        text.parsed(value, key, "a number of checks, 1 or more")
+    }
+}
+
+/// `--listen`: an address and a port; a bare port means loopback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Listen(pub(crate) std::net::SocketAddr);
+
+impl FromStr for Listen {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if let Ok(port) = s.parse::<u16>() {
+            return Ok(Listen(std::net::SocketAddr::from(([127, 0, 0, 1], port))));
+        }
+        s.parse()
+            .map(Listen)
+            .map_err(|_| format!("'{s}' is not an address and port such as 127.0.0.1:9464"))
+    }
+}
+
+impl FileValue for Listen {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        text.parsed(value, key, "an address and port such as \"127.0.0.1:9464\"")
+    }
+}
