@@ -668,6 +668,107 @@ mod tests {
         }
     }
 
+    /// A value for each config key that is not its default, and the flags
+    /// that make it count (a watch setting needs --watch).
+    fn sample(key: &str) -> (&'static str, &'static [&'static str]) {
+        match key {
+            "workers" => ("7", &[]),
+            "per_host" => ("3", &[]),
+            "lookahead" => ("17", &[]),
+            "rate" => ("2.5", &[]),
+            "threads" => ("2", &[]),
+            "connect_timeout" => ("\"3s\"", &[]),
+            "retries" => ("4", &[]),
+            "retry_delay" => ("\"300ms\"", &[]),
+            "user_agent" => ("\"probe\"", &[]),
+            "wait" => ("\"1m\"", &[]),
+            "wait_interval" => ("\"7s\"", &[]),
+            "deadline" => ("\"9m\"", &[]),
+            "compressed" => ("true", &[]),
+            "insecure" => ("true", &[]),
+            "cacert" => (
+                concat!(
+                    "\"",
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/fixtures/tls/sha1-ca.pem\""
+                ),
+                &[],
+            ),
+            // A certificate needs its key, and a key its certificate: each is
+            // given with the other (were one ignored, the pair would not
+            // resolve).
+            "cert" | "key" => (
+                concat!(
+                    "\"",
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/fixtures/tls/sha1-leaf.pem\"\n",
+                    "key = \"",
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/fixtures/tls/sha1-leaf.key\""
+                ),
+                &[],
+            ),
+            "proxy" => ("\"http://127.0.0.1:3128\"", &[]),
+            "noproxy" => ("\"a.test\"", &["--proxy", "http://127.0.0.1:3128"]),
+            "sitemap" => ("\"https://a.test/\"", &[]),
+            "links" => ("\"internal\"", &[]),
+            "include" => ("\"a\"", &[]),
+            "exclude" => ("\"b\"", &[]),
+            "check_fragments" => ("true", &[]),
+            "base_url" => ("\"https://a.test/\"", &[]),
+            "http1_1" => ("true", &[]),
+            "http2_prior_knowledge" => ("true", &[]),
+            "shutdown_timeout" => ("\"9s\"", &[]),
+            "format" => ("\"csv\"", &[]),
+            "report" => ("\"junit:r.xml\"", &[]),
+            "color" => ("\"never\"", &[]),
+            "only_failures" => ("true", &[]),
+            "quiet" => ("true", &[]),
+            "verbose" => ("true", &[]),
+            "no_progress" => ("true", &[]),
+            "down_after" => ("3", &["--watch", "1s"]),
+            "up_after" => ("3", &["--watch", "1s"]),
+            "listen" => ("9464", &["--watch", "1s"]),
+            "input_format" => ("\"markdown\"", &[]),
+            "method" => ("\"HEAD\"", &[]),
+            "timeout" => ("\"3s\"", &[]),
+            "max_redirects" => ("2", &[]),
+            "headers" => ("{ X-A = \"b\" }", &[]),
+            "expect_status" => ("\"2xx\"", &[]),
+            "expect_body" => ("\"ok\"", &[]),
+            "expect_body_regex" => ("\"ok\"", &[]),
+            "reject_body_regex" => ("\"no\"", &[]),
+            "expect_header" => ("{ X-A = \"b\" }", &[]),
+            "max_latency" => ("\"1s\"", &[]),
+            "min_cert_days" => ("9", &[]),
+            "interval" => ("\"9s\"", &[]),
+            other => panic!("no sample value for the config key {other}: add one here"),
+        }
+    }
+
+    #[test]
+    fn every_config_key_changes_the_resolved_configuration() {
+        // A key read from the file but never carried into the Config would
+        // leave it as it was: each key, set alone, must show in it.
+        let dir = tempfile::tempdir().unwrap();
+        let resolved = |toml: &str, extra: &[&str]| {
+            let file = dir.path().join("urlcheck.toml");
+            std::fs::write(&file, toml).unwrap();
+            let mut args: Vec<&str> = extra.to_vec();
+            let file = file.to_str().unwrap().to_string();
+            args.extend(["-c", &file, "https://a.test/"]);
+            // Without the key, with the same flags: what it must change.
+            format!("{:?}", config(&args))
+        };
+        for key in RunSettings::KEYS.iter().chain(CheckSettings::KEYS) {
+            let (value, extra) = sample(key);
+            let without = resolved("[defaults]\n", extra);
+            let key = if *key == "key" { "cert" } else { key };
+            let with = resolved(&format!("[defaults]\n{key} = {value}\n"), extra);
+            assert_ne!(with, without, "the config key {key} changes nothing");
+        }
+    }
+
     #[test]
     fn output_and_watch_settings_come_from_the_file_under_the_flags() {
         let dir = tempfile::tempdir().unwrap();
