@@ -37,12 +37,9 @@ pub(crate) enum Cause {
 }
 
 impl Cause {
-    /// Worth another try under `--retries`.
+    /// Worth another try under `--retries` (`retry::policy` decides).
     pub(crate) fn is_transient(self) -> bool {
-        matches!(
-            self,
-            Cause::NotProcessed | Cause::ConnectionLost | Cause::Transient | Cause::OutOfFiles
-        )
+        super::retry::policy(self).retry
     }
 }
 

@@ -12,28 +12,14 @@ use reqwest::{Client, RequestBuilder, Response, Url};
 
 use super::body::{BODY_READ_LIMIT, PAGE_READ_LIMIT, read_body};
 use super::cert::leaf_certificate;
-use super::classify::{Cause, Classified, Phase, classify};
+use super::classify::{Classified, Phase, classify};
 use super::client::{Clients, IDLE_TIMEOUT};
 use super::expect::Fetched;
-use super::retry::parse_retry_after;
+use super::retry::{Resend, parse_retry_after, policy};
 use super::throttle::{HostPermit, Throttle};
 use crate::config::{CheckSpec, Proxies};
 use crate::results::{FailureKind, Phases, version_name};
 use crate::target::{display_url, mask_password};
-
-/// How many times a request that was never processed is sent again. An
-/// HTTP/2 server that ends each connection after a few requests (nginx's
-/// `keepalive_requests`) turns the other streams on it away with GOAWAY,
-/// and with many checks in flight on one connection a request may meet that
-/// dozens of times in a row (128 in flight, 5 served per connection: about
-/// 26 rounds). A resend costs one request frame; the attempt's timeout
-/// bounds them too.
-const MAX_UNPROCESSED_RESENDS: u32 = 100;
-
-/// How many times a request whose connection went away before an answer is
-/// sent again. A server that drops many idle keep-alive connections at once
-/// (Apache at 128 in flight) can leave a resend on another stale one.
-const MAX_LOST_RESENDS: u32 = 3;
 
 /// How long connections are closed after each response once the process
 /// has run out of files.
@@ -189,9 +175,9 @@ impl Fetcher {
                         trail.phases.transfer = Some(reading.elapsed());
                         Some(body)
                     }
-                    // The HTTP/2 connection ended under the body, on this
-                    // side: ask once more, on another connection.
-                    Err(lost) if lost.cause == Cause::ConnectionLost && !body_resent => {
+                    // The connection ended under the body, on this side:
+                    // ask once more, on another connection.
+                    Err(lost) if policy(lost.cause).resend_now() && !body_resent => {
                         body_resent = true;
                         continue;
                     }
@@ -214,13 +200,12 @@ impl Fetcher {
         }
     }
 
-    /// Send a request built by `request`, and send it again when that is
-    /// safe and may help: while it was never processed (up to
-    /// `MAX_UNPROCESSED_RESENDS` times); when the connection went away under
-    /// it (up to `MAX_LOST_RESENDS`); and, when the process ran out of files,
-    /// after pauses that let idle connections close (see `client.rs`). GET
-    /// and HEAD are idempotent (RFC 9110, 9.2.2). The response comes with
-    /// the phases of the request that got it.
+    /// Send a request built by `request`, and send it again when its
+    /// failure's cause allows (`retry::policy`, the one table): at once
+    /// when it was never processed or its connection went away, and after
+    /// pauses that let idle connections close when the process ran out of
+    /// files (see `client.rs`). The response comes with the phases of the
+    /// request that got it.
     async fn send<F>(&self, request: F) -> Result<(Response, Phases), Classified>
     where
         F: Fn(&Client) -> RequestBuilder,
@@ -254,8 +239,8 @@ impl Fetcher {
                 }
                 Err(e) => classify(&e, Phase::Request, self.connect_timeout),
             };
-            match error.cause {
-                Cause::OutOfFiles => {
+            match policy(error.cause).resend {
+                Resend::WhenFilesFree => {
                     let Some(pause) = pauses.next() else {
                         return Err(error);
                     };
@@ -263,13 +248,13 @@ impl Fetcher {
                     self.out_of_files_at.store(now.max(1), Ordering::Relaxed);
                     tokio::time::sleep(pause).await;
                 }
-                Cause::NotProcessed if unprocessed < MAX_UNPROCESSED_RESENDS => {
+                Resend::Soon { times } if unprocessed < times => {
                     unprocessed += 1;
                     // Not all at once: the requests a GOAWAY turned away
                     // would otherwise stampede the same new connection.
                     tokio::time::sleep(resend_pause()).await;
                 }
-                Cause::ConnectionLost if lost < MAX_LOST_RESENDS => lost += 1,
+                Resend::Now { times } if lost < times => lost += 1,
                 _ => return Err(error),
             }
         }

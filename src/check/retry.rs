@@ -1,11 +1,99 @@
-//! When to try a URL again: which failures are transient, how long to wait
-//! before the next try (doubling with jitter, or what `Retry-After` asks).
+//! When to try a URL again. `policy` is the one table of what a failure's
+//! cause allows: sending the request again within the attempt (at once, or
+//! once files free up), another attempt under `--retries` after a pause
+//! (doubling with jitter, or what `Retry-After` asks), or nothing.
 
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderValue;
 
 use super::classify::Cause;
+
+/// How many times a request that was never processed is sent again. An
+/// HTTP/2 server that ends each connection after a few requests (nginx's
+/// `keepalive_requests`) turns the other streams on it away with GOAWAY,
+/// and with many checks in flight on one connection a request may meet that
+/// dozens of times in a row (128 in flight, 5 served per connection: about
+/// 26 rounds). A resend costs one request frame; the attempt's timeout
+/// bounds them too.
+pub(crate) const MAX_UNPROCESSED_RESENDS: u32 = 100;
+
+/// How many times a request whose connection went away before an answer is
+/// sent again. A server that drops many idle keep-alive connections at once
+/// (Apache at 128 in flight) can leave a resend on another stale one.
+pub(crate) const MAX_LOST_RESENDS: u32 = 3;
+
+/// What a cause allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Policy {
+    /// Send the request again within the attempt.
+    pub(crate) resend: Resend,
+    /// Worth another attempt under `--retries`, after a pause.
+    pub(crate) retry: bool,
+}
+
+/// Whether, and when, a request is sent again within its attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// No: the attempt ends with this failure.
+    No,
+    /// After a short random pause, up to `times` times.
+    Soon { times: u32 },
+    /// At once, on another connection, up to `times` times.
+    Now { times: u32 },
+    /// After pauses that let idle connections close and free their files.
+    WhenFilesFree,
+}
+
+impl Policy {
+    /// Sent again at once or soon: the request never reached the server's
+    /// handling, or its connection went away on this side.
+    pub(crate) fn resend_now(self) -> bool {
+        matches!(self.resend, Resend::Soon { .. } | Resend::Now { .. })
+    }
+}
+
+/// What each cause allows: the one place this is decided.
+///
+/// | cause | sent again within the attempt | another attempt (`--retries`) |
+/// |---|---|---|
+/// | never processed (GOAWAY, REFUSED_STREAM) | soon, up to 100 times | yes |
+/// | connection lost before an answer | at once, up to 3 times | yes |
+/// | out of files (EMFILE) | once idle connections close | yes |
+/// | transient (DNS, connect, timeout, 408, 429, 5xx) | no | yes |
+/// | final | no | no |
+///
+/// Sending again at once is safe for the requests urlcheck makes: GET and
+/// HEAD are idempotent (RFC 9110, 9.2.2), and a request never processed is
+/// safe whatever its method (RFC 9113, 8.7).
+pub(crate) const fn policy(cause: Cause) -> Policy {
+    match cause {
+        Cause::NotProcessed => Policy {
+            resend: Resend::Soon {
+                times: MAX_UNPROCESSED_RESENDS,
+            },
+            retry: true,
+        },
+        Cause::ConnectionLost => Policy {
+            resend: Resend::Now {
+                times: MAX_LOST_RESENDS,
+            },
+            retry: true,
+        },
+        Cause::OutOfFiles => Policy {
+            resend: Resend::WhenFilesFree,
+            retry: true,
+        },
+        Cause::Transient => Policy {
+            resend: Resend::No,
+            retry: true,
+        },
+        Cause::Final => Policy {
+            resend: Resend::No,
+            retry: false,
+        },
+    }
+}
 
 /// The longest `Retry-After` that is honoured; a longer one is cut to this.
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -64,6 +152,30 @@ mod tests {
             assert!(d >= nominal / 2 && d <= nominal * 3 / 2, "{n}: {d:?}");
         }
         assert!(backoff(base, 1000) > Duration::ZERO);
+    }
+
+    #[test]
+    fn the_table_says_what_each_cause_allows() {
+        use Cause::*;
+        let resends: Vec<(Cause, bool)> =
+            [NotProcessed, ConnectionLost, OutOfFiles, Transient, Final]
+                .into_iter()
+                .map(|c| (c, policy(c).resend_now()))
+                .collect();
+        assert_eq!(
+            resends,
+            [
+                (NotProcessed, true),
+                (ConnectionLost, true),
+                (OutOfFiles, false),
+                (Transient, false),
+                (Final, false)
+            ]
+        );
+        assert_eq!(policy(OutOfFiles).resend, Resend::WhenFilesFree);
+        assert_eq!(policy(NotProcessed).resend, Resend::Soon { times: 100 });
+        assert_eq!(policy(ConnectionLost).resend, Resend::Now { times: 3 });
+        assert!(!policy(Final).retry);
     }
 
     #[test]
