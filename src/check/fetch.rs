@@ -65,7 +65,7 @@ pub(crate) struct Fetcher {
 
 /// What an attempt has reached so far: kept up to date, so that a check cut
 /// off by its deadline still reports the URL and status it got to.
-pub(crate) struct Trail {
+pub(crate) struct Hops {
     pub(crate) url: Url,
     pub(crate) redirects: u32,
     /// The status of the current hop, once it answers.
@@ -77,9 +77,9 @@ pub(crate) struct Trail {
     pub(crate) phases: Phases,
 }
 
-impl Trail {
+impl Hops {
     pub(crate) fn new(url: &Url) -> Self {
-        Trail {
+        Hops {
             url: url.clone(),
             redirects: 0,
             status: None,
@@ -91,29 +91,29 @@ impl Trail {
 }
 
 impl Fetcher {
-    /// Request `trail.url`, following redirects, and read the body.
+    /// Request `hops.url`, following redirects, and read the body.
     /// `permit` is the first host's `--per-host` slot; a redirect to another
     /// host gives it back and waits for one there.
     pub(crate) async fn fetch(
         &self,
         spec: &CheckSpec,
-        trail: &mut Trail,
+        hops: &mut Hops,
         mut permit: HostPermit<'_>,
         page: bool,
     ) -> Result<Fetched, Classified> {
-        let origin = trail.url.origin();
+        let origin = hops.url.origin();
         let method = spec.settings.method().as_reqwest();
         let max_redirects = spec.settings.max_redirects();
         // Made at the first redirect: most checks have none.
         let mut visited: Vec<Url> = Vec::new();
         let mut body_resent = false;
         loop {
-            let same_origin = trail.url.origin() == origin;
+            let same_origin = hops.url.origin() == origin;
             // This hop's status, once it answers; not the previous hop's.
-            trail.status = None;
-            trail.version = None;
-            trail.phases = Phases::default();
-            let url = &trail.url;
+            hops.status = None;
+            hops.version = None;
+            hops.phases = Phases::default();
+            let url = &hops.url;
             let (response, phases) = self
                 .send(|client: &Client| {
                     let request = client.request(method.clone(), url.clone());
@@ -125,11 +125,11 @@ impl Fetcher {
                 })
                 .await
                 .map_err(|failed| self.name_the_proxy(url, failed))?;
-            trail.phases = phases;
+            hops.phases = phases;
             let status = response.status();
-            trail.status = Some(status.as_u16());
-            trail.version = Some(version_name(response.version()));
-            trail.retry_after = response
+            hops.status = Some(status.as_u16());
+            hops.version = Some(version_name(response.version()));
+            hops.retry_after = response
                 .headers()
                 .get(RETRY_AFTER)
                 .and_then(parse_retry_after);
@@ -138,16 +138,16 @@ impl Fetcher {
                 && max_redirects > 0
             {
                 if visited.is_empty() {
-                    visited.push(trail.url.clone());
+                    visited.push(hops.url.clone());
                 }
-                let next = next_hop(trail, location, &visited, max_redirects)?;
-                if self.throttle.changes_host(&trail.url, &next) {
+                let next = next_hop(hops, location, &visited, max_redirects)?;
+                if self.throttle.changes_host(&hops.url, &next) {
                     drop(permit);
                     permit = self.throttle.host_slot(&next).await;
                 }
                 visited.push(next.clone());
-                trail.url = next;
-                trail.redirects += 1;
+                hops.url = next;
+                hops.redirects += 1;
                 continue;
             }
             // Kept only for header expectations: a copy costs allocations.
@@ -172,7 +172,7 @@ impl Fetcher {
                 let reading = Instant::now();
                 match read_body(response, keep, limit, self.connect_timeout).await {
                     Ok(body) => {
-                        trail.phases.transfer = Some(reading.elapsed());
+                        hops.phases.transfer = Some(reading.elapsed());
                         Some(body)
                     }
                     // The connection ended under the body, on this side:
@@ -344,13 +344,13 @@ fn location_text(value: &HeaderValue) -> String {
 /// Where a redirect leads, unless it breaks a rule: over the limit, a
 /// loop, or not an http(s) URL.
 fn next_hop(
-    trail: &Trail,
+    hops: &Hops,
     location: &HeaderValue,
     visited: &[Url],
     max_redirects: u32,
 ) -> Result<Url, Classified> {
-    let next = redirect_target(&trail.url, location)?;
-    if trail.redirects >= max_redirects {
+    let next = redirect_target(&hops.url, location)?;
+    if hops.redirects >= max_redirects {
         return Err(Classified::fatal(
             FailureKind::Redirect,
             format!("more than {} redirects", max_redirects),

@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use classify::Cause;
-use fetch::{Fetcher, Trail};
+use fetch::{Fetcher, Hops};
 use throttle::Throttle;
 use waiting::Waiting;
 
@@ -141,7 +141,7 @@ impl Checker {
             _ = self.stop.stopped() => return None,
         };
         let started = Instant::now();
-        let mut trail = Trail::new(url);
+        let mut hops = Hops::new(url);
         let timeout = job.spec.settings.timeout();
         // A page's body is read for its links, or for the anchor a link
         // to it names.
@@ -149,7 +149,7 @@ impl Checker {
         let page = job.page || anchor.is_some();
         let fetched = tokio::time::timeout(
             timeout,
-            self.fetcher.fetch(&job.spec, &mut trail, permit, page),
+            self.fetcher.fetch(&job.spec, &mut hops, permit, page),
         )
         .await;
         let elapsed = started.elapsed();
@@ -158,11 +158,11 @@ impl Checker {
             Ok(Ok(fetched)) => {
                 let mut failure = expect::judge(&job.spec.settings, &fetched, elapsed);
                 let cause = match &failure {
-                    Some(f) if f.kind == FailureKind::Status => retry::status_cause(trail.status),
+                    Some(f) if f.kind == FailureKind::Status => retry::status_cause(hops.status),
                     _ => Cause::Final,
                 };
                 if failure.is_none() {
-                    let read = self.read_page(job, &trail.url, anchor, &fetched);
+                    let read = self.read_page(job, &hops.url, anchor, &fetched);
                     failure = read.0;
                     links = read.1;
                 }
@@ -186,31 +186,31 @@ impl Checker {
             result: CheckResult {
                 url: job.url.clone(),
                 origin: job.origin.clone(),
-                status: trail.status,
+                status: hops.status,
                 failure,
                 elapsed,
                 spent: elapsed,
                 // A URL with expanded secrets that was not redirected is shown
                 // as written (its `${VAR}`s unexpanded). After a redirect the
                 // server chose it; redact what a config file expanded into it.
-                final_url: Some(if trail.redirects == 0 && !job.spec.redactions.is_empty() {
+                final_url: Some(if hops.redirects == 0 && !job.spec.redactions.is_empty() {
                     job.url.clone()
                 } else {
-                    job.spec.redact_owned(display_url(&trail.url))
+                    job.spec.redact_owned(display_url(&hops.url))
                 }),
-                redirects: trail.redirects,
+                redirects: hops.redirects,
                 attempts: 1,
                 cert,
                 up_after: None,
-                http_version: trail.version,
-                phases: trail.phases,
+                http_version: hops.version,
+                phases: hops.phases,
                 known: None,
                 shard: None,
                 found: None,
                 silent: false,
             },
             cause,
-            retry_after: trail.retry_after,
+            retry_after: hops.retry_after,
             links,
         })
     }

@@ -30,7 +30,7 @@ const FORGET_AFTER: Duration = Duration::from_secs(300);
 
 /// The times of a connection being made, as its hooks record them.
 #[derive(Debug, Clone, Copy)]
-struct Draft {
+struct ConnectTimes {
     started: Instant,
     dns: Option<(Instant, Instant)>,
     tls_started: Option<Instant>,
@@ -39,7 +39,7 @@ struct Draft {
 
 thread_local! {
     /// The connection this thread is making right now, if any.
-    static MAKING: RefCell<Option<Arc<Mutex<Draft>>>> = const { RefCell::new(None) };
+    static CONNECTING: RefCell<Option<Arc<Mutex<ConnectTimes>>>> = const { RefCell::new(None) };
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -47,21 +47,21 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// The draft of the connection being made on this thread.
-fn making() -> Option<Arc<Mutex<Draft>>> {
-    MAKING.with(|m| m.borrow().clone())
+fn connecting() -> Option<Arc<Mutex<ConnectTimes>>> {
+    CONNECTING.with(|m| m.borrow().clone())
 }
 
 /// The TLS handshake of the connection being made starts now (the first
 /// call counts).
 pub(crate) fn tls_started() {
-    if let Some(draft) = making() {
+    if let Some(draft) = connecting() {
         lock(&draft).tls_started.get_or_insert_with(Instant::now);
     }
 }
 
 /// The connection being made agreed this TLS version.
 pub(crate) fn tls_version(version: &'static str) {
-    if let Some(draft) = making() {
+    if let Some(draft) = connecting() {
         lock(&draft).tls_version = Some(version);
     }
 }
@@ -72,7 +72,7 @@ pub(crate) struct TimedResolver;
 
 impl Resolve for TimedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let draft = making();
+        let draft = connecting();
         let host = name.as_str().to_owned();
         Box::pin(async move {
             let started = Instant::now();
@@ -105,7 +105,7 @@ impl std::error::Error for ResolveError {}
 
 /// What is known of one connection.
 #[derive(Debug, Clone, Copy)]
-struct Made {
+struct ConnectionFacts {
     started: Instant,
     dns: Option<Duration>,
     connect: Duration,
@@ -118,11 +118,11 @@ struct Made {
     seen: Instant,
 }
 
-impl Made {
-    fn from_draft(draft: &Draft, ready: Instant) -> Self {
+impl ConnectionFacts {
+    fn from_draft(draft: &ConnectTimes, ready: Instant) -> Self {
         let resolved = draft.dns.map_or(draft.started, |(_, end)| end);
         let connected = draft.tls_started.unwrap_or(ready);
-        Made {
+        ConnectionFacts {
             started: draft.started,
             dns: draft
                 .dns
@@ -147,13 +147,13 @@ pub(crate) struct ConnectLog {
 
 #[derive(Default)]
 struct Connections {
-    by_addrs: HashMap<(SocketAddr, SocketAddr), Made>,
+    by_addrs: HashMap<(SocketAddr, SocketAddr), ConnectionFacts>,
     /// The size at which old entries are next forgotten.
     prune_at: usize,
 }
 
 impl ConnectLog {
-    fn file(&self, addrs: (SocketAddr, SocketAddr), made: Made) {
+    fn file(&self, addrs: (SocketAddr, SocketAddr), made: ConnectionFacts) {
         let mut log = lock(&self.made);
         if log.by_addrs.len() >= log.prune_at {
             let now = Instant::now();
@@ -212,10 +212,10 @@ impl ConnectLog {
 pub(crate) struct TimeConnects(pub(crate) Arc<ConnectLog>);
 
 impl<S> tower::Layer<S> for TimeConnects {
-    type Service = Timed<S>;
+    type Service = TimedConnector<S>;
 
-    fn layer(&self, inner: S) -> Timed<S> {
-        Timed {
+    fn layer(&self, inner: S) -> TimedConnector<S> {
+        TimedConnector {
             inner,
             log: Arc::clone(&self.0),
         }
@@ -223,12 +223,12 @@ impl<S> tower::Layer<S> for TimeConnects {
 }
 
 #[derive(Clone)]
-pub(crate) struct Timed<S> {
+pub(crate) struct TimedConnector<S> {
     inner: S,
     log: Arc<ConnectLog>,
 }
 
-impl<S, R> tower::Service<R> for Timed<S>
+impl<S, R> tower::Service<R> for TimedConnector<S>
 where
     S: tower::Service<R>,
     S::Response: Connection,
@@ -236,21 +236,21 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = Making<S::Future>;
+    type Future = TimedConnect<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: R) -> Making<S::Future> {
-        let draft = Arc::new(Mutex::new(Draft {
+    fn call(&mut self, request: R) -> TimedConnect<S::Future> {
+        let draft = Arc::new(Mutex::new(ConnectTimes {
             started: Instant::now(),
             dns: None,
             tls_started: None,
             tls_version: None,
         }));
         let inner = within(&draft, || self.inner.call(request));
-        Making {
+        TimedConnect {
             inner: Box::pin(inner),
             draft,
             log: Arc::clone(&self.log),
@@ -259,21 +259,21 @@ where
 }
 
 /// Run `f` with `draft` as this thread's connection being made.
-fn within<T>(draft: &Arc<Mutex<Draft>>, f: impl FnOnce() -> T) -> T {
-    let outer = MAKING.with(|m| m.replace(Some(Arc::clone(draft))));
+fn within<T>(draft: &Arc<Mutex<ConnectTimes>>, f: impl FnOnce() -> T) -> T {
+    let outer = CONNECTING.with(|m| m.replace(Some(Arc::clone(draft))));
     let out = f();
-    MAKING.with(|m| *m.borrow_mut() = outer);
+    CONNECTING.with(|m| *m.borrow_mut() = outer);
     out
 }
 
 /// A connection being made, and its times.
-pub(crate) struct Making<F> {
+pub(crate) struct TimedConnect<F> {
     inner: Pin<Box<F>>,
-    draft: Arc<Mutex<Draft>>,
+    draft: Arc<Mutex<ConnectTimes>>,
     log: Arc<ConnectLog>,
 }
 
-impl<F, C, E> Future for Making<F>
+impl<F, C, E> Future for TimedConnect<F>
 where
     F: Future<Output = Result<C, E>>,
     C: Connection,
@@ -288,7 +288,7 @@ where
             let mut extras = http::Extensions::new();
             connection.connected().get_extras(&mut extras);
             if let Some(info) = extras.get::<HttpInfo>() {
-                let made = Made::from_draft(&lock(&this.draft), ready);
+                let made = ConnectionFacts::from_draft(&lock(&this.draft), ready);
                 this.log.file((info.local_addr(), info.remote_addr()), made);
             }
         }
@@ -304,24 +304,24 @@ mod tests {
     fn a_draft_splits_into_dns_connect_and_tls() {
         let t0 = Instant::now();
         let at = |ms| t0 + Duration::from_millis(ms);
-        let draft = Draft {
+        let draft = ConnectTimes {
             started: t0,
             dns: Some((at(1), at(11))),
             tls_started: Some(at(31)),
             tls_version: Some("TLSv1.3"),
         };
-        let made = Made::from_draft(&draft, at(71));
+        let made = ConnectionFacts::from_draft(&draft, at(71));
         assert_eq!(made.dns, Some(Duration::from_millis(10)));
         assert_eq!(made.connect, Duration::from_millis(20));
         assert_eq!(made.tls, Some(Duration::from_millis(40)));
         // No DNS (an IP literal) and no TLS (http): connect is all of it.
-        let plain = Draft {
+        let plain = ConnectTimes {
             started: t0,
             dns: None,
             tls_started: None,
             tls_version: None,
         };
-        let made = Made::from_draft(&plain, at(5));
+        let made = ConnectionFacts::from_draft(&plain, at(5));
         assert_eq!((made.dns, made.tls), (None, None));
         assert_eq!(made.connect, Duration::from_millis(5));
     }
@@ -331,7 +331,7 @@ mod tests {
         // Outside a connect, the hooks do nothing.
         tls_started();
         tls_version("TLSv1.2");
-        let draft = Arc::new(Mutex::new(Draft {
+        let draft = Arc::new(Mutex::new(ConnectTimes {
             started: Instant::now(),
             dns: None,
             tls_started: None,
@@ -347,6 +347,6 @@ mod tests {
         assert!(first.is_some());
         assert_eq!(d.tls_started, first, "the first start counts");
         assert_eq!(d.tls_version, Some("TLSv1.2"));
-        assert!(making().is_none());
+        assert!(connecting().is_none());
     }
 }

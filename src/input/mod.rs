@@ -32,7 +32,7 @@ use lines::{LineReader, READ_BUFFER};
 #[derive(Debug, Default)]
 pub(crate) struct Selection {
     pub(crate) shard: Option<crate::config::Shard>,
-    pub(crate) done: Option<resume::Done>,
+    pub(crate) done: Option<resume::AlreadyChecked>,
 }
 
 impl Selection {

@@ -33,7 +33,7 @@ const BLOCK: u64 = 4096;
 
 /// What FILE says is done.
 #[derive(Debug, Default)]
-pub(crate) struct Done {
+pub(crate) struct AlreadyChecked {
     file: String,
     /// Per source name, per block of 4,096 lines: the URL fingerprint of
     /// each line done (0: not done).
@@ -66,13 +66,13 @@ fn fingerprint(url: &str) -> u32 {
     (xxh3_64(url.as_bytes()) as u32) | 1
 }
 
-impl Done {
+impl AlreadyChecked {
     /// Read FILE.
-    pub(crate) fn load(path: &Path) -> anyhow::Result<Done> {
+    pub(crate) fn load(path: &Path) -> anyhow::Result<AlreadyChecked> {
         let mut records = records::open(&RecordsFrom::File(path.to_path_buf()), "--resume")?;
-        let mut done = Done {
+        let mut done = AlreadyChecked {
             file: path.display().to_string(),
-            ..Done::default()
+            ..AlreadyChecked::default()
         };
         while let Some(line) = records.next_record()? {
             let record = match line {
@@ -277,7 +277,7 @@ mod tests {
         ]
         .join("\n");
         std::fs::write(&path, format!("{text}\n")).unwrap();
-        let mut done = Done::load(&path).unwrap();
+        let mut done = AlreadyChecked::load(&path).unwrap();
         assert_eq!(done.records, 3);
         assert_eq!(
             done.take(&job("https://a.test/", "u.txt", Some(1))),
@@ -310,7 +310,7 @@ mod tests {
         let whole = record("https://a.test/", "u.txt", Some(1));
         let cut = &record("https://b.test/", "u.txt", Some(2))[..30];
         std::fs::write(&path, format!("{whole}\n{cut}")).unwrap();
-        let mut done = Done::load(&path).unwrap();
+        let mut done = AlreadyChecked::load(&path).unwrap();
         assert_eq!(
             std::fs::read_to_string(&path).unwrap().len(),
             whole.len() + 31
@@ -326,7 +326,7 @@ mod tests {
         );
         // A text file that is not records is never cut.
         std::fs::write(&path, "https://a.test/").unwrap();
-        assert!(Done::load(&path).is_err());
+        assert!(AlreadyChecked::load(&path).is_err());
     }
 
     #[test]
@@ -344,7 +344,7 @@ mod tests {
         let stopped = serde_json::to_string(&stopped.record()).unwrap();
         let after = record("https://c.test/", "u.txt", Some(3));
         std::fs::write(&path, format!("{first}\n{stopped}\n{after}\n")).unwrap();
-        let mut done = Done::load(&path).unwrap();
+        let mut done = AlreadyChecked::load(&path).unwrap();
         done.cut_file(&path).unwrap();
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
@@ -373,7 +373,7 @@ mod tests {
             record("https://a.test/", "u.txt", Some(u64::MAX)) + "\n",
         )
         .unwrap();
-        let mut done = Done::load(&path).unwrap();
+        let mut done = AlreadyChecked::load(&path).unwrap();
         assert_eq!(
             done.take(&job("https://a.test/", "u.txt", Some(u64::MAX))),
             Ok(true)

@@ -14,10 +14,10 @@ use crate::diag;
 use crate::exit_codes::ExitCode;
 use crate::input::Selection;
 use crate::input::lines::count_url_lines;
-use crate::input::resume::Done;
+use crate::input::resume::AlreadyChecked;
 use crate::output::progress::Progress;
 use crate::run::engine::{Engine, PrinterSetup};
-use crate::run::{Pipeline, baseline, conclude, fit_to_open_files, open_extras, open_inputs};
+use crate::run::{Pipeline, baseline, conclude, fit_to_open_files, open_inputs, open_side_reports};
 
 /// Run the checks the configuration asks for, and say how it went.
 pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
@@ -25,7 +25,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let inputs = open_inputs(&config).await?;
     let selection = selection(&config)?;
     let baseline = baseline(&config)?;
-    let extras = open_extras(&config)?;
+    let side_reports = open_side_reports(&config)?;
     let waiting = Arc::new(Waiting::default());
     let progress = Progress::new(config.progress, config.stdout_is_terminal);
     let engine = Engine::start(&config, &progress, waiting.clone())?;
@@ -37,7 +37,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
         stop: stop.clone(),
         started,
         progress: progress.clone(),
-        extras,
+        side_reports,
         baseline,
         shard: config.shard,
     };
@@ -54,8 +54,8 @@ fn selection(config: &Config) -> anyhow::Result<Selection> {
     let done = match &config.resume {
         None => None,
         Some(path) => {
-            Done::warn_if_stdout_emptied(path);
-            let done = Done::load(path)?;
+            AlreadyChecked::warn_if_stdout_emptied(path);
+            let done = AlreadyChecked::load(path)?;
             let mut sources: Vec<String> = config
                 .inputs
                 .iter()

@@ -23,7 +23,7 @@ use crate::results::CheckResult;
 use crate::run::engine::{PrinterSetup, join_printer, start_printer};
 use crate::run::queue::FeedReport;
 use crate::run::workers::ShutdownReport;
-use crate::run::{Finished, baseline, conclude, open_extras};
+use crate::run::{Finished, baseline, conclude, open_side_reports};
 use crate::stop::Stop;
 
 /// Records sent to the printer at a time.
@@ -32,7 +32,7 @@ const RESULTS_CAPACITY: usize = 1024;
 pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let baseline = baseline(&config)?;
-    let extras = open_extras(&config)?;
+    let side_reports = open_side_reports(&config)?;
     // Reading is blocking file and stdin I/O: off the runtime's thread.
     let inputs = config.replay.clone();
     let keep_last = config.keep_last;
@@ -45,7 +45,7 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
         stop: stop.clone(),
         started,
         progress: Progress::new(false, config.stdout_is_terminal),
-        extras,
+        side_reports,
         baseline,
         // Each record names its own.
         shard: None,

@@ -70,7 +70,7 @@ pub(crate) struct Printer {
     pub(crate) only_failures: bool,
     pub(crate) progress: Progress,
     /// Every result, whatever `only_failures` says; finished at the end.
-    pub(crate) extras: Vec<NamedReporter>,
+    pub(crate) side_reports: Vec<NamedReporter>,
     /// Triggered when stdout can no longer be written, to stop the run.
     pub(crate) stop: Arc<Stop>,
     /// When the run started, for the reports' wall time.
@@ -123,7 +123,7 @@ impl Printer {
             for result in &batch {
                 report.stats.add(result);
             }
-            self.report_extras(&batch, &mut report.report_errors);
+            self.write_side_reports(&batch, &mut report.report_errors);
             self.progress
                 .advance(batch.len() as u64, report.stats.failed);
             if report.writing() {
@@ -149,19 +149,19 @@ impl Printer {
         report
     }
 
-    /// Hand a batch to the extra reporters; one that fails is dropped, with
+    /// Hand a batch to the side reporters; one that fails is dropped, with
     /// its error kept for the end.
-    fn report_extras(&mut self, batch: &[CheckResult], errors: &mut Vec<String>) {
+    fn write_side_reports(&mut self, batch: &[CheckResult], errors: &mut Vec<String>) {
         let progress = &self.progress;
-        self.extras.retain_mut(|extra| {
+        self.side_reports.retain_mut(|side| {
             let written = progress.around(|| {
                 batch
                     .iter()
-                    .try_for_each(|r| extra.reporter.report(r))
-                    .and_then(|()| extra.reporter.flush())
+                    .try_for_each(|r| side.reporter.report(r))
+                    .and_then(|()| side.reporter.flush())
             });
             written
-                .map_err(|e| errors.push(format!("cannot write {}: {e}", extra.name)))
+                .map_err(|e| errors.push(format!("cannot write {}: {e}", side.name)))
                 .is_ok()
         });
     }
@@ -175,11 +175,11 @@ impl Printer {
                 report.stdout_failed(e);
             }
         }
-        for extra in &mut self.extras {
-            if let Err(e) = extra.reporter.finish(wall) {
+        for side in &mut self.side_reports {
+            if let Err(e) = side.reporter.finish(wall) {
                 report
                     .report_errors
-                    .push(format!("cannot write {}: {e}", extra.name));
+                    .push(format!("cannot write {}: {e}", side.name));
             }
         }
     }

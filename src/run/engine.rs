@@ -96,7 +96,7 @@ pub(crate) struct PrinterSetup {
     pub(crate) stop: Arc<Stop>,
     pub(crate) started: Instant,
     pub(crate) progress: Progress,
-    pub(crate) extras: Vec<NamedReporter>,
+    pub(crate) side_reports: Vec<NamedReporter>,
     pub(crate) baseline: Option<Baseline>,
     /// The run's `--shard`, which its records name (a replay's name their
     /// own).
@@ -104,7 +104,7 @@ pub(crate) struct PrinterSetup {
 }
 
 /// The one thread that owns stdout, writing `results` in `--format` (or
-/// `--dry-run`'s listing), and the extra reports.
+/// `--dry-run`'s listing), and the side reports.
 pub(crate) fn start_printer(
     config: &Config,
     setup: PrinterSetup,
@@ -121,7 +121,7 @@ pub(crate) fn start_printer(
         only_failures: config.only_failures && config.format.streams_results(),
         streams: config.format.streams_results(),
         progress: setup.progress,
-        extras: setup.extras,
+        side_reports: setup.side_reports,
         stop: setup.stop,
         started: setup.started,
         baseline: setup.baseline,

@@ -36,7 +36,7 @@ use crate::input::{self, Input, Selection};
 use crate::output::baseline::Baseline;
 use crate::output::printer::{NamedReporter, PrinterReport};
 use crate::output::progress::Progress;
-use crate::output::reporters::{self, Look};
+use crate::output::reporters::{self, ReportStyle};
 use crate::output::summary::{RunFacts, write_summary};
 use crate::stop::{Stop, StopReason};
 use engine::{Engine, PrinterSetup, join_printer, start_printer};
@@ -288,19 +288,19 @@ pub(crate) fn conclude(
 /// The reporters besides stdout's: `--report` files, and under GitHub
 /// Actions the annotations and the step summary. Files are created before
 /// any check, so a path that cannot be written is a usage error.
-pub(crate) fn open_extras(config: &Config) -> anyhow::Result<Vec<NamedReporter>> {
-    let mut extras = Vec::new();
+pub(crate) fn open_side_reports(config: &Config) -> anyhow::Result<Vec<NamedReporter>> {
+    let mut side_reports = Vec::new();
     // A dry run checks nothing: there is nothing to report.
     if config.sites.dry_run {
-        return Ok(extras);
+        return Ok(side_reports);
     }
     for (format, path) in &config.reports {
         let file = File::create(path)
             .with_context(|| format!("cannot create report file {}", path.display()))?;
-        extras.push(file_reporter(config, *format, path, file));
+        side_reports.push(file_reporter(config, *format, path, file));
     }
     if let Some(github) = &config.github {
-        extras.push(NamedReporter {
+        side_reports.push(NamedReporter {
             name: "GitHub annotations".into(),
             reporter: reporters::github_annotations(io::stderr()),
         });
@@ -310,10 +310,10 @@ pub(crate) fn open_extras(config: &Config) -> anyhow::Result<Vec<NamedReporter>>
                 .create(true)
                 .open(path)
                 .with_context(|| format!("cannot open GITHUB_STEP_SUMMARY {}", path.display()))?;
-            extras.push(file_reporter(config, Format::Markdown, path, file));
+            side_reports.push(file_reporter(config, Format::Markdown, path, file));
         }
     }
-    Ok(extras)
+    Ok(side_reports)
 }
 
 fn file_reporter(config: &Config, format: Format, path: &Path, file: File) -> NamedReporter {
@@ -324,8 +324,8 @@ fn file_reporter(config: &Config, format: Format, path: &Path, file: File) -> Na
 }
 
 /// How the run's reports look; `color` for the one at hand.
-pub(crate) fn look(config: &Config, color: bool) -> Look {
-    Look {
+pub(crate) fn look(config: &Config, color: bool) -> ReportStyle {
+    ReportStyle {
         color,
         verbose: config.verbose,
         shard: config.shard,

@@ -35,7 +35,7 @@ pub(crate) trait Reporter: Send {
 
 /// How reports look, besides their format.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Look {
+pub(crate) struct ReportStyle {
     pub(crate) color: bool,
     /// `-v`: human output shows phases.
     pub(crate) verbose: bool,
@@ -43,7 +43,7 @@ pub(crate) struct Look {
     pub(crate) shard: Option<Shard>,
 }
 
-impl Look {
+impl ReportStyle {
     /// `urlcheck`, or `urlcheck (shard 2/8)`: the run's name in reports.
     pub(crate) fn run_name(&self) -> String {
         match self.shard {
@@ -61,7 +61,7 @@ pub(crate) fn listing<W: Write + Send + 'static>(out: W) -> Box<dyn Reporter> {
 /// The reporter for `format`, writing to `out`.
 pub(crate) fn reporter<W: Write + Send + 'static>(
     format: Format,
-    look: Look,
+    look: ReportStyle,
     out: W,
 ) -> Box<dyn Reporter> {
     match format {
