@@ -3,13 +3,11 @@
 //!
 //! Idle keep-alive connections are kept per host with no cap across hosts,
 //! so their lifetime is what bounds them: with reqwest's default of 90 s, a
-//! long list over many hosts piled up idle sockets until connects failed
-//! with "Too many open files" (5,000 hosts under `ulimit -n 300`: 4,711
-//! failed). Kept for `IDLE_TIMEOUT`, a connection still serves the next
-//! check of its host in a list, and a check that finds no file left waits
-//! for idle ones to close (see `fetch.rs`).
+//! long list over many hosts piles up idle sockets until connects fail with
+//! "Too many open files". Kept for `IDLE_TIMEOUT`, a connection still
+//! serves the next check of its host in a list, and a check that finds no
+//! file left waits for idle ones to close (see `fetch.rs`).
 
-use std::cell::Cell;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -24,9 +22,8 @@ use crate::config::{Config, HttpVersions, Proxies};
 /// The HTTP/2 connection window: as large as the protocol allows. What may
 /// wait unread is bounded by each stream's own window (2 MiB) and by the
 /// body cap, at which a stream is reset; a connection window smaller than
-/// the bodies of all the streams in flight made lighttpd 1.4 stall: at 16
-/// workers, 48 of 50 checks of a 1 MB file timed out with the 5 MiB default,
-/// none with this (curl, too, opens a huge connection window).
+/// the bodies of all the streams in flight stalls servers that wait for it
+/// (lighttpd 1.4; see benches/lab-before.md). curl, too, opens a huge one.
 const H2_CONNECTION_WINDOW: u32 = (1 << 31) - 1;
 
 /// What `--compressed` asks for: every encoding the body reader decodes.
@@ -35,14 +32,17 @@ pub(crate) const ACCEPTED_ENCODINGS: &str = "gzip, deflate, br, zstd";
 /// How long an idle connection is kept for the next check of its host.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 
-thread_local! {
-    /// The lane this thread is (0 unless `enter_lane` said otherwise).
-    static LANE: Cell<usize> = const { Cell::new(0) };
-}
+/// Which lane a worker runs on: given to each worker by the pool, which
+/// spawned it there, and passed with every check, so that a check uses its
+/// own lane's client and no other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LaneId(usize);
 
-/// Make this thread lane `lane`: its checks use that lane's client.
-pub(crate) fn enter_lane(lane: usize) {
-    LANE.with(|l| l.set(lane));
+impl LaneId {
+    /// Lane `index`: only the pool, which runs the worker there, says so.
+    pub(crate) fn new(index: usize) -> Self {
+        LaneId(index)
+    }
 }
 
 /// One client per lane, each built the first time its lane needs it (the
@@ -69,9 +69,9 @@ impl Clients {
         })
     }
 
-    /// The client of this thread's lane.
-    pub(crate) fn here(&self) -> anyhow::Result<&Lane> {
-        let lane = &self.lanes[LANE.with(Cell::get) % self.lanes.len()];
+    /// The client of lane `lane`.
+    pub(crate) fn of(&self, lane: LaneId) -> anyhow::Result<&Lane> {
+        let lane = &self.lanes[lane.0 % self.lanes.len()];
         if let Some(built) = lane.get() {
             return Ok(built);
         }

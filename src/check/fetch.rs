@@ -13,7 +13,7 @@ use reqwest::{Client, RequestBuilder, Response, Url};
 use super::body::{BODY_READ_LIMIT, PAGE_READ_LIMIT, read_body};
 use super::cert::leaf_certificate;
 use super::classify::{Classified, Phase, classify};
-use super::client::{Clients, IDLE_TIMEOUT};
+use super::client::{Clients, IDLE_TIMEOUT, LaneId};
 use super::expect::Fetched;
 use super::retry::{Resend, parse_retry_after, policy};
 use super::throttle::{HostPermit, Throttle};
@@ -100,6 +100,7 @@ impl Fetcher {
         hops: &mut Hops,
         mut permit: HostPermit<'_>,
         page: bool,
+        lane: LaneId,
     ) -> Result<Fetched, Classified> {
         let origin = hops.url.origin();
         let method = spec.settings.method().as_reqwest();
@@ -115,7 +116,7 @@ impl Fetcher {
             hops.phases = Phases::default();
             let url = &hops.url;
             let (response, phases) = self
-                .send(|client: &Client| {
+                .send(lane, |client: &Client| {
                     let request = client.request(method.clone(), url.clone());
                     if same_origin {
                         request.headers(spec.headers.clone())
@@ -206,11 +207,11 @@ impl Fetcher {
     /// pauses that let idle connections close when the process ran out of
     /// files (see `client.rs`). The response comes with the phases of the
     /// request that got it.
-    async fn send<F>(&self, request: F) -> Result<(Response, Phases), Classified>
+    async fn send<F>(&self, lane: LaneId, request: F) -> Result<(Response, Phases), Classified>
     where
         F: Fn(&Client) -> RequestBuilder,
     {
-        let lane = self.clients.here().map_err(|e| {
+        let lane = self.clients.of(lane).map_err(|e| {
             Classified::fatal(
                 FailureKind::Protocol,
                 format!("cannot set up the HTTP client: {e:#}"),

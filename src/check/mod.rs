@@ -26,7 +26,7 @@ mod tls_words;
 mod verify;
 pub(crate) mod waiting;
 
-pub(crate) use client::{enter_lane, source_client};
+pub(crate) use client::{LaneId, source_client};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -48,7 +48,8 @@ use crate::target::display_url;
 /// Something that checks one job. The real one is `Checker`; tests of the
 /// worker pool use fakes.
 pub(crate) trait Check: Send + Sync + 'static {
-    fn check(&self, job: &Job) -> impl Future<Output = Outcome> + Send;
+    /// Check `job` on lane `lane`, the worker's.
+    fn check(&self, job: &Job, lane: LaneId) -> impl Future<Output = Outcome> + Send;
 }
 
 /// What a check of one job came to. `Done` is the common case: boxing its
@@ -134,7 +135,7 @@ impl Checker {
 
     /// One attempt: a request (and its redirects), judged. None when the run
     /// stopped while the attempt waited for `--per-host` or `--rate`.
-    async fn attempt(&self, job: &Job, url: &reqwest::Url) -> Option<Attempt> {
+    async fn attempt(&self, job: &Job, url: &reqwest::Url, lane: LaneId) -> Option<Attempt> {
         // Waiting for a turn is not part of the check's time or timeout.
         let permit = tokio::select! {
             permit = self.fetcher.throttle.admit(url) => permit,
@@ -149,7 +150,7 @@ impl Checker {
         let page = job.page || anchor.is_some();
         let fetched = tokio::time::timeout(
             timeout,
-            self.fetcher.fetch(&job.spec, &mut hops, permit, page),
+            self.fetcher.fetch(&job.spec, &mut hops, permit, page, lane),
         )
         .await;
         let elapsed = started.elapsed();
@@ -221,8 +222,9 @@ impl Checker {
         &self,
         job: &Job,
         url: &reqwest::Url,
+        lane: LaneId,
     ) -> Option<(CheckResult, Option<Box<PageLinks>>)> {
-        let mut attempt = self.attempt(job, url).await?;
+        let mut attempt = self.attempt(job, url, lane).await?;
         // When the first attempt started (after its turn under --per-host).
         let first_started = Instant::now()
             .checked_sub(attempt.result.elapsed)
@@ -237,7 +239,7 @@ impl Checker {
             if !self.pause(delay).await {
                 break;
             }
-            match self.attempt(job, url).await {
+            match self.attempt(job, url, lane).await {
                 Some(next) => attempt = next,
                 None => break,
             }
@@ -291,7 +293,7 @@ impl Checker {
 }
 
 impl Check for Checker {
-    async fn check(&self, job: &Job) -> Outcome {
+    async fn check(&self, job: &Job, lane: LaneId) -> Outcome {
         if self.sites.dry_run {
             return Outcome::Done(listed(job));
         }
@@ -317,7 +319,7 @@ impl Check for Checker {
             return Outcome::Done(files::check(job, url, self.sites.check_fragments).await);
         }
         let prior = job.awaited.as_deref();
-        let Some((result, links)) = self.attempt_with_retries(job, url).await else {
+        let Some((result, links)) = self.attempt_with_retries(job, url, lane).await else {
             // Stopped before the check began: what was known stands.
             let record = match prior {
                 Some(awaited) => {

@@ -1,25 +1,22 @@
 //! Lanes: the threads the checks run on. The run's own thread is lane 0;
 //! each further lane is a thread with a single-threaded tokio runtime. A
-//! worker stays on its lane, and so does its HTTP client's connections
-//! (one client per lane, see `check/client.rs`), so a request and the task
-//! serving its connection never run at the same time on two threads.
+//! worker stays on its lane, and the pool gives it its lane's `LaneId`,
+//! which every check it makes carries to the client: one client per lane
+//! (see `check/client.rs`), so a request and the task serving its
+//! connection never run at the same time on two threads.
 //!
 //! Why: with one client shared by all threads, a request handed to an
 //! HTTP/2 connection at the very moment that connection's task ended (after
-//! the server's GOAWAY) was stranded and hung until the timeout: against
-//! nginx with `keepalive_requests 5` (h2 and h2c, 2,000 URLs, 16 and 64
-//! workers), 7 runs in 80 had such timeouts (26 in all); on lanes, none in
-//! 160 runs with 1 or 2 threads (the race is hyperium/hyper#4122). A lane
-//! also wakes no other thread, which costs less CPU per check than a
-//! work-stealing runtime (see "Choosing --threads" in docs/reference.md).
+//! the server's GOAWAY) is stranded until its timeout (hyperium/hyper#4122;
+//! measured in benches/lab-before.md). A lane also wakes no other thread,
+//! which costs less CPU per check than a work-stealing runtime (see
+//! "Choosing --threads" in docs/reference.md).
 
 use std::thread::{self, JoinHandle};
 
 use anyhow::Context;
 use tokio::runtime::Handle;
 use tokio_util::sync::CancellationToken;
-
-use crate::check::enter_lane;
 
 /// One lane per `--threads`, and never more than there are workers.
 pub(crate) fn count(threads: usize, workers: usize) -> usize {
@@ -61,7 +58,6 @@ impl Lanes {
             let thread = thread::Builder::new()
                 .name(format!("urlcheck-lane-{lane}"))
                 .spawn(move || {
-                    enter_lane(lane);
                     runtime.block_on(done.cancelled());
                     // Blocking reads (a DNS lookup) are not waited for.
                     runtime.shutdown_background();

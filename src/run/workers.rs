@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use super::lanes::Lanes;
 use super::rechecks::{Returned, Returns};
-use crate::check::{Check, Outcome};
+use crate::check::{Check, LaneId, Outcome};
 use crate::input::{Awaited, Job};
 use crate::links::PageLinks;
 use crate::results::{CheckResult, Failure, FailureKind, Found, Origin};
@@ -147,8 +147,9 @@ impl<C: Check> Pool<C> {
         });
         let mut tasks = JoinSet::new();
         for id in 0..workers {
-            let worker = work(id, Arc::clone(&shared));
-            match lanes.handle(id % lanes.len()) {
+            let lane = id % lanes.len();
+            let worker = work(id, LaneId::new(lane), Arc::clone(&shared));
+            match lanes.handle(lane) {
                 Some(lane) => tasks.spawn_on(worker, lane),
                 None => tasks.spawn(worker),
             };
@@ -250,7 +251,7 @@ impl<C: Check> Pool<C> {
 
 /// One worker: take a job, check it, hand the result on; until the queue
 /// closes. After a stop it records queued jobs without checking them.
-async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
+async fn work<C: Check>(id: usize, lane: LaneId, shared: Arc<Shared<C>>) {
     loop {
         let job = shared.queue.lock().await.recv().await;
         let Some(mut job) = job else { break };
@@ -278,7 +279,7 @@ async fn work<C: Check>(id: usize, shared: Arc<Shared<C>>) {
             },
         );
         shared.stop.ledger.check_started();
-        let outcome = shared.checker.check(&job).await;
+        let outcome = shared.checker.check(&job, lane).await;
         shared.stop.ledger.check_ended();
         let result = match outcome {
             Outcome::Done(mut result) => {
@@ -324,7 +325,7 @@ mod tests {
     }
 
     impl Check for SlowChecker {
-        async fn check(&self, job: &Job) -> Outcome {
+        async fn check(&self, job: &Job, _lane: LaneId) -> Outcome {
             let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             self.max_in_flight.fetch_max(now, Ordering::SeqCst);
             let url = job.target.as_ref().expect("valid test URL");
