@@ -170,8 +170,10 @@ for name, r in results.items():
         if not missed and not extra:
             text = f"exactly the {len(true_broken):,} missing URLs"
         else:
-            text = (f"{len(missed):,} missed (e.g. {missed[:3]}), "
-                    f"{len(extra):,} reported that exist (e.g. {extra[:3]})")
+            def some(urls):
+                return f" (e.g. {', '.join(urls[:3])})" if urls else ""
+            text = (f"{len(missed):,} missing URLs not reported{some(missed)}, "
+                    f"{len(extra):,} reported that exist{some(extra)}")
         lines.append(f"- {name} run {i}: exit {run['code']}, {run['count']}; {text}")
 
 lines += [
