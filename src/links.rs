@@ -76,3 +76,42 @@ pub(crate) fn link_key(mut url: Url, fragments: bool) -> String {
     }
     url.into()
 }
+
+/// Fragments every document has: the empty one and `top` (the HTML
+/// standard scrolls to the top for them).
+fn always_there(fragment: &str) -> bool {
+    fragment.is_empty() || fragment.eq_ignore_ascii_case("top")
+}
+
+/// Whether a page or document with `anchors` has the one `#fragment`
+/// names, as browsers match it (percent-decoded).
+pub(crate) fn has_anchor(anchors: &[String], fragment: &str) -> bool {
+    let decoded = percent_decoded(fragment);
+    always_there(&decoded) || anchors.iter().any(|a| *a == decoded || *a == fragment)
+}
+
+/// `%C3%BCber` as `über`: browsers match the decoded fragment.
+pub(crate) fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                let value = hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0);
+                out.push(value as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use reqwest::Url;
 
 use crate::config::LinkScope;
-use crate::links::{PageLinks, link_key};
+use crate::links::{PageLinks, has_anchor, link_key};
 use crate::results::{Place, Source};
 
 /// The links of the HTML `body` of the page `page` (shown as `shown`).
@@ -42,8 +42,11 @@ pub(crate) fn page_links(
                 found.links.push((link_key(url, fragments), place));
             }
             resolve::Resolved::Skipped(scheme) => found.skipped.count(scheme),
-            // A link within the page: checked only for its anchor.
-            resolve::Resolved::FragmentOnly(name) if fragments => {
+            // A link within the page: its anchor is known here; only a
+            // missing one is checked, to fail as such.
+            resolve::Resolved::FragmentOnly(name)
+                if fragments && !has_anchor(&extracted.anchors, &name) =>
+            {
                 let mut url = page.clone();
                 url.set_fragment(Some(&name));
                 found.links.push((url.into(), place));

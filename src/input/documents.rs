@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use reqwest::Url;
 
-use crate::links::{PageLinks, link_key};
+use crate::links::{PageLinks, has_anchor, link_key};
 use crate::results::{Place, Source};
 
 /// Largest document read: larger is an input error, not memory growth.
@@ -99,7 +99,11 @@ impl Document {
                     }
                     found.links.push((url.into(), place));
                 }
-                Resolved::FragmentOnly(name) if fragments => {
+                // A link within the document: only a missing anchor is
+                // checked, to fail as such.
+                Resolved::FragmentOnly(name)
+                    if fragments && !has_anchor(&extracted.anchors, &name) =>
+                {
                     if let Ok(mut url) = Url::from_file_path(absolute(&self.path)) {
                         url.set_fragment(Some(&name));
                         found.links.push((url.into(), place));
@@ -153,5 +157,18 @@ mod tests {
         let b = url(&here.parent().unwrap().join("b.md"));
         let links: Vec<&str> = found.links.iter().map(|(u, _)| u.as_str()).collect();
         assert_eq!(links, [a.as_str(), b.as_str()]);
+    }
+
+    #[test]
+    fn a_link_within_the_document_is_checked_only_when_its_anchor_is_missing() {
+        let document = Document {
+            path: PathBuf::from("index.md"),
+            markdown: true,
+        };
+        let text = b"# Intro\n\n[in](#intro) [top](#top) [gone](#gone)\n";
+        let found = document.extract(text, None, true);
+        let links: Vec<&str> = found.links.iter().map(|(u, _)| u.as_str()).collect();
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert!(links[0].ends_with("/index.md#gone"), "{links:?}");
     }
 }

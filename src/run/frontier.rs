@@ -34,6 +34,10 @@ pub(crate) struct Frontier {
     spilled: Option<Spill>,
     /// Links that named a page checked anyway.
     pub(crate) to_pages: u64,
+    /// Distinct URLs found, pages among them.
+    seen: u64,
+    /// Distinct URLs found that are pages checked anyway.
+    pages_named: u64,
 }
 
 struct Spill {
@@ -69,6 +73,7 @@ impl Frontier {
             return Ok(());
         }
         self.places.insert(key, vec![place]);
+        self.seen += 1;
         if self.waiting.len() < IN_MEMORY && self.spilled.is_none() {
             self.waiting.push_back(url);
             return Ok(());
@@ -88,9 +93,11 @@ impl Frontier {
         Ok(())
     }
 
-    /// Distinct URLs found so far.
-    pub(crate) fn distinct(&self) -> usize {
-        self.places.len()
+    /// Distinct URLs found so far that are not pages checked anyway (those
+    /// named before their page was read are known once the frontier is
+    /// drained).
+    pub(crate) fn distinct(&self) -> u64 {
+        self.seen - self.pages_named
     }
 
     /// URLs waiting to be taken.
@@ -99,18 +106,34 @@ impl Frontier {
         self.waiting.len() as u64 + self.spilled.as_ref().map_or(0, |s| s.count)
     }
 
-    /// The next URL to check, in the order found, with all its places.
+    /// The next URL to check, in the order found, with all its places. A
+    /// URL found before the page it names was read (a later sitemap's) is
+    /// left out now, when every page is known: the page has its record.
     pub(crate) fn next(&mut self) -> io::Result<Option<Next>> {
-        let url = match self.waiting.pop_front() {
-            Some(url) => url,
-            None => match self.read_spilled()? {
+        loop {
+            let url = match self.waiting.pop_front() {
                 Some(url) => url,
-                None => return Ok(None),
-            },
-        };
+                None => match self.read_spilled()? {
+                    Some(url) => url,
+                    None => return Ok(None),
+                },
+            };
+            let key = xxh3_64(url.as_bytes());
+            if self.pages.contains(&key) {
+                let places = self.places.remove(&key).map_or(0, |p| p.len());
+                self.to_pages += places as u64;
+                self.pages_named += 1;
+                continue;
+            }
+            return Ok(Some(self.take(url, key)));
+        }
+    }
+
+    /// `url` with every place that names it.
+    fn take(&mut self, url: String, key: u64) -> Next {
         let mut places = self
             .places
-            .get_mut(&xxh3_64(url.as_bytes()))
+            .get_mut(&key)
             .map(std::mem::take)
             .unwrap_or_default();
         // Pages finish in any order: places are listed by source, line and
@@ -122,10 +145,10 @@ impl Frontier {
             occurrences: places.len() as u64,
             places,
         };
-        Ok(Some(Next {
+        Next {
             url,
             found: Arc::new(found),
-        }))
+        }
     }
 
     fn read_spilled(&mut self) -> io::Result<Option<String>> {
@@ -195,6 +218,23 @@ mod tests {
         );
         assert_eq!(frontier.next().unwrap().unwrap().url, "https://b.test/");
         assert!(frontier.next().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_link_found_before_its_page_was_read_is_left_to_the_page() {
+        let mut frontier = Frontier::default();
+        frontier
+            .add("https://site.test/later".into(), at(1))
+            .unwrap();
+        frontier
+            .add("https://site.test/later".into(), at(2))
+            .unwrap();
+        frontier.add("https://a.test/".into(), at(3)).unwrap();
+        // A later sitemap lists the page.
+        frontier.page("https://site.test/later");
+        assert_eq!(frontier.next().unwrap().unwrap().url, "https://a.test/");
+        assert!(frontier.next().unwrap().is_none());
+        assert_eq!(frontier.to_pages, 2);
     }
 
     #[test]

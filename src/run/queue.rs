@@ -422,10 +422,6 @@ impl Feeder {
     /// After every page: queue each URL found once, with all its places.
     /// False when the run is stopping.
     async fn check_found(&mut self, spec: &Arc<CheckSpec>, selection: &mut Selection) -> bool {
-        if let Some(frontier) = &self.frontier {
-            self.report.sites.distinct = frontier.distinct() as u64;
-            self.report.sites.to_pages = frontier.to_pages;
-        }
         loop {
             let next = match self.frontier.as_mut().map(Frontier::next) {
                 None | Some(Ok(None)) => break,
@@ -441,6 +437,10 @@ impl Feeder {
             if !self.offer(job, selection).await {
                 return false;
             }
+        }
+        if let Some(frontier) = &self.frontier {
+            self.report.sites.distinct = frontier.distinct();
+            self.report.sites.to_pages = frontier.to_pages;
         }
         self.release_held().await;
         self.recheck_until_done().await;
@@ -475,7 +475,6 @@ impl Feeder {
             && let (Ok(url), Some(frontier)) = (&job.target, &mut self.frontier)
         {
             job.page = true;
-            self.report.sites.pages += 1;
             frontier.page(&link_key(url.clone(), false));
         }
         match selection.wants(&job) {
@@ -621,6 +620,8 @@ impl Feeder {
         match turn {
             Turn::Due(job) => self.enqueue(job).await,
             Turn::Found(links) => {
+                // A page that answered 2xx with HTML, its links read.
+                self.report.sites.pages += 1;
                 self.take_found(*links);
                 true
             }
@@ -649,6 +650,7 @@ impl Feeder {
             rechecks.close()
         };
         for links in found {
+            self.report.sites.pages += 1;
             self.take_found(links);
         }
         for job in awaited {
