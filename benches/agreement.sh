@@ -10,12 +10,10 @@ root=$PWD
 dir=${1:?usage: bash benches/agreement.sh DIR}
 work=$root/target/bench/agreement
 tools=$root/target/bench/tools
-lychee=$tools/bin/lychee
 mkdir -p "$work"
-if [ ! -x "$lychee" ]; then
-  echo "agreement: installing lychee 0.24.2 into $tools (minutes)" >&2
-  cargo install lychee --locked --version 0.24.2 --root "$tools" > "$work/lychee-install.log" 2>&1
-fi
+# shellcheck source=benches/tools.sh
+source "$root/benches/tools.sh"
+install_lychee "$tools" 0.24.2 "$work"
 cargo build --release --locked -q
 urlcheck=$root/target/release/urlcheck
 

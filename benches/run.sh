@@ -68,14 +68,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-lychee=$tools/bin/lychee
-if [ ! -x "$lychee" ]; then
-  log "installing lychee $LYCHEE_VERSION into $tools (minutes; log: $work/lychee-install.log)"
-  mkdir -p "$work"
-  cargo install lychee --locked --version "$LYCHEE_VERSION" --root "$tools" \
-    > "$work/lychee-install.log" 2>&1 \
-    || { log "lychee install failed, see $work/lychee-install.log"; exit 1; }
-fi
+# shellcheck source=benches/tools.sh
+source "$root/benches/tools.sh"
+install_lychee "$tools" "$LYCHEE_VERSION" "$work"
 log "building urlcheck (release)"
 cargo build --release --locked -q
 urlcheck=$root/target/release/urlcheck

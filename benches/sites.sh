@@ -66,14 +66,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-lychee=$tools/bin/lychee
-if [ ! -x "$lychee" ]; then
-  log "installing lychee $LYCHEE_VERSION into $tools (minutes; log: $bench/lychee-install.log)"
-  mkdir -p "$bench"
-  cargo install lychee --locked --version "$LYCHEE_VERSION" --root "$tools" \
-    > "$bench/lychee-install.log" 2>&1 \
-    || { log "lychee install failed, see $bench/lychee-install.log"; exit 1; }
-fi
+# shellcheck source=benches/tools.sh
+source "$root/benches/tools.sh"
+install_lychee "$tools" "$LYCHEE_VERSION" "$bench"
 linkinator=$tools/node/node_modules/.bin/linkinator
 if [ ! -x "$linkinator" ] || [ "$("$linkinator" --version)" != "$LINKINATOR_VERSION" ]; then
   log "installing linkinator $LINKINATOR_VERSION into $tools/node"

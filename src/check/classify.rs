@@ -36,13 +36,6 @@ pub(crate) enum Cause {
     Final,
 }
 
-impl Cause {
-    /// Worth another try under `--retries` (`retry::policy` decides).
-    pub(crate) fn is_transient(self) -> bool {
-        super::retry::policy(self).retry
-    }
-}
-
 /// A failure as classified: the words for people, the cause for the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Classified {

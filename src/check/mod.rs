@@ -231,7 +231,7 @@ impl Checker {
             .unwrap_or_else(Instant::now);
         let mut attempts = 1;
         for retry in 0..self.retries {
-            if attempt.result.ok() || !attempt.cause.is_transient() {
+            if attempt.result.ok() || !retry::policy(attempt.cause).retry {
                 break;
             }
             let delay = retry::backoff(self.retry_delay, retry)
