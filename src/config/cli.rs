@@ -420,9 +420,9 @@ impl Cli {
                 listen: run.listen.map(|l| l.0),
             }),
         })
+        .and_then(Config::check_sites)
         .and_then(Config::check_watch)
         .and_then(Config::check_resume)
-        .and_then(Config::check_sites)
     }
 
     /// The INPUT arguments; stdin when there are none (and no config file).

@@ -742,6 +742,21 @@ fn run_within_a_minute(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, St
 }
 
 #[test]
+fn a_document_with_nothing_to_check_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("notes.md"),
+        "# Notes\n\nSee [below](#notes).\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) =
+        run_within_a_minute(dir.path(), &["--check-fragments", "notes.md"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("Summary: 0 URLs"), "{stderr}");
+}
+
+#[test]
 fn many_local_files_and_a_dry_run_of_one_host_take_no_host_slots() {
     // A site run is limited to 8 checks per host: local files and a dry
     // run make no request, and must not wait for a slot they never free.
