@@ -17,10 +17,10 @@ use super::layer::Layer;
 use super::proxy::Proxies;
 use super::settings::{
     CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOOKAHEAD, DEFAULT_RETRIES,
-    DEFAULT_RETRY_DELAY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_SITE_PER_HOST, DEFAULT_THREADS,
-    DEFAULT_WAIT_INTERVAL, DEFAULT_WORKERS, RunSettings, default_user_agent,
+    DEFAULT_RETRY_DELAY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_THREADS, DEFAULT_WAIT_INTERVAL,
+    DEFAULT_WORKERS, RunSettings, default_user_agent,
 };
-use super::values::{ColorArg, HttpVersions, InputFormat};
+use super::values::{ColorArg, HttpVersions};
 use super::values::{Format, parse_duration};
 use super::{
     CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec, RecordsFrom,
@@ -349,7 +349,6 @@ impl Cli {
                 .find(|(var, _)| var == name)
                 .map(|(_, value)| value.clone())
         })?;
-        let site = site_run(&run, &inputs);
         let color = run.color.unwrap_or(ColorArg::Auto);
         let quiet = run.quiet.unwrap_or(false);
         let color_allowed = |is_terminal: bool| match color {
@@ -357,7 +356,7 @@ impl Cli {
             ColorArg::Never => false,
             ColorArg::Auto => is_terminal && !env.no_color && !env.dumb_term,
         };
-        Ok(Config {
+        Ok(Config::polite_to_sites(Config {
             inputs,
             shard: self.shard,
             resume: self.resume.clone(),
@@ -366,10 +365,7 @@ impl Cli {
             baseline: self.baseline.clone(),
             workers: run.workers.map_or(DEFAULT_WORKERS, |w| w.0),
             threads: run.threads.map_or(DEFAULT_THREADS, |t| t.0),
-            per_host: run
-                .per_host
-                .map(|p| p.0)
-                .or_else(|| site.then_some(DEFAULT_SITE_PER_HOST)),
+            per_host: run.per_host.map(|p| p.0),
             lookahead: run.lookahead.map_or(DEFAULT_LOOKAHEAD, |l| l.0),
             rate: run.rate.map(|r| r.0),
             connect_timeout: run.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
@@ -419,7 +415,7 @@ impl Cli {
                 up_after: run.up_after.map_or(1, |s| s.0),
                 listen: run.listen.map(|l| l.0),
             }),
-        })
+        }))
         .and_then(Config::check_sites)
         .and_then(Config::check_watch)
         .and_then(Config::check_resume)
@@ -445,22 +441,6 @@ impl Cli {
         }
         Ok(inputs)
     }
-}
-
-/// Whether this run checks a site (sitemaps, documents, links on pages):
-/// their URLs are mostly of one host, which a default `--per-host` spares.
-fn site_run(run: &RunSettings, inputs: &[InputSpec]) -> bool {
-    !run.sitemap.is_empty()
-        || run.links.is_some()
-        || inputs.iter().any(|input| match input {
-            InputSpec::File(path) => {
-                let kind = run
-                    .input_format
-                    .unwrap_or_else(|| InputFormat::of_path(path));
-                kind != InputFormat::List
-            }
-            _ => false,
-        })
 }
 
 /// Read `--cacert` now, so that a wrong path is a usage error, not a

@@ -133,15 +133,20 @@ pub(crate) struct Sites {
 }
 
 impl Sites {
+    /// How an INPUT is read: `--input-format`, or what a file's name says;
+    /// stdin is a list unless told otherwise.
+    pub(crate) fn kind_of(&self, input: &InputSpec) -> InputFormat {
+        match (self.input_format, input) {
+            (Some(kind), _) => kind,
+            (None, InputSpec::File(path)) => InputFormat::of_path(path),
+            (None, _) => InputFormat::List,
+        }
+    }
+
     /// Whether `url` is one to check under `--include` and `--exclude`.
     pub(crate) fn wants(&self, url: &str) -> bool {
         (self.include.is_empty() || self.include.iter().any(|r| r.is_match(url)))
             && !self.exclude.iter().any(|r| r.is_match(url))
-    }
-
-    /// Whether `--include` or `--exclude` may leave a URL out.
-    pub(crate) fn filters(&self) -> bool {
-        !self.include.is_empty() || !self.exclude.is_empty()
     }
 }
 
@@ -159,18 +164,10 @@ pub(crate) struct Watch {
 impl Config {
     /// With `--watch`: every URL has an interval, and only what makes sense
     /// for a watcher is asked for. Without it, the watch flags are refused.
-    /// The kind of an INPUT file: `--input-format`, or what its name says.
-    pub(crate) fn input_kind(&self, path: &std::path::Path) -> InputFormat {
-        self.sites
-            .input_format
-            .unwrap_or_else(|| InputFormat::of_path(path))
-    }
-
     fn kinds(&self) -> impl Iterator<Item = InputFormat> + '_ {
         self.inputs.iter().filter_map(|input| match input {
-            InputSpec::File(path) => Some(self.input_kind(path)),
-            InputSpec::Stdin => Some(self.sites.input_format.unwrap_or(InputFormat::List)),
             InputSpec::Url(_) => None,
+            input => Some(self.sites.kind_of(input)),
         })
     }
 
@@ -194,12 +191,26 @@ impl Config {
         self.sites.links.is_some() || self.reads_documents()
     }
 
+    /// Whether this run checks a site: sitemaps, documents, or the links
+    /// on pages.
+    fn checks_a_site(&self) -> bool {
+        self.sites.links.is_some() || self.reads_sitemaps() || self.reads_documents()
+    }
+
+    /// A site's URLs are mostly of one host: without `--per-host`, a run
+    /// that checks a site is limited to `DEFAULT_SITE_PER_HOST` per host.
+    fn polite_to_sites(mut self) -> Self {
+        if self.per_host.is_none() && self.checks_a_site() {
+            self.per_host = Some(settings::DEFAULT_SITE_PER_HOST);
+        }
+        self
+    }
+
     /// Sites: what does not go with sitemaps, documents and `--links`.
     fn check_sites(self) -> anyhow::Result<Self> {
         let sites = &self.sites;
         let finds = sites.links.is_some() || !sites.sitemaps.is_empty();
-        if self.resume.is_some() && (finds || self.reads_documents() || self.reads_sitemap_files())
-        {
+        if self.resume.is_some() && self.checks_a_site() {
             anyhow::bail!(
                 "--resume works on lists of URLs; with --sitemap, --links or documents, run again \
                  without it"

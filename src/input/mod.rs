@@ -79,12 +79,7 @@ pub(crate) enum Input {
 pub(crate) async fn open_inputs(specs: &[InputSpec], sites: &Sites) -> anyhow::Result<Vec<Input>> {
     let mut inputs = Vec::with_capacity(specs.len());
     for spec in specs {
-        let kind = match spec {
-            InputSpec::File(path) => sites
-                .input_format
-                .unwrap_or_else(|| InputFormat::of_path(path)),
-            _ => sites.input_format.unwrap_or(InputFormat::List),
-        };
+        let kind = sites.kind_of(spec);
         let input = match (spec, kind) {
             (InputSpec::Url(url), _) => Input::Arg(url.clone()),
             (InputSpec::File(path), InputFormat::Markdown | InputFormat::Html) => {

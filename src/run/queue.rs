@@ -454,7 +454,7 @@ impl Feeder {
         };
         while let Ok(Some(next)) = frontier.next() {
             let job = Job::found(&next.url, next.found, Arc::default());
-            if self.sites.filters() && !self.sites.wants(&job.url) {
+            if !self.sites.wants(&job.url) {
                 continue;
             }
             self.report.urls_read += 1;
@@ -466,7 +466,7 @@ impl Feeder {
 
     /// Queue `job` if this run checks it; false when the run is stopping.
     async fn offer(&mut self, mut job: Job, selection: &mut Selection) -> bool {
-        if self.sites.filters() && job.target.is_ok() && !self.sites.wants(&job.url) {
+        if job.target.is_ok() && !self.sites.wants(&job.url) {
             self.report.sites.excluded += 1;
             return true;
         }
