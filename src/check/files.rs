@@ -7,6 +7,7 @@ use std::time::Instant;
 use reqwest::Url;
 
 use super::anchors;
+use crate::config::InputFormat;
 use crate::input::Job;
 use crate::results::{CheckResult, Failure, FailureKind};
 
@@ -55,14 +56,13 @@ pub(crate) async fn check(job: &Job, url: &Url, fragments: bool) -> CheckResult 
 /// The failure of a link to `#fragment` in the document at `path`.
 async fn anchor_failure(path: &std::path::Path, fragment: &str) -> Option<Failure> {
     let bytes = tokio::fs::read(path).await.ok()?;
-    let name = path.to_string_lossy().to_ascii_lowercase();
-    let anchors = if name.ends_with(".md") || name.ends_with(".markdown") {
-        crate::extract::markdown::extract(&String::from_utf8_lossy(&bytes)).anchors
-    } else if name.ends_with(".html") || name.ends_with(".htm") {
-        crate::extract::html::extract(&bytes).anchors
-    } else {
+    let anchors = match InputFormat::of_path(path) {
+        InputFormat::Markdown => {
+            crate::extract::markdown::extract(&String::from_utf8_lossy(&bytes)).anchors
+        }
+        InputFormat::Html => crate::extract::html::extract(&bytes).anchors,
         // Other files have no anchors to check.
-        return None;
+        InputFormat::List | InputFormat::Sitemap => return None,
     };
     anchors::missing_in(&anchors, fragment)
 }

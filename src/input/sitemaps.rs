@@ -242,7 +242,10 @@ impl Sitemaps {
             }
             SitemapSource::Url(url) if url.path().ends_with("/robots.txt") => {
                 let url = url.clone();
-                return self.open_robots(&url, pending, false).await.err();
+                return self
+                    .open_robots(&url, &pending.named_at, pending.depth, false)
+                    .await
+                    .err();
             }
             SitemapSource::Url(url) => match get(self.client.clone(), url.clone()).await {
                 Ok(body) => body,
@@ -276,7 +279,10 @@ impl Sitemaps {
     /// A site's root: the sitemaps its robots.txt names, else /sitemap.xml.
     async fn open_site(&mut self, root: &Url, pending: Pending) -> Option<CheckResult> {
         let robots = root.join("/robots.txt").ok()?;
-        match self.open_robots(&robots, pending_at(&pending), true).await {
+        match self
+            .open_robots(&robots, &pending.named_at, pending.depth, true)
+            .await
+        {
             Ok(true) => None,
             Ok(false) | Err(_) => {
                 let sitemap = root.join("/sitemap.xml").ok()?;
@@ -296,11 +302,12 @@ impl Sitemaps {
     async fn open_robots(
         &mut self,
         url: &Url,
-        pending: Pending,
+        named_at: &Origin,
+        depth: usize,
         quiet: bool,
     ) -> Result<bool, CheckResult> {
         let name = url.to_string();
-        let fail = |problem: String| broken(&name, Some(&pending.named_at), problem);
+        let fail = |problem: String| broken(&name, Some(named_at), problem);
         let mut text = String::new();
         let body = match get(self.client.clone(), url.clone()).await {
             Ok(body) => body,
@@ -322,7 +329,7 @@ impl Sitemaps {
                 Ok(url) => self.todo.push(Pending {
                     source: SitemapSource::Url(url),
                     named_at: origin,
-                    depth: pending.depth,
+                    depth,
                 }),
                 Err(_) => self.left_out += 1,
             }
@@ -366,15 +373,6 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// A copy of where a pending sitemap was named, for a robots.txt lookup.
-fn pending_at(pending: &Pending) -> Pending {
-    Pending {
-        source: pending.source.clone(),
-        named_at: pending.named_at.clone(),
-        depth: pending.depth,
-    }
 }
 
 /// `body`, gunzipped if it starts as gzip does (`.xml.gz`, or a server

@@ -130,36 +130,51 @@ impl Rechecks {
         }
     }
 
-    /// The run is stopping: no job is checked again. Returns every job still
-    /// waiting, whose latest result is its record; a worker that finds the
-    /// channel closed records its job itself.
     /// The run is stopping, and the queue is closed: hear the workers out
     /// until the last one is gone, then return what `close` returns.
     pub(crate) async fn close_when_gone(mut self) -> (Vec<Job>, Vec<PageLinks>) {
-        let mut jobs: Vec<Job> = self.due.drain().map(|Reverse(due)| due.job).collect();
-        let mut found = Vec::new();
+        let mut left = Left::from(&mut self);
         while let Some(returned) = self.returned.recv().await {
-            match returned {
-                Returned::Again(_, job) => jobs.push(job),
-                Returned::Found(links) => found.push(*links),
-                Returned::Finished => {}
-            }
+            left.take(returned);
         }
-        (jobs, found)
+        (left.jobs, left.found)
     }
 
+    /// The run is stopping: no job is checked again. Returns every job still
+    /// waiting, whose latest result is its record (a worker that finds the
+    /// channel closed records its job itself), and the links found on pages
+    /// that are said and not yet taken.
     pub(crate) fn close(mut self) -> (Vec<Job>, Vec<PageLinks>) {
         self.returned.close();
-        let mut jobs: Vec<Job> = self.due.drain().map(|Reverse(due)| due.job).collect();
-        let mut found = Vec::new();
+        let mut left = Left::from(&mut self);
         while let Ok(returned) = self.returned.try_recv() {
-            match returned {
-                Returned::Again(_, job) => jobs.push(job),
-                Returned::Found(links) => found.push(*links),
-                Returned::Finished => {}
-            }
+            left.take(returned);
         }
-        (jobs, found)
+        (left.jobs, left.found)
+    }
+}
+
+/// What a stop leaves: jobs still awaited, and links found on pages.
+struct Left {
+    jobs: Vec<Job>,
+    found: Vec<PageLinks>,
+}
+
+impl Left {
+    /// Starting with the jobs waiting to come due.
+    fn from(rechecks: &mut Rechecks) -> Self {
+        Left {
+            jobs: rechecks.due.drain().map(|Reverse(due)| due.job).collect(),
+            found: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, returned: Returned) {
+        match returned {
+            Returned::Again(_, job) => self.jobs.push(job),
+            Returned::Found(links) => self.found.push(*links),
+            Returned::Finished => {}
+        }
     }
 }
 
