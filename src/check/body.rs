@@ -19,6 +19,54 @@ pub(crate) const BODY_READ_LIMIT: usize = 1024 * 1024;
 /// `--check-fragments`): larger than any page but a few.
 pub(crate) const PAGE_READ_LIMIT: usize = 8 * 1024 * 1024;
 
+/// How much of an HTTP/2 body past the cap is read and thrown away rather
+/// than cut off: hyper's initial stream window, what a server may send
+/// without waiting to be asked. A stream cut off (RST_STREAM) while its data
+/// is still arriving is a trap in h2: past 50 recent resets it forgets the
+/// stream, answers each late DATA frame with a reset of its own, counts
+/// those as its errors, and at 1,024 ends the whole connection with GOAWAY
+/// ENHANCE_YOUR_CALM, failing every check on it (hyperium/h2#856). Reading
+/// to the end leaves nothing to reset.
+const DRAIN_LIMIT: u64 = 2 * 1024 * 1024;
+
+/// The longest the rest of a body is read for, after its check is judged.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// The rest of an HTTP/2 body past the cap, small enough to read to its end
+/// (`DRAIN_LIMIT`), so that its stream ends cleanly.
+pub(crate) struct Unread(reqwest::Response);
+
+impl Unread {
+    /// The rest of `response` when worth reading: HTTP/2 (an HTTP/1.1
+    /// connection cut mid-body is simply closed), and no more than
+    /// `DRAIN_LIMIT` left, or a length not given. (A response's
+    /// `content_length` is what is left of it to read.)
+    fn of(response: reqwest::Response) -> Option<Self> {
+        if response.version() != reqwest::Version::HTTP_2 {
+            return None;
+        }
+        response
+            .content_length()
+            .is_none_or(|left| left > 0 && left <= DRAIN_LIMIT)
+            .then_some(Unread(response))
+    }
+
+    /// Read the rest and throw it away, for at most `DRAIN_LIMIT` bytes
+    /// and `DRAIN_TIME`; whatever stops it, the check is already judged.
+    pub(crate) async fn drain(mut self) {
+        let read = async {
+            let mut left = DRAIN_LIMIT;
+            while let Ok(Some(chunk)) = self.0.chunk().await {
+                left = left.saturating_sub(chunk.len() as u64);
+                if left == 0 {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, read).await;
+    }
+}
+
 /// A body as read: its first `BODY_READ_LIMIT` bytes (decoded) when kept,
 /// and whether it went on past the cap.
 pub(crate) struct Body {
@@ -28,14 +76,14 @@ pub(crate) struct Body {
     pub(crate) decode_error: Option<String>,
 }
 
-/// Read the body of `response` up to `BODY_READ_LIMIT`, keeping it (decoded)
-/// only when asked.
+/// Read the body of `response` up to `limit`, keeping it (decoded) only when
+/// asked; with what is left of an HTTP/2 body to read after the check.
 pub(crate) async fn read_body(
     mut response: reqwest::Response,
     keep: bool,
     limit: usize,
     connect_timeout: Duration,
-) -> Result<Body, Classified> {
+) -> Result<(Body, Option<Unread>), Classified> {
     let encodings = if keep {
         content_encodings(&response)
     } else {
@@ -60,6 +108,11 @@ pub(crate) async fn read_body(
             Err(e) => return Err(classify(&e, Phase::Body, connect_timeout)),
         }
     }
+    let unread = if truncated {
+        Unread::of(response)
+    } else {
+        None
+    };
     let mut body = Body {
         bytes,
         truncated,
@@ -69,7 +122,7 @@ pub(crate) async fn read_body(
     for encoding in encodings.iter().rev() {
         body = decode(*encoding, body);
     }
-    Ok(body)
+    Ok((body, unread))
 }
 
 /// A content coding that the body reader decodes.

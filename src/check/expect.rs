@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
-use super::body::BODY_READ_LIMIT;
+use super::body::{BODY_READ_LIMIT, Unread};
 use crate::config::CheckSettings;
 use crate::results::{CertInfo, Failure, FailureKind};
 use crate::text::format_elapsed;
@@ -27,6 +27,8 @@ pub(crate) struct Fetched {
     pub(crate) cert: Option<CertInfo>,
     /// The response says it is HTML.
     pub(crate) html: bool,
+    /// The rest of an HTTP/2 body past the cap, read after the check.
+    pub(crate) unread: Option<Unread>,
 }
 
 /// The first expectation that `fetched` fails, in the order status, headers,
@@ -174,6 +176,7 @@ mod tests {
             decode_error: None,
             cert: None,
             html: true,
+            unread: None,
         }
     }
 

@@ -107,7 +107,7 @@ impl Fetcher {
         let max_redirects = spec.settings.max_redirects();
         // Made at the first redirect: most checks have none.
         let mut visited: Vec<Url> = Vec::new();
-        let mut body_resent = false;
+        let mut body_resends = 0;
         loop {
             let same_origin = hops.url.origin() == origin;
             // This hop's status, once it answers; not the previous hop's.
@@ -172,22 +172,24 @@ impl Fetcher {
                 };
                 let reading = Instant::now();
                 match read_body(response, keep, limit, self.connect_timeout).await {
-                    Ok(body) => {
+                    Ok(read) => {
                         hops.phases.transfer = Some(reading.elapsed());
-                        Some(body)
+                        Some(read)
                     }
-                    // The connection ended under the body, on this side:
-                    // ask once more, on another connection.
-                    Err(lost) if policy(lost.cause).resend_now() && !body_resent => {
-                        body_resent = true;
-                        continue;
-                    }
-                    Err(failed) => return Err(failed),
+                    // The connection went away under the body: ask again,
+                    // on another connection, as the table allows.
+                    Err(lost) => match policy(lost.cause).resend {
+                        Resend::Now { times } if body_resends < times => {
+                            body_resends += 1;
+                            continue;
+                        }
+                        _ => return Err(lost),
+                    },
                 }
             };
-            let (bytes, truncated, decode_error) = match body {
-                Some(body) => (body.bytes, body.truncated, body.decode_error),
-                None => (Vec::new(), false, None),
+            let (bytes, truncated, decode_error, unread) = match body {
+                Some((body, unread)) => (body.bytes, body.truncated, body.decode_error, unread),
+                None => (Vec::new(), false, None, None),
             };
             return Ok(Fetched {
                 status: status.as_u16(),
@@ -197,6 +199,7 @@ impl Fetcher {
                 decode_error,
                 cert,
                 html,
+                unread,
             });
         }
     }

@@ -155,8 +155,10 @@ impl Checker {
         .await;
         let elapsed = started.elapsed();
         let mut links = None;
+        let mut unread = None;
         let (failure, cause, cert) = match fetched {
-            Ok(Ok(fetched)) => {
+            Ok(Ok(mut fetched)) => {
+                unread = fetched.unread.take();
                 let mut failure = expect::judge(&job.spec.settings, &fetched, elapsed);
                 let cause = match &failure {
                     Some(f) if f.kind == FailureKind::Status => retry::status_cause(hops.status),
@@ -179,6 +181,13 @@ impl Checker {
                 None,
             ),
         };
+        if let Some(unread) = unread {
+            // Judged already: the rest of the body only ends its stream.
+            tokio::select! {
+                () = unread.drain() => {}
+                () = self.stop.stopped() => {}
+            }
+        }
         let failure = failure.map(|f| Failure {
             message: job.spec.redact_owned(f.message),
             ..f

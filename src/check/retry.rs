@@ -45,14 +45,6 @@ pub(crate) enum Resend {
     WhenFilesFree,
 }
 
-impl Policy {
-    /// Sent again at once or soon: the request never reached the server's
-    /// handling, or its connection went away on this side.
-    pub(crate) fn resend_now(self) -> bool {
-        matches!(self.resend, Resend::Soon { .. } | Resend::Now { .. })
-    }
-}
-
 /// What each cause allows: the one place this is decided.
 ///
 /// | cause | sent again within the attempt | another attempt (`--retries`) |
@@ -160,7 +152,12 @@ mod tests {
         let resends: Vec<(Cause, bool)> =
             [NotProcessed, ConnectionLost, OutOfFiles, Transient, Final]
                 .into_iter()
-                .map(|c| (c, policy(c).resend_now()))
+                .map(|c| {
+                    (
+                        c,
+                        matches!(policy(c).resend, Resend::Soon { .. } | Resend::Now { .. }),
+                    )
+                })
                 .collect();
         assert_eq!(
             resends,
