@@ -90,8 +90,8 @@ fn build(config: &Config) -> anyhow::Result<Lane> {
     let connects = Arc::new(ConnectLog::default());
     let mut builder = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(config.connect_timeout)
-        .user_agent(config.user_agent.clone())
+        .connect_timeout(config.run.connect_timeout())
+        .user_agent(config.run.user_agent().clone())
         .tls_backend_preconfigured(tls::client_config(config)?)
         .tls_info(true)
         .dns_resolver(TimedResolver)
@@ -103,7 +103,7 @@ fn build(config: &Config) -> anyhow::Result<Lane> {
         HttpVersions::Http1Only => builder.http1_only(),
         HttpVersions::Http2PriorKnowledge => builder.http2_prior_knowledge(),
     };
-    if config.compressed {
+    if config.run.compressed() {
         let mut headers = HeaderMap::new();
         headers.insert(
             ACCEPT_ENCODING,

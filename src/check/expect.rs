@@ -46,7 +46,7 @@ pub(crate) fn judge(
 }
 
 fn judge_status(expect: &CheckSettings, status: u16) -> Option<Failure> {
-    let statuses = expect.statuses();
+    let statuses = expect.expect_status();
     (!statuses.contains(status)).then(|| {
         Failure::new(
             FailureKind::Status,
@@ -56,7 +56,7 @@ fn judge_status(expect: &CheckSettings, status: u16) -> Option<Failure> {
 }
 
 fn judge_headers(expect: &CheckSettings, headers: &HeaderMap) -> Option<Failure> {
-    expect.expect_header.iter().find_map(|rule| {
+    expect.expect_header().iter().find_map(|rule| {
         let (name, pattern) = (&rule.name, &rule.pattern);
         let message = match headers.get(name) {
             None => format!("header {name} is missing, expected /{pattern}/"),
@@ -91,19 +91,19 @@ fn judge_body(expect: &CheckSettings, fetched: &Fetched) -> Option<Failure> {
         String::new()
     };
     let message = if let Some(text) = expect
-        .expect_body
+        .expect_body()
         .as_ref()
         .filter(|t| !body.contains(t.as_str()))
     {
         format!("body does not contain \"{}\"{partly}", excerpt(text))
     } else if let Some(pattern) = expect
-        .expect_body_regex
+        .expect_body_regex()
         .as_ref()
         .filter(|p| !p.is_match(&body))
     {
         format!("body does not match /{pattern}/{partly}")
     } else if let Some((pattern, found)) = expect
-        .reject_body_regex
+        .reject_body_regex()
         .as_ref()
         .and_then(|p| p.find(&body).map(|m| (p, m.as_str())))
     {
@@ -115,7 +115,7 @@ fn judge_body(expect: &CheckSettings, fetched: &Fetched) -> Option<Failure> {
 }
 
 fn judge_latency(expect: &CheckSettings, elapsed: Duration) -> Option<Failure> {
-    let limit = expect.max_latency?;
+    let limit = (*expect.max_latency())?;
     (elapsed > limit).then(|| {
         Failure::new(
             FailureKind::Slow,
@@ -129,7 +129,7 @@ fn judge_latency(expect: &CheckSettings, elapsed: Duration) -> Option<Failure> {
 }
 
 fn judge_cert(expect: &CheckSettings, cert: Option<&CertInfo>) -> Option<Failure> {
-    let (min_days, cert) = (expect.min_cert_days?, cert?);
+    let (min_days, cert) = ((*expect.min_cert_days())?, cert?);
     (cert.days_left < i64::from(min_days)).then(|| {
         let when = if cert.days_left < 0 {
             format!("expired {} days ago", -cert.days_left)
@@ -158,9 +158,7 @@ fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::values::HeaderRule;
-    use regex::Regex;
-    use reqwest::header::{HeaderName, HeaderValue};
+    use reqwest::header::HeaderValue;
 
     fn fetched(status: u16, body: &str) -> Fetched {
         let mut headers = HeaderMap::new();
@@ -186,10 +184,7 @@ mod tests {
 
     #[test]
     fn status_comes_first() {
-        let expect = CheckSettings {
-            expect_body: Some("ok".into()),
-            ..Default::default()
-        };
+        let expect = CheckSettings::from_flags(&["--expect-body", "ok"]);
         assert_eq!(
             message(&expect, &fetched(503, "down"), 1),
             Some((FailureKind::Status, "status 503, expected 200-299".into()))
@@ -198,10 +193,7 @@ mod tests {
 
     #[test]
     fn body_expectations() {
-        let expect = CheckSettings {
-            expect_body: Some("healthy".into()),
-            ..Default::default()
-        };
+        let expect = CheckSettings::from_flags(&["--expect-body", "healthy"]);
         assert_eq!(message(&expect, &fetched(200, "all healthy"), 1), None);
         assert_eq!(
             message(&expect, &fetched(200, "sick"), 1),
@@ -219,11 +211,12 @@ mod tests {
                 .ends_with("(only the first 1 MiB of the body is read)")
         );
 
-        let expect = CheckSettings {
-            expect_body_regex: Some(Regex::new(r#""status":\s*"up""#).unwrap()),
-            reject_body_regex: Some(Regex::new("error|maintenance").unwrap()),
-            ..Default::default()
-        };
+        let expect = CheckSettings::from_flags(&[
+            "--expect-body-regex",
+            r#""status":\s*"up""#,
+            "--reject-body-regex",
+            "error|maintenance",
+        ]);
         assert_eq!(
             message(&expect, &fetched(200, r#"{"status": "up"}"#), 1),
             None
@@ -249,13 +242,8 @@ mod tests {
 
     #[test]
     fn header_expectations() {
-        let expect = CheckSettings {
-            expect_header: vec![HeaderRule {
-                name: HeaderName::from_static("content-type"),
-                pattern: Regex::new("^application/json").unwrap(),
-            }],
-            ..Default::default()
-        };
+        let expect =
+            CheckSettings::from_flags(&["--expect-header", "content-type: ^application/json"]);
         assert_eq!(
             message(&expect, &fetched(200, ""), 1),
             Some((
@@ -264,13 +252,7 @@ mod tests {
                     .into()
             ))
         );
-        let expect = CheckSettings {
-            expect_header: vec![HeaderRule {
-                name: HeaderName::from_static("x-version"),
-                pattern: Regex::new(".").unwrap(),
-            }],
-            ..Default::default()
-        };
+        let expect = CheckSettings::from_flags(&["--expect-header", "x-version: ."]);
         assert_eq!(
             message(&expect, &fetched(200, ""), 1).unwrap().1,
             "header x-version is missing, expected /./"
@@ -279,11 +261,8 @@ mod tests {
 
     #[test]
     fn latency_and_certificate() {
-        let expect = CheckSettings {
-            max_latency: Some(Duration::from_millis(500)),
-            min_cert_days: Some(14),
-            ..Default::default()
-        };
+        let expect =
+            CheckSettings::from_flags(&["--max-latency", "500ms", "--min-cert-days", "14"]);
         assert_eq!(message(&expect, &fetched(200, ""), 400), None);
         assert_eq!(
             message(&expect, &fetched(200, ""), 1200),

@@ -152,7 +152,7 @@ impl Fetcher {
                 continue;
             }
             // Kept only for header expectations: a copy costs allocations.
-            let headers = if spec.settings.expect_header.is_empty() {
+            let headers = if spec.settings.expect_header().is_empty() {
                 reqwest::header::HeaderMap::new()
             } else {
                 response.headers().clone()

@@ -103,21 +103,24 @@ impl Checker {
         Ok(Checker {
             fetcher: Fetcher {
                 clients: client::Clients::new(config, lanes)?,
-                connect_timeout: config.connect_timeout,
-                throttle: Arc::new(Throttle::new(config.per_host, config.rate)),
+                connect_timeout: config.run.connect_timeout(),
+                throttle: Arc::new(Throttle::new(
+                    config.per_host,
+                    config.run.rate().map(|r| r.0),
+                )),
                 started,
                 out_of_files_at: AtomicU64::new(0),
                 proxy_matcher: config.proxies.matcher(),
                 proxies: config.proxies.clone(),
             },
-            retries: config.retries,
-            retry_delay: config.retry_delay,
+            retries: config.run.retries(),
+            retry_delay: config.run.retry_delay(),
             // A wait too long for the clock is as good as forever.
-            wait: config.wait.map(|w| {
+            wait: config.run.wait().map(|w| {
                 let until = started
                     .checked_add(w)
                     .unwrap_or_else(|| far_future(started));
-                (until, config.wait_interval)
+                (until, config.run.wait_interval())
             }),
             started,
             stop,
@@ -315,7 +318,7 @@ impl Check for Checker {
             }
         };
         if url.scheme() == "http"
-            && job.spec.settings.min_cert_days.is_some()
+            && job.spec.settings.min_cert_days().is_some()
             && !self.said_http_has_no_cert.swap(true, Ordering::Relaxed)
         {
             crate::diag::warning(format_args!(

@@ -33,7 +33,7 @@ pub(crate) fn client_config(config: &Config) -> anyhow::Result<ClientConfig> {
         .with_safe_default_protocol_versions()
         .context("cannot set up TLS")?
         .dangerous();
-    let verifier: Arc<dyn ServerCertVerifier> = if config.insecure {
+    let verifier: Arc<dyn ServerCertVerifier> = if config.run.insecure() {
         Arc::new(AcceptAnyCertificate(Arc::clone(&provider)))
     } else {
         Arc::new(TrustStore::new(cacerts(config)?, provider))

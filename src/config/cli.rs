@@ -15,13 +15,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 use super::file::{self, FileCheck, FileConfig};
 use super::layer::Layer;
 use super::proxy::Proxies;
-use super::settings::{
-    CheckSettings, DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOOKAHEAD, DEFAULT_RETRIES,
-    DEFAULT_RETRY_DELAY, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_THREADS, DEFAULT_WAIT_INTERVAL,
-    DEFAULT_WORKERS, RunSettings, default_user_agent,
-};
-use super::values::{ColorArg, HttpVersions};
-use super::values::{Format, parse_duration};
+use super::settings::{CheckSettings, RunSettings};
+use super::values::{ColorArg, HttpVersions, parse_duration};
 use super::{
     CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec, RecordsFrom,
     Shard, Sites, Watch,
@@ -140,13 +135,26 @@ const SHORT_HELP: [&str; 10] = [
     "headers",
 ];
 
-/// The command line as clap parses it: `-h` short, `--help` whole.
+/// The command line as clap parses it: `-h` short, `--help` whole, and each
+/// setting's help ending with its default, taken from its declaration.
 fn command() -> clap::Command {
+    let defaults: Vec<(&str, String)> = RunSettings::defaults()
+        .into_iter()
+        .chain(CheckSettings::defaults())
+        .collect();
     Cli::command().mut_args(|arg| {
-        let shown = SHORT_HELP.contains(&arg.get_id().as_str())
+        let id = arg.get_id().as_str().to_string();
+        let shown = SHORT_HELP.contains(&id.as_str())
             || arg.is_positional()
-            || matches!(arg.get_id().as_str(), "help" | "version");
-        arg.hide_short_help(!shown)
+            || matches!(id.as_str(), "help" | "version");
+        let arg = arg.hide_short_help(!shown);
+        match defaults.iter().find(|(key, _)| *key == id) {
+            Some((_, default)) => {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                arg.help(format!("{help} [default: {default}]"))
+            }
+            None => arg,
+        }
     })
 }
 
@@ -207,7 +215,7 @@ enum Generate {
 /// Shell completions or the man page, from the clap definition itself.
 fn generate(kind: Generate, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     use clap_complete::Shell;
-    let mut command = Cli::command();
+    let mut command = command();
     let shell = match kind {
         Generate::CompleteBash => Shell::Bash,
         Generate::CompleteZsh => Shell::Zsh,
@@ -341,16 +349,16 @@ impl Cli {
             .into_iter()
             .map(|check| config_check(check, config_name.as_deref().unwrap_or(""), &every_url))
             .collect();
-        let cacert = run.cacert.as_ref().map(read_cacert).transpose()?;
-        let client_cert = read_client_cert(run.cert.as_deref(), run.key.as_deref())?;
-        let proxies = Proxies::resolve(run.proxy.clone(), run.noproxy.clone(), &|name| {
+        let cacert = run.cacert().as_ref().map(read_cacert).transpose()?;
+        let client_cert = read_client_cert(run.cert().as_deref(), run.key().as_deref())?;
+        let proxies = Proxies::resolve(run.proxy().clone(), run.noproxy().clone(), &|name| {
             env.proxy_vars
                 .iter()
                 .find(|(var, _)| var == name)
                 .map(|(_, value)| value.clone())
         })?;
-        let color = run.color.unwrap_or(ColorArg::Auto);
-        let quiet = run.quiet.unwrap_or(false);
+        let color = run.color();
+        let quiet = run.quiet();
         let color_allowed = |is_terminal: bool| match color {
             ColorArg::Always => true,
             ColorArg::Never => false,
@@ -363,58 +371,43 @@ impl Cli {
             replay: self.replay.iter().map(|r| RecordsFrom::parse(r)).collect(),
             keep_last: self.keep_last,
             baseline: self.baseline.clone(),
-            workers: run.workers.map_or(DEFAULT_WORKERS, |w| w.0),
-            threads: run.threads.map_or(DEFAULT_THREADS, |t| t.0),
-            per_host: run.per_host.map(|p| p.0),
-            lookahead: run.lookahead.map_or(DEFAULT_LOOKAHEAD, |l| l.0),
-            rate: run.rate.map(|r| r.0),
-            connect_timeout: run.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            workers: run.workers(),
+            per_host: run.per_host().map(|p| p.0),
             spec: Arc::new(CheckSpec::new(every_url, Vec::new())),
             config_checks,
-            retries: run.retries.unwrap_or(DEFAULT_RETRIES),
-            retry_delay: run.retry_delay.unwrap_or(DEFAULT_RETRY_DELAY),
-            wait: run.wait,
-            wait_interval: run.wait_interval.unwrap_or(DEFAULT_WAIT_INTERVAL),
-            deadline: run.deadline,
-            reports: run.report.iter().map(|r| (r.0, r.1.clone())).collect(),
+            reports: run.report().iter().map(|r| (r.0, r.1.clone())).collect(),
             github: env.github.clone(),
-            user_agent: run.user_agent.unwrap_or_else(default_user_agent),
-            insecure: run.insecure.unwrap_or(false),
             cacert,
             client_cert,
-            http: if run.http1_1.unwrap_or(false) {
+            http: if run.http1_1() {
                 HttpVersions::Http1Only
-            } else if run.http2_prior_knowledge.unwrap_or(false) {
+            } else if run.http2_prior_knowledge() {
                 HttpVersions::Http2PriorKnowledge
             } else {
                 HttpVersions::Negotiate
             },
-            compressed: run.compressed.unwrap_or(false),
             proxies,
-            format: run.format.unwrap_or(Format::Human),
             color_stdout: color_allowed(env.stdout_is_terminal),
             color_stderr: color_allowed(env.stderr_is_terminal),
             stdout_is_terminal: env.stdout_is_terminal,
-            progress: env.stderr_is_terminal && !quiet && !run.no_progress.unwrap_or(false),
+            progress: env.stderr_is_terminal && !quiet && !run.no_progress(),
             summary: !quiet,
-            only_failures: run.only_failures.unwrap_or(false),
-            verbose: run.verbose.unwrap_or(false),
-            shutdown_timeout: run.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             sites: Arc::new(Sites {
-                sitemaps: run.sitemap.clone(),
-                links: run.links,
-                include: run.include.clone(),
-                exclude: run.exclude.clone(),
-                check_fragments: run.check_fragments.unwrap_or(false),
-                base_url: run.base_url.clone().map(|b| b.0),
-                input_format: run.input_format,
+                sitemaps: run.sitemap().clone(),
+                links: *run.links(),
+                include: run.include().clone(),
+                exclude: run.exclude().clone(),
+                check_fragments: run.check_fragments(),
+                base_url: run.base_url().clone().map(|b| b.0),
+                input_format: *run.input_format(),
                 dry_run: self.dry_run,
             }),
             watch: self.watch.map(|_| Watch {
-                down_after: run.down_after.map_or(1, |s| s.0),
-                up_after: run.up_after.map_or(1, |s| s.0),
-                listen: run.listen.map(|l| l.0),
+                down_after: run.down_after(),
+                up_after: run.up_after(),
+                listen: run.listen().map(|l| l.0),
             }),
+            run,
         }))
         .and_then(Config::check_sites)
         .and_then(Config::check_watch)
@@ -514,7 +507,7 @@ fn classify_input(arg: &str) -> InputSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::values::Method;
+    use crate::config::values::{Format, Method};
 
     fn env() -> Environment {
         Environment {
@@ -577,19 +570,25 @@ mod tests {
     #[test]
     fn defaults() {
         let c = config(&["https://example.com"]);
-        assert_eq!(c.workers, DEFAULT_WORKERS);
+        assert_eq!(c.workers, 64);
         assert_eq!(c.spec.settings.timeout(), Duration::from_secs(10));
         assert_eq!(c.spec.settings.max_redirects(), 10);
-        assert_eq!(c.format, Format::Human);
+        assert_eq!(c.run.format(), Format::Human);
         assert_eq!(c.spec.settings.method(), Method::Get);
-        assert_eq!(c.spec.settings.statuses().to_string(), "200-299");
-        assert_eq!(c.retries, 0);
-        assert_eq!(c.retry_delay, Duration::from_secs(1));
-        assert_eq!((c.wait, c.deadline), (None, None));
-        assert_eq!(c.wait_interval, Duration::from_secs(2));
-        assert!(c.user_agent.to_str().unwrap().starts_with("urlcheck/"));
+        assert_eq!(c.spec.settings.expect_status().to_string(), "200-299");
+        assert_eq!(c.run.retries(), 0);
+        assert_eq!(c.run.retry_delay(), Duration::from_secs(1));
+        assert_eq!((*c.run.wait(), *c.run.deadline()), (None, None));
+        assert_eq!(c.run.wait_interval(), Duration::from_secs(2));
+        assert!(
+            c.run
+                .user_agent()
+                .to_str()
+                .unwrap()
+                .starts_with("urlcheck/")
+        );
         assert!(c.progress && c.summary && c.color_stdout);
-        assert_eq!(c.queue_capacity(), 2 * DEFAULT_WORKERS);
+        assert_eq!(c.queue_capacity(), 2 * 64);
     }
 
     #[test]
@@ -728,8 +727,10 @@ mod tests {
 
     #[test]
     fn every_config_key_changes_the_resolved_configuration() {
-        // A key read from the file but never carried into the Config would
-        // leave it as it was: each key, set alone, must show in it.
+        // A key that the file reader skipped would leave the Config as it
+        // was: each key, set alone, must show in it. (That each setting is
+        // then used is the compiler's check: the fields are private to
+        // `config`, and an accessor nothing calls is dead code.)
         let dir = tempfile::tempdir().unwrap();
         let resolved = |toml: &str, extra: &[&str]| {
             let file = dir.path().join("urlcheck.toml");
@@ -761,10 +762,10 @@ mod tests {
         .unwrap();
         let file = file.to_str().unwrap();
         let c = config(&["-c", file, "https://a.test/"]);
-        assert_eq!(c.format, Format::Jsonl);
+        assert_eq!(c.run.format(), Format::Jsonl);
         assert!(!c.summary && !c.progress && c.color_stdout);
         assert_eq!(c.reports.len(), 1);
-        assert_eq!(c.shutdown_timeout, Duration::from_secs(1));
+        assert_eq!(c.run.shutdown_timeout(), Duration::from_secs(1));
         assert_eq!(c.http, HttpVersions::Http1Only);
         let c = config(&[
             "-c",
@@ -775,7 +776,7 @@ mod tests {
             "sarif:s.json",
             "https://a.test/",
         ]);
-        assert_eq!(c.format, Format::Csv, "the flag wins");
+        assert_eq!(c.run.format(), Format::Csv, "the flag wins");
         assert_eq!(c.reports.len(), 2, "reports add up");
     }
 
@@ -880,15 +881,16 @@ mod tests {
             "x",
         ]);
         assert_eq!(c.workers, 3);
-        assert_eq!(c.format, Format::Jsonl);
+        assert_eq!(c.run.format(), Format::Jsonl);
         assert_eq!(c.spec.settings.method(), Method::Head);
         assert_eq!(c.spec.settings.timeout(), Duration::from_millis(500));
         assert_eq!(c.spec.settings.max_redirects(), 0);
         assert_eq!(c.spec.headers.get_all("x-a").iter().count(), 2);
-        assert_eq!(c.user_agent, "probe");
-        assert!(c.insecure && c.only_failures);
+        assert_eq!(c.run.user_agent(), "probe");
+        assert!(c.run.insecure() && c.run.only_failures());
         assert!(
-            c.spec.settings.statuses().contains(404) && !c.spec.settings.statuses().contains(201)
+            c.spec.settings.expect_status().contains(404)
+                && !c.spec.settings.expect_status().contains(201)
         );
     }
 
@@ -938,10 +940,13 @@ mod tests {
         assert_eq!(expect.expect_header[0].name, "content-type");
         assert_eq!(expect.max_latency, Some(Duration::from_millis(500)));
         assert_eq!(expect.min_cert_days, Some(14));
-        assert_eq!((c.retries, c.retry_delay), (2, Duration::from_millis(100)));
-        assert_eq!(c.wait, Some(Duration::from_secs(30)));
-        assert_eq!(c.wait_interval, Duration::from_secs(1));
-        assert_eq!(c.deadline, Some(Duration::from_secs(60)));
+        assert_eq!(
+            (c.run.retries(), c.run.retry_delay()),
+            (2, Duration::from_millis(100))
+        );
+        assert_eq!(*c.run.wait(), Some(Duration::from_secs(30)));
+        assert_eq!(c.run.wait_interval(), Duration::from_secs(1));
+        assert_eq!(*c.run.deadline(), Some(Duration::from_secs(60)));
         assert_eq!(
             c.reports,
             vec![
@@ -949,7 +954,7 @@ mod tests {
                 (Format::Markdown, PathBuf::from("summary.md"))
             ]
         );
-        assert_eq!(c.format, Format::Junit);
+        assert_eq!(c.run.format(), Format::Junit);
     }
 
     #[test]
@@ -966,10 +971,13 @@ mod tests {
         .unwrap();
         let path = path.to_str().unwrap();
         let c = config(&["-c", path]);
-        assert_eq!((c.workers, c.retries), (8, 2));
-        assert_eq!((c.per_host, c.rate), (Some(4), Some(2.5)));
-        assert_eq!(c.lookahead, 500);
-        assert_eq!(config(&["https://a.test/"]).lookahead, 10_000);
+        assert_eq!((c.workers, c.run.retries()), (8, 2));
+        assert_eq!(
+            (c.per_host, c.run.rate().map(|r| r.0)),
+            (Some(4), Some(2.5))
+        );
+        assert_eq!(c.run.lookahead(), 500);
+        assert_eq!(config(&["https://a.test/"]).run.lookahead(), 10_000);
         assert_eq!(c.spec.settings.timeout(), Duration::from_secs(5));
         assert!(c.inputs.is_empty(), "with --config, stdin is not read");
         assert_eq!(c.config_checks.len(), 1);
@@ -991,8 +999,11 @@ mod tests {
             "X-Team: api",
             "https://b.test/",
         ]);
-        assert_eq!((c.workers, c.retries), (3, 2));
-        assert_eq!((c.per_host, c.rate), (Some(4), Some(7.0)));
+        assert_eq!((c.workers, c.run.retries()), (3, 2));
+        assert_eq!(
+            (c.per_host, c.run.rate().map(|r| r.0)),
+            (Some(4), Some(7.0))
+        );
         assert_eq!(c.spec.headers["x-team"], "api");
         assert_eq!(c.inputs, vec![InputSpec::Url("https://b.test/".into())]);
     }

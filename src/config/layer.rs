@@ -5,10 +5,16 @@
 //! and `Layer` (how a file value sets a field, how layers merge) is written
 //! from the same declaration.
 
-use reqwest::header::HeaderMap;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use reqwest::header::{HeaderMap, HeaderValue};
 
 use super::toml_text::{FileValue, TomlText, Value};
-use super::values::{Header, HeaderRule};
+use super::values::{
+    ColorArg, Format, Header, HeaderRule, Lookahead, Method, StatusSet, Streak, Threads, Workers,
+    show_duration,
+};
 
 /// A struct of settings that can be read from a config-file table and laid
 /// over another.
@@ -166,15 +172,68 @@ pub(crate) fn header_map(headers: &[Header]) -> HeaderMap {
     map
 }
 
-/// Declares a layer: the struct as written (its fields `Option`s or header
-/// lists), and its `Layer` impl, field by field, from the same names.
+/// A setting with a default: what it resolves to, and how `--help` shows
+/// the default.
+pub(crate) trait Defaulted {
+    /// The resolved value (a checked newtype's plain number).
+    type Value;
+    /// The value set, or `default`.
+    fn or(&self, default: Self::Value) -> Self::Value;
+    /// The default as `--help` shows it after `default:`; none for a switch.
+    fn show(default: &Self::Value) -> Option<String>;
+}
+
+/// `Defaulted` for `Option<T>` settings: `value` unwraps what is set, `show`
+/// words the default.
+macro_rules! defaulted {
+    ($($ty:ty => $value:ty, |$set:ident| $unwrap:expr, |$default:ident| $show:expr;)*) => {
+        $(
+            impl Defaulted for Option<$ty> {
+                type Value = $value;
+                fn or(&self, default: $value) -> $value {
+                    match self {
+                        Some($set) => $unwrap,
+                        None => default,
+                    }
+                }
+                fn show($default: &$value) -> Option<String> {
+                    $show
+                }
+            }
+        )*
+    };
+}
+
+defaulted! {
+    bool => bool, |set| *set, |_default| None;
+    u32 => u32, |set| *set, |default| Some(default.to_string());
+    Duration => Duration, |set| *set, |default| Some(show_duration(*default));
+    Workers => usize, |set| set.0, |default| Some(default.to_string());
+    Threads => usize, |set| set.0, |default| Some(default.to_string());
+    Lookahead => usize, |set| set.0, |default| Some(default.to_string());
+    Streak => u32, |set| set.0, |default| Some(default.to_string());
+    Method => Method, |set| *set, |default| Some(default.to_string());
+    StatusSet => StatusSet, |set| set.clone(), |default| Some(default.to_string());
+    Format => Format, |set| *set, |default| Some(default.to_string());
+    ColorArg => ColorArg, |set| *set, |default| {
+        default.to_possible_value().map(|v| v.get_name().to_string())
+    };
+    HeaderValue => HeaderValue, |set| set.clone(), |default| default.to_str().ok().map(String::from);
+}
+
+/// Declares a layer: the struct as written (its fields `Option`s or lists,
+/// each optionally with `= default`), its `Layer` impl, and an accessor per
+/// field, all from the same names. Fields are private to `config`: the rest
+/// of the program reads a setting only through its accessor, which applies
+/// the default, so a setting declared and never used is dead code that the
+/// compiler points out.
 macro_rules! layer {
     (
         $(#[$meta:meta])*
         pub(crate) struct $name:ident {
             $(
                 $(#[$field_meta:meta])*
-                pub(crate) $field:ident: $ty:ty,
+                $field:ident: $ty:ty $(= $default:expr)?,
             )*
         }
     ) => {
@@ -182,8 +241,25 @@ macro_rules! layer {
         pub(crate) struct $name {
             $(
                 $(#[$field_meta])*
-                pub(crate) $field: $ty,
+                pub(super) $field: $ty,
             )*
+        }
+
+        impl $name {
+            $($crate::config::layer::accessor!($field: $ty $(= $default)?);)*
+
+            /// Each defaulted setting's default, as `--help` shows it.
+            pub(crate) fn defaults() -> Vec<(&'static str, String)> {
+                #[allow(unused_imports)]
+                use $crate::config::layer::Defaulted;
+                let shown: Vec<(&'static str, Option<String>)> = vec![
+                    $($((stringify!($field), <$ty as Defaulted>::show(&$default)),)?)*
+                ];
+                shown
+                    .into_iter()
+                    .filter_map(|(key, default)| Some((key, default?)))
+                    .collect()
+            }
         }
 
         impl $crate::config::layer::Layer for $name {
@@ -213,6 +289,22 @@ macro_rules! layer {
     };
 }
 
+/// A layer's accessor: with a default, the value or the default; without
+/// one, the setting as given.
+macro_rules! accessor {
+    ($field:ident: $ty:ty = $default:expr) => {
+        pub(crate) fn $field(&self) -> <$ty as $crate::config::layer::Defaulted>::Value {
+            $crate::config::layer::Defaulted::or(&self.$field, $default)
+        }
+    };
+    ($field:ident: $ty:ty) => {
+        pub(crate) fn $field(&self) -> &$ty {
+            &self.$field
+        }
+    };
+}
+
+pub(crate) use accessor;
 pub(crate) use layer;
 
 #[cfg(test)]

@@ -15,12 +15,11 @@ pub(crate) mod values;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderMap;
 
 pub(crate) use proxy::Proxies;
-pub(crate) use settings::CheckSettings;
+pub(crate) use settings::{CheckSettings, RunSettings};
 pub(crate) use toml_text::Redaction;
 pub(crate) use values::{Format, HttpVersions, InputFormat, LinkScope, Shard};
 
@@ -40,53 +39,32 @@ pub(crate) struct Config {
     pub(crate) keep_last: bool,
     /// `--baseline FILE`: failures that failed there too are known.
     pub(crate) baseline: Option<PathBuf>,
-    /// Number of worker tasks, and so the most checks in flight at once.
+    /// The run's settings as given (flags over `[defaults]`); each is read
+    /// through its accessor, which applies its default. Those that depend
+    /// on more than themselves are resolved into the fields below.
+    pub(crate) run: RunSettings,
+    /// Number of worker tasks, and so the most checks in flight at once:
+    /// `--workers`, or fewer if the open-file limit cannot hold them.
     pub(crate) workers: usize,
-    /// Threads that run the checks (`--threads`).
-    pub(crate) threads: usize,
     /// `--per-host`: the most requests in flight to one host.
     pub(crate) per_host: Option<usize>,
-    /// With `per_host`: URL lines the feeder reads ahead to keep hosts busy.
-    pub(crate) lookahead: usize,
-    /// `--rate`: the most checks started per second.
-    pub(crate) rate: Option<f64>,
-    /// Deadline for establishing one TCP (and TLS) connection.
-    pub(crate) connect_timeout: Duration,
     /// What every URL from the command line or a list must show, and the
     /// headers it is requested with; config-file checks carry their own.
     pub(crate) spec: Arc<CheckSpec>,
     /// URLs from the config file, each with its own spec.
     pub(crate) config_checks: Vec<ConfigCheck>,
-    /// Extra attempts after a transient failure.
-    pub(crate) retries: u32,
-    /// The first retry's delay; it doubles each time, with jitter.
-    pub(crate) retry_delay: Duration,
-    /// Keep re-checking failing URLs for this long (a deploy coming up).
-    pub(crate) wait: Option<Duration>,
-    /// How often `wait` re-checks.
-    pub(crate) wait_interval: Duration,
-    /// The whole run never takes longer than this.
-    pub(crate) deadline: Option<Duration>,
     /// Extra reports written to files (`--report FORMAT:PATH`).
     pub(crate) reports: Vec<(Format, PathBuf)>,
     /// Running under GitHub Actions: annotations, and the step summary file.
     pub(crate) github: Option<GithubActions>,
-    /// The `User-Agent` header.
-    pub(crate) user_agent: HeaderValue,
-    /// Accept any TLS certificate (`-k`).
-    pub(crate) insecure: bool,
     /// Extra trusted CA certificates, PEM, read from `--cacert`.
     pub(crate) cacert: Option<CaCerts>,
     /// The client certificate and key, PEM, read from `--cert` and `--key`.
     pub(crate) client_cert: Option<ClientCert>,
     /// Which HTTP versions to speak.
     pub(crate) http: HttpVersions,
-    /// Ask for compressed responses (`--compressed`).
-    pub(crate) compressed: bool,
     /// Which proxy each URL goes through.
     pub(crate) proxies: Proxies,
-    /// How results are written to stdout.
-    pub(crate) format: Format,
     /// Colour results on stdout.
     pub(crate) color_stdout: bool,
     /// Colour the summary and warnings on stderr.
@@ -97,13 +75,6 @@ pub(crate) struct Config {
     pub(crate) progress: bool,
     /// Print the summary on stderr at the end.
     pub(crate) summary: bool,
-    /// Write only failed checks to stdout (the summary still counts all).
-    pub(crate) only_failures: bool,
-    /// `-v`: human output shows each check's phases, the summary their
-    /// percentiles.
-    pub(crate) verbose: bool,
-    /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
-    pub(crate) shutdown_timeout: Duration,
     /// Sitemaps, documents and the links on pages.
     pub(crate) sites: Arc<Sites>,
     /// `--watch`: keep checking, and report changes.
@@ -250,10 +221,10 @@ impl Config {
                  SIGHUP; stdin cannot be read again: put the URLs in a file"
             );
         }
-        if !self.format.streams_results() {
+        if !self.run.format().streams_results() {
             anyhow::bail!(
                 "--format {} writes at the end, and --watch has no end: use human, jsonl or csv",
-                self.format
+                self.run.format()
             );
         }
         if let Some((format, _)) = self.reports.iter().find(|(f, _)| !f.streams_results()) {
@@ -262,7 +233,7 @@ impl Config {
                  use jsonl or csv"
             );
         }
-        if self.wait.is_some() {
+        if self.run.wait().is_some() {
             anyhow::bail!("--wait waits for one pass; --watch keeps checking: give one of them");
         }
         Ok(self)
@@ -273,7 +244,7 @@ impl Config {
     /// on the lines this run appended.
     fn check_resume(self) -> anyhow::Result<Self> {
         if let Some(path) = &self.resume
-            && self.format != Format::Jsonl
+            && self.run.format() != Format::Jsonl
         {
             anyhow::bail!(
                 "--resume {path} needs --format jsonl: the run appends its records to that \
@@ -281,7 +252,7 @@ impl Config {
                  next resume would fail on them); e.g. urlcheck -f jsonl --resume {path} \
                  urls.txt >> {path}",
                 path = path.display(),
-                format = self.format,
+                format = self.run.format(),
             );
         }
         Ok(self)
@@ -363,7 +334,7 @@ pub(crate) struct CheckSpec {
 impl CheckSpec {
     pub(crate) fn new(settings: CheckSettings, redactions: Vec<Redaction>) -> Self {
         CheckSpec {
-            headers: layer::header_map(&settings.headers),
+            headers: layer::header_map(settings.headers()),
             settings,
             redactions,
         }

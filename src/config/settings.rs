@@ -1,7 +1,8 @@
 //! Every setting that the command line and the config file share, declared
 //! once: its flag and help (clap's attributes), its config-file key (the
-//! field's name), and its default (a named constant the help shows). Adding
-//! a setting is adding a field here, plus the code that uses it.
+//! field's name), its default (`= value` after the field, which `--help`
+//! shows), and so its accessor, the one way the program reads it. Adding a
+//! setting is adding a field here, plus the code that uses it.
 //!
 //! `RunSettings` are for the whole run (flags and `[defaults]`);
 //! `CheckSettings` are for each URL (flags, `[defaults]` and `[[check]]`):
@@ -19,38 +20,12 @@ use super::layer::layer;
 use super::values::{
     BaseUrl, ColorArg, Format, Header, HeaderRule, InputFormat, LinkScope, Listen, Lookahead,
     Method, PerHost, ProxyUrl, Rate, Report, StatusSet, Streak, Threads, Workers, parse_duration,
-    parse_regex, parse_user_agent, show_duration,
+    parse_regex, parse_user_agent,
 };
 
-/// Default number of workers; see "Choosing --workers" in docs/reference.md.
 /// `--per-host` when a run checks a site (`--sitemap`, `--links`, documents)
 /// and says no other: their URLs are mostly of one host.
-/// After Ctrl-C or SIGTERM, how long in-flight checks may still finish.
-pub(crate) const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
-
 pub(crate) const DEFAULT_SITE_PER_HOST: usize = 8;
-
-pub(crate) const DEFAULT_WORKERS: usize = 64;
-/// Default number of checking threads; see "Choosing --threads" in docs/reference.md.
-pub(crate) const DEFAULT_THREADS: usize = 1;
-/// Default URL lines read ahead under `--per-host`: about 3 MB.
-pub(crate) const DEFAULT_LOOKAHEAD: usize = 10_000;
-/// Default method of a check.
-pub(crate) const DEFAULT_METHOD: Method = Method::Get;
-/// Default deadline for one attempt.
-pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default deadline for opening one connection.
-pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default number of redirects followed.
-pub(crate) const DEFAULT_MAX_REDIRECTS: u32 = 10;
-/// Default number of retries after a transient failure.
-pub(crate) const DEFAULT_RETRIES: u32 = 0;
-/// Default delay before the first retry.
-pub(crate) const DEFAULT_RETRY_DELAY: Duration = Duration::from_secs(1);
-/// Default interval of `--wait` re-checks.
-pub(crate) const DEFAULT_WAIT_INTERVAL: Duration = Duration::from_secs(2);
-/// Default statuses that pass.
-pub(crate) const DEFAULT_EXPECT_STATUS: StatusSet = StatusSet::SUCCESS;
 
 /// The default User-Agent: `urlcheck/VERSION`.
 pub(crate) fn default_user_agent() -> HeaderValue {
@@ -61,209 +36,201 @@ layer! {
     /// Settings of the whole run: flags, and the config file's `[defaults]`.
     #[derive(Debug, Clone, Default, Args)]
     pub(crate) struct RunSettings {
-        #[arg(short, long, value_name = "N",
-              help = format!("Number of checks in flight at once [default: {DEFAULT_WORKERS}]"))]
-        pub(crate) workers: Option<Workers>,
+        /// Number of checks in flight at once
+        #[arg(short, long, value_name = "N")]
+        workers: Option<Workers> = 64,
 
         /// At most N requests in flight to one host (by name, whatever the port)
         /// [default: no limit beyond --workers].
         #[arg(long, value_name = "N")]
-        pub(crate) per_host: Option<PerHost>,
+        per_host: Option<PerHost>,
 
-        #[arg(long, value_name = "N",
-              help = format!("URL lines held at once: with --per-host, read ahead so that a \
-                              list grouped by host keeps every host busy; with --wait, failing \
-                              URLs awaiting their next check; about 300 bytes each \
-                              [default: {DEFAULT_LOOKAHEAD}]"))]
-        pub(crate) lookahead: Option<Lookahead>,
+        /// URL lines held at once: with --per-host, read ahead so that a list
+        /// grouped by host keeps every host busy; with --wait, failing URLs
+        /// awaiting their next check; about 300 bytes each
+        #[arg(long, value_name = "N")]
+        lookahead: Option<Lookahead> = 10_000,
 
         /// Start at most N checks per second, evenly spaced; decimals allowed,
         /// e.g. 0.5 for one every 2s [default: no limit].
         #[arg(long, value_name = "N")]
-        pub(crate) rate: Option<Rate>,
+        rate: Option<Rate>,
 
-        #[arg(long, value_name = "N",
-              help = format!("Threads that run the checks; more helps only when checking is \
-                              CPU-bound, as with many TLS handshakes [default: {DEFAULT_THREADS}]"))]
-        pub(crate) threads: Option<Threads>,
+        /// Threads that run the checks; more helps only when checking is
+        /// CPU-bound, as with many TLS handshakes
+        #[arg(long, value_name = "N")]
+        threads: Option<Threads> = 1,
 
+        /// Deadline for opening a connection, TCP and TLS
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
-              help_heading = "Requests",
-              help = format!("Deadline for opening a connection, TCP and TLS [default: {}]",
-                             show_duration(DEFAULT_CONNECT_TIMEOUT)))]
-        pub(crate) connect_timeout: Option<Duration>,
+              help_heading = "Requests")]
+        connect_timeout: Option<Duration> = Duration::from_secs(5),
 
-        #[arg(long, value_name = "N", help_heading = "Retries and waiting",
-              help = format!("Retry transient failures (dns, connect, timeout, reset, 408, 429, \
-                              5xx) this many times [default: {DEFAULT_RETRIES}]"))]
-        pub(crate) retries: Option<u32>,
+        /// Retry transient failures (dns, connect, timeout, reset, 408, 429, 5xx)
+        /// this many times
+        #[arg(long, value_name = "N", help_heading = "Retries and waiting")]
+        retries: Option<u32> = 0,
 
+        /// First retry delay; it doubles each retry, with jitter
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
-              help_heading = "Retries and waiting",
-              help = format!("First retry delay; it doubles each retry, with jitter [default: {}]",
-                             show_duration(DEFAULT_RETRY_DELAY)))]
-        pub(crate) retry_delay: Option<Duration>,
+              help_heading = "Retries and waiting")]
+        retry_delay: Option<Duration> = Duration::from_secs(1),
 
+        /// The User-Agent header
         #[arg(short = 'A', long, value_name = "STRING", value_parser = parse_user_agent,
-              help_heading = "Requests",
-              help = format!("The User-Agent header [default: {}]",
-                             default_user_agent().to_str().unwrap_or("urlcheck")))]
-        pub(crate) user_agent: Option<HeaderValue>,
+              help_heading = "Requests")]
+        user_agent: Option<HeaderValue> = default_user_agent(),
 
         /// A deploy is coming up: re-check failing URLs until all pass or this
         /// much time has passed. A URL awaiting its next check holds no worker.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
               help_heading = "Retries and waiting")]
-        pub(crate) wait: Option<Duration>,
+        wait: Option<Duration>,
 
+        /// How often --wait re-checks a failing URL
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
-              help_heading = "Retries and waiting",
-              help = format!("How often --wait re-checks a failing URL [default: {}]",
-                             show_duration(DEFAULT_WAIT_INTERVAL)))]
-        pub(crate) wait_interval: Option<Duration>,
+              help_heading = "Retries and waiting")]
+        wait_interval: Option<Duration> = Duration::from_secs(2),
 
         /// The whole run never takes longer; checks cut off fail as interrupted.
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
               help_heading = "Retries and waiting")]
-        pub(crate) deadline: Option<Duration>,
+        deadline: Option<Duration>,
 
         /// Ask for a compressed response (Accept-Encoding: gzip, deflate, br,
         /// zstd). Compressed bodies are decoded for body expectations either way.
         #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Requests")]
-        pub(crate) compressed: Option<bool>,
+        compressed: Option<bool> = false,
 
         /// Accept invalid TLS certificates (expired, self-signed, wrong host).
         #[arg(short = 'k', long, num_args = 0, default_missing_value = "true",
               help_heading = "Requests")]
-        pub(crate) insecure: Option<bool>,
+        insecure: Option<bool> = false,
 
         /// Also trust the certificates in this PEM file: CAs, or a server's
         /// own (self-signed) certificate.
         #[arg(long, value_name = "FILE", help_heading = "Requests")]
-        pub(crate) cacert: Option<PathBuf>,
+        cacert: Option<PathBuf>,
 
         /// Client certificate (PEM) for servers that ask for one; its key goes in
         /// --key, or in the same file.
         #[arg(long, value_name = "FILE", help_heading = "Requests")]
-        pub(crate) cert: Option<PathBuf>,
+        cert: Option<PathBuf>,
 
         /// The private key (PEM) of --cert.
         #[arg(long, value_name = "FILE", help_heading = "Requests")]
-        pub(crate) key: Option<PathBuf>,
+        key: Option<PathBuf>,
 
         /// Send every request through this proxy (http:// or https://, with
         /// user:password@ for a login); overrides the proxy variables.
         #[arg(long, value_name = "URL", help_heading = "Requests")]
-        pub(crate) proxy: Option<ProxyUrl>,
+        proxy: Option<ProxyUrl>,
 
         /// Hosts reached directly, not through a proxy: names, addresses or
         /// ranges, comma-separated; * for all. Overrides NO_PROXY.
         #[arg(long, value_name = "LIST", help_heading = "Requests")]
-        pub(crate) noproxy: Option<String>,
+        noproxy: Option<String>,
 
         /// Check the pages of a sitemap: a URL, a file or - (repeatable).
         /// Sitemap indexes are followed, .xml.gz read; a site's root URL finds
         /// its sitemaps through /robots.txt, then /sitemap.xml.
         #[arg(long, value_name = "SOURCE", help_heading = "Sites")]
-        pub(crate) sitemap: Vec<String>,
+        sitemap: Vec<String>,
 
         /// Also check the links and assets on every page that answers 2xx with
         /// HTML, one hop; internal: only those on the page's own host.
         #[arg(long, value_name = "WHICH", num_args = 0..=1, default_missing_value = "all",
               help_heading = "Sites")]
-        pub(crate) links: Option<LinkScope>,
+        links: Option<LinkScope>,
 
         /// Check only the URLs that match this regex, from every source
         /// (repeatable: any may match).
         #[arg(long, value_name = "REGEX", value_parser = parse_regex, help_heading = "Sites")]
-        pub(crate) include: Vec<Regex>,
+        include: Vec<Regex>,
 
         /// Never check the URLs that match this regex (repeatable); it wins
         /// over --include. Excluded URLs are counted in the summary.
         #[arg(long, value_name = "REGEX", value_parser = parse_regex, help_heading = "Sites")]
-        pub(crate) exclude: Vec<Regex>,
+        exclude: Vec<Regex>,
 
         /// A link to #name fails (kind fragment) when its page or document has
         /// no such anchor: an id, a name, or a Markdown heading.
         #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Sites")]
-        pub(crate) check_fragments: Option<bool>,
+        check_fragments: Option<bool> = false,
 
         /// Relative links in local documents are this site's URLs, not files:
         /// a document's path under the current directory is its path here.
         #[arg(long, value_name = "URL", help_heading = "Sites")]
-        pub(crate) base_url: Option<BaseUrl>,
+        base_url: Option<BaseUrl>,
 
         /// Speak HTTP/1.1 only, also to servers that offer HTTP/2.
         #[arg(long = "http1.1", num_args = 0, default_missing_value = "true",
               help_heading = "Requests")]
-        pub(crate) http1_1: Option<bool>,
+        http1_1: Option<bool> = false,
 
         /// Speak HTTP/2 from the first byte, without negotiating: h2c on http://,
         /// h2 on https://.
         #[arg(long, num_args = 0, default_missing_value = "true", conflicts_with = "http1_1",
               help_heading = "Requests")]
-        pub(crate) http2_prior_knowledge: Option<bool>,
+        http2_prior_knowledge: Option<bool> = false,
 
+        /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
-              help_heading = "Retries and waiting",
-              help = format!("After Ctrl-C or SIGTERM, how long in-flight checks may still \
-                              finish [default: {}]", show_duration(DEFAULT_SHUTDOWN_TIMEOUT)))]
-        pub(crate) shutdown_timeout: Option<Duration>,
+              help_heading = "Retries and waiting")]
+        shutdown_timeout: Option<Duration> = Duration::from_secs(5),
 
-        /// Output format of the results on stdout [default: human].
+        /// Output format of the results on stdout
         #[arg(short, long, value_enum, help_heading = "Output")]
-        pub(crate) format: Option<Format>,
+        format: Option<Format> = Format::Human,
 
         /// Also write a report to a file, e.g. junit:report.xml, markdown:summary.md
         /// (repeatable).
         #[arg(long, value_name = "FORMAT:PATH", help_heading = "Output")]
-        pub(crate) report: Vec<Report>,
+        report: Vec<Report>,
 
         /// Colour the output: auto means a terminal, NO_COLOR unset and TERM not
-        /// dumb [default: auto].
+        /// dumb
         #[arg(long, value_enum, value_name = "WHEN", help_heading = "Output")]
-        pub(crate) color: Option<ColorArg>,
+        color: Option<ColorArg> = ColorArg::Auto,
 
         /// Write only failed checks to stdout.
         #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Output")]
-        pub(crate) only_failures: Option<bool>,
+        only_failures: Option<bool> = false,
 
         /// No progress bar and no summary: only results and errors.
         #[arg(short, long, num_args = 0, default_missing_value = "true",
               help_heading = "Output")]
-        pub(crate) quiet: Option<bool>,
+        quiet: Option<bool> = false,
 
         /// Human output: under each result, where its time went (DNS, connect, TLS,
         /// first byte, body) and over what connection; per-phase p50/p95 in the
         /// summary.
         #[arg(short, long, num_args = 0, default_missing_value = "true",
               help_heading = "Output")]
-        pub(crate) verbose: Option<bool>,
+        verbose: Option<bool> = false,
 
         /// No progress bar (the summary is still printed).
         #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Output")]
-        pub(crate) no_progress: Option<bool>,
+        no_progress: Option<bool> = false,
 
         /// With --watch: consecutive failed checks before a URL is reported down
-        /// [default: 1].
         #[arg(long, value_name = "N", requires = "watch", help_heading = "Watch")]
-        pub(crate) down_after: Option<Streak>,
+        down_after: Option<Streak> = 1,
 
         /// With --watch: consecutive passed checks before a URL is reported up again
-        /// [default: 1].
         #[arg(long, value_name = "N", requires = "watch", help_heading = "Watch")]
-        pub(crate) up_after: Option<Streak>,
+        up_after: Option<Streak> = 1,
 
         /// With --watch: serve /metrics (Prometheus), /status and /healthz on this
         /// address, e.g. 127.0.0.1:9464.
         #[arg(long, value_name = "ADDR", requires = "watch", help_heading = "Watch")]
-        pub(crate) listen: Option<Listen>,
+        listen: Option<Listen>,
 
         /// Read every INPUT file as this kind, whatever its name says
         /// [default: .md and .markdown are markdown, .html and .htm html, .xml
         /// and .xml.gz sitemap, the rest list].
         #[arg(long, value_name = "KIND", help_heading = "Sites")]
-        pub(crate) input_format: Option<InputFormat>,
+        input_format: Option<InputFormat>,
     }
 }
 
@@ -272,90 +239,84 @@ layer! {
     /// `[defaults]` give them to every URL; a `[[check]]` to its own.
     #[derive(Debug, Clone, Default, Args)]
     pub(crate) struct CheckSettings {
-        #[arg(short = 'X', long, value_enum, ignore_case = true, help_heading = "Requests",
-              help = format!("HTTP method of each check [default: {DEFAULT_METHOD}]"))]
-        pub(crate) method: Option<Method>,
+        /// HTTP method of each check
+        #[arg(short = 'X', long, value_enum, ignore_case = true, help_heading = "Requests")]
+        method: Option<Method> = Method::Get,
 
+        /// Deadline for one attempt (connect, redirects, headers and body), e.g.
+        /// 500ms, 10s, 2m
         #[arg(short, long, value_name = "DURATION", value_parser = parse_duration,
-              help_heading = "Requests",
-              help = format!("Deadline for one attempt (connect, redirects, headers and body), \
-                              e.g. 500ms, 10s, 2m [default: {}]", show_duration(DEFAULT_TIMEOUT)))]
-        pub(crate) timeout: Option<Duration>,
+              help_heading = "Requests")]
+        timeout: Option<Duration> = Duration::from_secs(10),
 
-        #[arg(long, value_name = "N", help_heading = "Requests",
-              help = format!("Redirects to follow; 0 reports the redirect response itself \
-                              [default: {DEFAULT_MAX_REDIRECTS}]"))]
-        pub(crate) max_redirects: Option<u32>,
+        /// Redirects to follow; 0 reports the redirect response itself
+        #[arg(long, value_name = "N", help_heading = "Requests")]
+        max_redirects: Option<u32> = 10,
 
         /// Extra request header, 'Name: value' (repeatable). Dropped when a redirect
         /// leaves the URL's origin (scheme, host and port).
         #[arg(short = 'H', long = "header", value_name = "HEADER", help_heading = "Requests")]
-        pub(crate) headers: Vec<Header>,
+        headers: Vec<Header>,
 
-        #[arg(long, value_name = "LIST", help_heading = "Expectations",
-              help = format!("Statuses that pass: codes, ranges and classes, e.g. 200-299,301,404 or 2xx \
-                              [default: {DEFAULT_EXPECT_STATUS}]"))]
-        pub(crate) expect_status: Option<StatusSet>,
+        /// Statuses that pass: codes, ranges and classes, e.g. 200-299,301,404 or
+        /// 2xx
+        #[arg(long, value_name = "LIST", help_heading = "Expectations")]
+        expect_status: Option<StatusSet> = StatusSet::SUCCESS,
 
         /// The body must contain this text.
         #[arg(long, value_name = "TEXT", help_heading = "Expectations")]
-        pub(crate) expect_body: Option<String>,
+        expect_body: Option<String>,
 
         /// The body must match this regex.
         #[arg(long, value_name = "REGEX", value_parser = parse_regex,
               help_heading = "Expectations")]
-        pub(crate) expect_body_regex: Option<Regex>,
+        expect_body_regex: Option<Regex>,
 
         /// The check fails if the body matches this regex, e.g. 'error|maintenance'.
         #[arg(long, value_name = "REGEX", value_parser = parse_regex,
               help_heading = "Expectations")]
-        pub(crate) reject_body_regex: Option<Regex>,
+        reject_body_regex: Option<Regex>,
 
         /// A response header must match: 'Name: REGEX' (repeatable).
         #[arg(long, value_name = "HEADER", help_heading = "Expectations")]
-        pub(crate) expect_header: Vec<HeaderRule>,
+        expect_header: Vec<HeaderRule>,
 
         /// A slower check fails (kind slow).
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
               help_heading = "Expectations")]
-        pub(crate) max_latency: Option<Duration>,
+        max_latency: Option<Duration>,
 
         /// An https check fails (kind certificate) when the certificate expires in
         /// fewer days.
         #[arg(long, value_name = "DAYS", help_heading = "Expectations")]
-        pub(crate) min_cert_days: Option<u32>,
+        min_cert_days: Option<u32>,
 
         /// With --watch: how often each URL is checked (--watch INTERVAL says
         /// the same).
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
               help_heading = "Watch")]
-        pub(crate) interval: Option<Duration>,
+        interval: Option<Duration>,
+    }
+}
+
+#[cfg(test)]
+impl CheckSettings {
+    /// The settings these flags give, as a user gives them (for tests).
+    pub(crate) fn from_flags(flags: &[&str]) -> Self {
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            check: CheckSettings,
+        }
+        <Flags as clap::Parser>::try_parse_from(
+            std::iter::once("urlcheck").chain(flags.iter().copied()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .check
     }
 }
 
 impl CheckSettings {
-    /// The HTTP method of the check.
-    pub(crate) fn method(&self) -> Method {
-        self.method.unwrap_or(DEFAULT_METHOD)
-    }
-
-    /// The deadline of one attempt.
-    pub(crate) fn timeout(&self) -> Duration {
-        self.timeout.unwrap_or(DEFAULT_TIMEOUT)
-    }
-
-    /// Redirect hops followed before failing.
-    pub(crate) fn max_redirects(&self) -> u32 {
-        self.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS)
-    }
-
-    /// The statuses that pass.
-    pub(crate) fn statuses(&self) -> &StatusSet {
-        self.expect_status
-            .as_ref()
-            .unwrap_or(&DEFAULT_EXPECT_STATUS)
-    }
-
     /// The body must be read and kept (up to the cap) to judge it.
     pub(crate) fn needs_body(&self) -> bool {
         self.expect_body.is_some()

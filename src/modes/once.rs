@@ -79,7 +79,7 @@ fn selection(config: &Config) -> anyhow::Result<Selection> {
 }
 
 fn warn_if_insecure(config: &Config) {
-    if config.insecure && config.summary {
+    if config.run.insecure() && config.summary {
         diag::warning(format_args!(
             "--insecure: TLS certificates are not verified; any server can pose as these hosts"
         ));
@@ -90,10 +90,10 @@ fn warn_if_insecure(config: &Config) {
 fn show_progress(config: &Config, progress: &Progress, waiting: Arc<Waiting>) {
     if config.progress {
         count_total_in_background(config, progress.clone());
-        if config.wait.is_some() {
+        if config.run.wait().is_some() {
             show_waiting(waiting, progress.clone());
         }
-    } else if let Some(wait) = config.wait
+    } else if let Some(wait) = *config.run.wait()
         && config.summary
     {
         log_waiting(waiting, wait);

@@ -51,7 +51,7 @@ impl Engine {
     ) -> anyhow::Result<Self> {
         let started = Instant::now();
         let stop = Arc::new(Stop::default());
-        let lanes = Lanes::start(lanes::count(config.threads, config.workers))?;
+        let lanes = Lanes::start(lanes::count(config.run.threads(), config.workers))?;
         let checker = Checker::new(config, lanes.len(), started, stop.clone(), waiting)?;
         watch_the_clock_and_signals(config, &stop, progress)?;
         Ok(Engine {
@@ -115,11 +115,15 @@ pub(crate) fn start_printer(
         reporter: if config.sites.dry_run {
             reporters::listing(stdout)
         } else {
-            reporters::reporter(config.format, look(config, config.color_stdout), stdout)
+            reporters::reporter(
+                config.run.format(),
+                look(config, config.color_stdout),
+                stdout,
+            )
         },
         // Reports with totals cover every result, whatever --only-failures says.
-        only_failures: config.only_failures && config.format.streams_results(),
-        streams: config.format.streams_results(),
+        only_failures: config.run.only_failures() && config.run.format().streams_results(),
+        streams: config.run.format().streams_results(),
         progress: setup.progress,
         side_reports: setup.side_reports,
         stop: setup.stop,

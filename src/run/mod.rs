@@ -90,8 +90,12 @@ pub(crate) fn watch_the_clock_and_signals(
     stop: &Arc<Stop>,
     progress: &Progress,
 ) -> anyhow::Result<()> {
-    signals::watch(stop.clone(), progress.clone(), config.shutdown_timeout)?;
-    if let Some(limit) = config.deadline {
+    signals::watch(
+        stop.clone(),
+        progress.clone(),
+        config.run.shutdown_timeout(),
+    )?;
+    if let Some(limit) = *config.run.deadline() {
         let stop = stop.clone();
         tokio::spawn(async move {
             tokio::time::sleep(limit).await;
@@ -136,9 +140,13 @@ impl Pipeline {
         // --wait: up to --lookahead URLs awaited, beside those in the queue
         // and in flight, before the feeder reads on.
         // --links: the pages not yet finished, and the links they found.
-        let (returns, rechecks) = match config.wait.or(config.sites.links.map(|_| Duration::ZERO)) {
+        let (returns, rechecks) = match config
+            .run
+            .wait()
+            .or(config.sites.links.map(|_| Duration::ZERO))
+        {
             Some(_) => {
-                let limit = config.lookahead + config.queue_capacity() + config.workers;
+                let limit = config.run.lookahead() + config.queue_capacity() + config.workers;
                 let (returns, rechecks) = rechecks::channel(limit);
                 (Some(returns), Some(rechecks))
             }
@@ -149,7 +157,7 @@ impl Pipeline {
             spec: config.spec.clone(),
             // A dry run makes no request: it holds no host's slot.
             lookahead: (throttle.limits_hosts() && !config.sites.dry_run)
-                .then_some((throttle, config.lookahead)),
+                .then_some((throttle, config.run.lookahead())),
             rechecks,
             sites: config.sites.clone(),
             client: config
@@ -192,7 +200,7 @@ impl Pipeline {
         let grace = match stop.reason() {
             // The deadline is the deadline: nothing more is waited for.
             Some(StopReason::Deadline(_)) => Duration::ZERO,
-            _ => config.shutdown_timeout,
+            _ => config.run.shutdown_timeout(),
         };
         let shutdown = self.engine.stop_workers(self.pool, grace).await;
         let feed = self
@@ -260,7 +268,7 @@ pub(crate) fn conclude(
             last_read: feed.last_read,
             stopped_reading_early: feed.stopped_early,
             aborted: shutdown.aborted,
-            phases: config.verbose,
+            phases: config.run.verbose(),
             shard: config.shard,
             skipped: feed.skipped,
             per_host: config.per_host,
@@ -330,7 +338,7 @@ fn file_reporter(config: &Config, format: Format, path: &Path, file: File) -> Na
 pub(crate) fn look(config: &Config, color: bool) -> ReportStyle {
     ReportStyle {
         color,
-        verbose: config.verbose,
+        verbose: config.run.verbose(),
         shard: config.shard,
     }
 }

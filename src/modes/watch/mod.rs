@@ -121,7 +121,9 @@ pub(crate) async fn run(config: Config) -> anyhow::Result<ExitCode> {
 
     // Stopped: no more turns; checks in flight get the grace period.
     drop(ticker);
-    let shutdown = engine.stop_workers(pool, config.shutdown_timeout).await;
+    let shutdown = engine
+        .stop_workers(pool, config.run.shutdown_timeout())
+        .await;
     consumer
         .await
         .context("the result reader stopped unexpectedly")?;
@@ -145,7 +147,7 @@ fn start_outputs(
     let mut senders = Vec::new();
     let mut threads = Vec::new();
     let stdout: Box<dyn Write + Send> = Box::new(io::stdout());
-    let mut outs = vec![(config.format, config.color_stdout, stdout)];
+    let mut outs = vec![(config.run.format(), config.color_stdout, stdout)];
     for (format, path) in &config.reports {
         let file = File::create(path)
             .with_context(|| format!("cannot create the report file {}", path.display()))?;

@@ -65,7 +65,7 @@ fn targets(jobs: Vec<(Job, Option<String>)>) -> Vec<Target> {
             crate::diag::warning(format_args!("not watched: {} {at}: {message}", job.url));
             continue;
         }
-        let Some(interval) = job.spec.settings.interval else {
+        let Some(interval) = *job.spec.settings.interval() else {
             // `Config::check_watch` made sure every URL has one.
             continue;
         };
@@ -88,9 +88,10 @@ mod tests {
     use std::sync::Arc;
 
     fn job(url: &str, line: u64, interval: Option<u64>) -> (Job, Option<String>) {
-        let settings = CheckSettings {
-            interval: interval.map(Duration::from_secs),
-            ..CheckSettings::default()
+        let seconds = interval.map(|s| format!("{s}s"));
+        let settings = match &seconds {
+            Some(seconds) => CheckSettings::from_flags(&["--interval", seconds]),
+            None => CheckSettings::default(),
         };
         let origin = Origin {
             source: Source::File("urls.txt".into()),
