@@ -17,7 +17,7 @@ use reqwest::{Client, ClientBuilder, NoProxy, Proxy};
 
 use super::phases::{ConnectLog, TimeConnects, TimedResolver};
 use super::tls;
-use crate::config::{Config, HttpVersions, Proxies};
+use crate::config::{ClientSettings, Config, HttpVersions, Proxies};
 
 /// The HTTP/2 connection window: as large as the protocol allows. What may
 /// wait unread is bounded by each stream's own window (2 MiB) and by the
@@ -45,12 +45,14 @@ impl LaneId {
     }
 }
 
-/// One client per lane, each built the first time its lane needs it (the
-/// first up front, so that a setting it refuses is an error before any
-/// check). A client is only used on its lane's thread.
+/// The clients of each lane: one per way of connecting (`Config::clients`),
+/// each built the first time its lane needs it (those of the first lane up
+/// front, so that a setting one refuses is an error before any check). A
+/// client is only used on its lane's thread.
 pub(crate) struct Clients {
     config: Config,
-    lanes: Box<[OnceLock<Lane>]>,
+    /// By lane, then by `CheckSpec::client`.
+    lanes: Box<[Box<[OnceLock<Lane>]>]>,
 }
 
 /// A lane's client, and the times of the connections it made.
@@ -61,44 +63,49 @@ pub(crate) struct Lane {
 
 impl Clients {
     pub(crate) fn new(config: &Config, lanes: usize) -> anyhow::Result<Self> {
-        let lanes: Box<[OnceLock<Lane>]> = (0..lanes.max(1)).map(|_| OnceLock::new()).collect();
-        let _ = lanes[0].set(build(config)?);
+        let lanes: Box<[Box<[OnceLock<Lane>]>]> = (0..lanes.max(1))
+            .map(|_| config.clients.iter().map(|_| OnceLock::new()).collect())
+            .collect();
+        for (client, settings) in lanes[0].iter().zip(&config.clients) {
+            let _ = client.set(build(config, settings)?);
+        }
         Ok(Clients {
             config: config.clone(),
             lanes,
         })
     }
 
-    /// The client of lane `lane`.
-    pub(crate) fn of(&self, lane: LaneId) -> anyhow::Result<&Lane> {
-        let lane = &self.lanes[lane.0 % self.lanes.len()];
-        if let Some(built) = lane.get() {
+    /// Client `client` of lane `lane`.
+    pub(crate) fn of(&self, lane: LaneId, client: usize) -> anyhow::Result<&Lane> {
+        let slot = &self.lanes[lane.0 % self.lanes.len()][client];
+        if let Some(built) = slot.get() {
             return Ok(built);
         }
-        let built = build(&self.config)?;
-        Ok(lane.get_or_init(|| built))
+        let built = build(&self.config, &self.config.clients[client])?;
+        Ok(slot.get_or_init(|| built))
     }
 }
 
 /// A client of its own for the feeder, which reads sitemaps: the run's
 /// TLS, proxy and HTTP settings, on the feeder's runtime.
 pub(crate) fn source_client(config: &Config) -> anyhow::Result<Client> {
-    Ok(build(config)?.client)
+    Ok(build(config, &config.clients[0])?.client)
 }
 
-fn build(config: &Config) -> anyhow::Result<Lane> {
+/// A client for the checks that connect as `settings` says.
+fn build(config: &Config, settings: &ClientSettings) -> anyhow::Result<Lane> {
     let connects = Arc::new(ConnectLog::default());
     let mut builder = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.run.connect_timeout())
         .user_agent(config.run.user_agent().clone())
-        .tls_backend_preconfigured(tls::client_config(config)?)
+        .tls_backend_preconfigured(tls::client_config(settings)?)
         .tls_info(true)
         .dns_resolver(TimedResolver)
         .connector_layer(TimeConnects(Arc::clone(&connects)))
         .pool_max_idle_per_host(config.workers)
         .pool_idle_timeout(IDLE_TIMEOUT);
-    builder = match config.http {
+    builder = match settings.http {
         HttpVersions::Negotiate => builder,
         HttpVersions::Http1Only => builder.http1_only(),
         HttpVersions::Http2PriorKnowledge => builder.http2_prior_knowledge(),
@@ -111,7 +118,7 @@ fn build(config: &Config) -> anyhow::Result<Lane> {
         );
         builder = builder.default_headers(headers);
     }
-    builder = with_proxies(builder, &config.proxies)?;
+    builder = with_proxies(builder, &settings.proxies)?;
     builder = builder.http2_initial_connection_window_size(H2_CONNECTION_WINDOW);
     let client = builder.build().context("cannot set up the HTTP client")?;
     Ok(Lane { client, connects })

@@ -58,9 +58,9 @@ pub(crate) struct Fetcher {
     /// When the process last ran out of files, in ms since `started` (0:
     /// never). For a while after, connections are not kept (see `send`).
     pub(crate) out_of_files_at: AtomicU64,
-    /// Which proxy each URL goes through, to name it when it fails.
-    pub(crate) proxies: Proxies,
-    pub(crate) proxy_matcher: hyper_util::client::proxy::matcher::Matcher,
+    /// Which proxy each URL goes through, to name it when it fails: by
+    /// `CheckSpec::client`.
+    pub(crate) proxies: Vec<(Proxies, hyper_util::client::proxy::matcher::Matcher)>,
 }
 
 /// What an attempt has reached so far: kept up to date, so that a check cut
@@ -116,7 +116,7 @@ impl Fetcher {
             hops.phases = Phases::default();
             let url = &hops.url;
             let (response, phases) = self
-                .send(lane, |client: &Client| {
+                .send(lane, spec.client, |client: &Client| {
                     let request = client.request(method.clone(), url.clone());
                     if same_origin {
                         request.headers(spec.headers.clone())
@@ -125,7 +125,7 @@ impl Fetcher {
                     }
                 })
                 .await
-                .map_err(|failed| self.name_the_proxy(url, failed))?;
+                .map_err(|failed| self.name_the_proxy(spec.client, url, failed))?;
             hops.phases = phases;
             let status = response.status();
             hops.status = Some(status.as_u16());
@@ -210,11 +210,16 @@ impl Fetcher {
     /// pauses that let idle connections close when the process ran out of
     /// files (see `client.rs`). The response comes with the phases of the
     /// request that got it.
-    async fn send<F>(&self, lane: LaneId, request: F) -> Result<(Response, Phases), Classified>
+    async fn send<F>(
+        &self,
+        lane: LaneId,
+        client: usize,
+        request: F,
+    ) -> Result<(Response, Phases), Classified>
     where
         F: Fn(&Client) -> RequestBuilder,
     {
-        let lane = self.clients.of(lane).map_err(|e| {
+        let lane = self.clients.of(lane, client).map_err(|e| {
             Classified::fatal(
                 FailureKind::Protocol,
                 format!("cannot set up the HTTP client: {e:#}"),
@@ -265,9 +270,10 @@ impl Fetcher {
     }
 
     /// A failure to connect through a proxy says so, and names it.
-    fn name_the_proxy(&self, url: &Url, mut failed: Classified) -> Classified {
+    fn name_the_proxy(&self, client: usize, url: &Url, mut failed: Classified) -> Classified {
+        let (proxies, matcher) = &self.proxies[client];
         if failed.connecting
-            && let Some(proxy) = self.proxies.shown_for(&self.proxy_matcher, url)
+            && let Some(proxy) = proxies.shown_for(matcher, url)
         {
             failed.failure.message = format!("proxy {proxy}: {}", failed.failure.message);
         }

@@ -110,8 +110,11 @@ impl Checker {
                 )),
                 started,
                 out_of_files_at: AtomicU64::new(0),
-                proxy_matcher: config.proxies.matcher(),
-                proxies: config.proxies.clone(),
+                proxies: config
+                    .clients
+                    .iter()
+                    .map(|c| (c.proxies.clone(), c.proxies.matcher()))
+                    .collect(),
             },
             retries: config.run.retries(),
             retry_delay: config.run.retry_delay(),

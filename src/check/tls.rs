@@ -21,25 +21,25 @@ use rustls::{ClientConfig, KeyLog, NamedGroup};
 
 use super::phases;
 use super::verify::{AcceptAnyCertificate, TrustStore};
-use crate::config::{Config, HttpVersions, client_cert};
+use crate::config::{ClientSettings, HttpVersions, client_cert};
 
 /// Server names whose sessions are kept for resumption (rustls' default).
 const SESSIONS_KEPT: usize = 256;
 
-/// The rustls configuration for `config`'s checks.
-pub(crate) fn client_config(config: &Config) -> anyhow::Result<ClientConfig> {
+/// The rustls configuration for checks that connect as `settings` says.
+pub(crate) fn client_config(settings: &ClientSettings) -> anyhow::Result<ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .context("cannot set up TLS")?
         .dangerous();
-    let verifier: Arc<dyn ServerCertVerifier> = if config.run.insecure() {
+    let verifier: Arc<dyn ServerCertVerifier> = if settings.insecure {
         Arc::new(AcceptAnyCertificate(Arc::clone(&provider)))
     } else {
-        Arc::new(TrustStore::new(cacerts(config)?, provider))
+        Arc::new(TrustStore::new(cacerts(settings)?, provider))
     };
     let builder = builder.with_custom_certificate_verifier(verifier);
-    let mut tls = match &config.client_cert {
+    let mut tls = match &settings.client_cert {
         None => builder.with_no_client_auth(),
         Some(cert) => {
             let (certs, key) = client_cert::parse(&cert.pem)
@@ -49,7 +49,7 @@ pub(crate) fn client_config(config: &Config) -> anyhow::Result<ClientConfig> {
                 .context("the --cert and --key files cannot be used as a client certificate")?
         }
     };
-    tls.alpn_protocols = match config.http {
+    tls.alpn_protocols = match settings.http {
         HttpVersions::Negotiate => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
         HttpVersions::Http1Only => vec![b"http/1.1".to_vec()],
         HttpVersions::Http2PriorKnowledge => vec![b"h2".to_vec()],
@@ -63,8 +63,8 @@ pub(crate) fn client_config(config: &Config) -> anyhow::Result<ClientConfig> {
 
 /// The `--cacert` certificates, read now: a file that is not PEM is an error
 /// before any check.
-fn cacerts(config: &Config) -> anyhow::Result<Vec<CertificateDer<'static>>> {
-    let Some(cacert) = &config.cacert else {
+fn cacerts(settings: &ClientSettings) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let Some(cacert) = &settings.cacert else {
         return Ok(Vec::new());
     };
     let path = cacert.path.display();

@@ -18,8 +18,8 @@ use super::proxy::Proxies;
 use super::settings::{CheckSettings, RunSettings};
 use super::values::{ColorArg, HttpVersions, parse_duration};
 use super::{
-    CaCerts, CheckSpec, ClientCert, Config, ConfigCheck, GithubActions, InputSpec, RecordsFrom,
-    Shard, Sites, Watch,
+    CaCerts, CheckSpec, ClientCert, ClientSettings, Config, ConfigCheck, GithubActions, InputSpec,
+    RecordsFrom, Shard, Sites, Watch,
 };
 
 /// Check that URLs are up: fast, in parallel, with results a script can read.
@@ -344,19 +344,51 @@ impl Cli {
         }
         let every_url = flags.over(file.check);
         let config_name = self.config.as_ref().map(|p| p.display().to_string());
-        let config_checks = file
-            .checks
-            .into_iter()
-            .map(|check| config_check(check, config_name.as_deref().unwrap_or(""), &every_url))
-            .collect();
-        let cacert = run.cacert().as_ref().map(read_cacert).transpose()?;
         let client_cert = read_client_cert(run.cert().as_deref(), run.key().as_deref())?;
-        let proxies = Proxies::resolve(run.proxy().clone(), run.noproxy().clone(), &|name| {
-            env.proxy_vars
-                .iter()
-                .find(|(var, _)| var == name)
-                .map(|(_, value)| value.clone())
-        })?;
+        let connect = |settings: &CheckSettings| -> anyhow::Result<ClientSettings> {
+            Ok(ClientSettings {
+                insecure: settings.insecure(),
+                cacert: settings.cacert().as_ref().map(read_cacert).transpose()?,
+                client_cert: client_cert.clone(),
+                http: if settings.http1_1() {
+                    HttpVersions::Http1Only
+                } else if settings.http2_prior_knowledge() {
+                    HttpVersions::Http2PriorKnowledge
+                } else {
+                    HttpVersions::Negotiate
+                },
+                proxies: Proxies::resolve(
+                    settings.proxy().clone(),
+                    run.noproxy().clone(),
+                    &|name| {
+                        env.proxy_vars
+                            .iter()
+                            .find(|(var, _)| var == name)
+                            .map(|(_, value)| value.clone())
+                    },
+                )?,
+            })
+        };
+        let mut clients = vec![connect(&every_url)?];
+        let mut config_checks = Vec::new();
+        for check in file.checks {
+            let settings = check.settings.clone().over(every_url.clone());
+            let client = connect(&settings)
+                .with_context(|| {
+                    format!(
+                        "{}:{}: in this [[check]]",
+                        config_name.as_deref().unwrap_or(""),
+                        check.line
+                    )
+                })?
+                .index_in(&mut clients);
+            config_checks.push(config_check(
+                check,
+                settings,
+                config_name.as_deref().unwrap_or(""),
+                client,
+            ));
+        }
         let color = run.color();
         let quiet = run.quiet();
         let color_allowed = |is_terminal: bool| match color {
@@ -373,20 +405,11 @@ impl Cli {
             baseline: self.baseline.clone(),
             workers: run.workers(),
             per_host: run.per_host().map(|p| p.0),
-            spec: Arc::new(CheckSpec::new(every_url, Vec::new())),
+            spec: Arc::new(CheckSpec::new(every_url, Vec::new(), 0)),
             config_checks,
             reports: run.report().iter().map(|r| (r.0, r.1.clone())).collect(),
             github: env.github.clone(),
-            cacert,
-            client_cert,
-            http: if run.http1_1() {
-                HttpVersions::Http1Only
-            } else if run.http2_prior_knowledge() {
-                HttpVersions::Http2PriorKnowledge
-            } else {
-                HttpVersions::Negotiate
-            },
-            proxies,
+            clients,
             color_stdout: color_allowed(env.stdout_is_terminal),
             color_stderr: color_allowed(env.stderr_is_terminal),
             stdout_is_terminal: env.stdout_is_terminal,
@@ -477,18 +500,21 @@ fn read_client_cert(cert: Option<&Path>, key: Option<&Path>) -> anyhow::Result<O
     Ok(Some(ClientCert { pem }))
 }
 
-/// A config-file check: its own settings over those of every URL.
-fn config_check(check: FileCheck, file: &str, every_url: &CheckSettings) -> ConfigCheck {
+/// A config-file check, with its `settings` (its own over those of every
+/// URL) and its `client`.
+fn config_check(
+    check: FileCheck,
+    settings: CheckSettings,
+    file: &str,
+    client: usize,
+) -> ConfigCheck {
     ConfigCheck {
         name: check.name,
         url: check.url,
         expanded_url: check.expanded_url,
         file: file.to_string(),
         line: check.line,
-        spec: Arc::new(CheckSpec::new(
-            check.settings.over(every_url.clone()),
-            check.redactions,
-        )),
+        spec: Arc::new(CheckSpec::new(settings, check.redactions, client)),
     }
 }
 
@@ -766,7 +792,7 @@ mod tests {
         assert!(!c.summary && !c.progress && c.color_stdout);
         assert_eq!(c.reports.len(), 1);
         assert_eq!(c.run.shutdown_timeout(), Duration::from_secs(1));
-        assert_eq!(c.http, HttpVersions::Http1Only);
+        assert_eq!(c.clients[0].http, HttpVersions::Http1Only);
         let c = config(&[
             "-c",
             file,
@@ -887,7 +913,7 @@ mod tests {
         assert_eq!(c.spec.settings.max_redirects(), 0);
         assert_eq!(c.spec.headers.get_all("x-a").iter().count(), 2);
         assert_eq!(c.run.user_agent(), "probe");
-        assert!(c.run.insecure() && c.run.only_failures());
+        assert!(c.clients[0].insecure && c.run.only_failures());
         assert!(
             c.spec.settings.expect_status().contains(404)
                 && !c.spec.settings.expect_status().contains(201)

@@ -691,7 +691,8 @@ input_format = "markdown"
         assert_eq!(
             error(&check_with("expect_body_contains = \"ok\"")),
             "urls.toml:3:1: unknown field `expect_body_contains`, expected one of `url`, \
-             `name`, `method`, `timeout`, `max_redirects`, `headers`, `expect_status`, `expect_body`, `expect_body_regex`, \
+             `name`, `method`, `timeout`, `max_redirects`, `headers`, `insecure`, `cacert`, \
+             `http1_1`, `http2_prior_knowledge`, `proxy`, `expect_status`, `expect_body`, `expect_body_regex`, \
              `reject_body_regex`, `expect_header`, `max_latency`, `min_cert_days`, `interval`"
         );
         let message = error("[defaults]\nworkers = 2\nmax_concurrency = 2\n");

@@ -57,14 +57,10 @@ pub(crate) struct Config {
     pub(crate) reports: Vec<(Format, PathBuf)>,
     /// Running under GitHub Actions: annotations, and the step summary file.
     pub(crate) github: Option<GithubActions>,
-    /// Extra trusted CA certificates, PEM, read from `--cacert`.
-    pub(crate) cacert: Option<CaCerts>,
-    /// The client certificate and key, PEM, read from `--cert` and `--key`.
-    pub(crate) client_cert: Option<ClientCert>,
-    /// Which HTTP versions to speak.
-    pub(crate) http: HttpVersions,
-    /// Which proxy each URL goes through.
-    pub(crate) proxies: Proxies,
+    /// How checks connect: the first for the flags' and `[defaults]`'
+    /// settings, then one for each other set of them a `[[check]]` gives.
+    /// A check's `CheckSpec::client` says which.
+    pub(crate) clients: Vec<ClientSettings>,
     /// Colour results on stdout.
     pub(crate) color_stdout: bool,
     /// Colour the summary and warnings on stderr.
@@ -265,8 +261,37 @@ impl Config {
     }
 }
 
+/// How a check connects: whom it trusts, which HTTP versions it speaks,
+/// through which proxy. Checks that connect alike share a client.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ClientSettings {
+    /// Accept any TLS certificate (`-k`).
+    pub(crate) insecure: bool,
+    /// Extra trusted CA certificates, PEM, read from `--cacert`.
+    pub(crate) cacert: Option<CaCerts>,
+    /// The client certificate and key, PEM, read from `--cert` and `--key`.
+    pub(crate) client_cert: Option<ClientCert>,
+    /// Which HTTP versions to speak.
+    pub(crate) http: HttpVersions,
+    /// Which proxy each URL goes through.
+    pub(crate) proxies: Proxies,
+}
+
+impl ClientSettings {
+    /// The index of `self` in `clients`, added there if new.
+    pub(crate) fn index_in(self, clients: &mut Vec<ClientSettings>) -> usize {
+        match clients.iter().position(|c| *c == self) {
+            Some(index) => index,
+            None => {
+                clients.push(self);
+                clients.len() - 1
+            }
+        }
+    }
+}
+
 /// The `--cacert` file, read once when the configuration is resolved.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CaCerts {
     /// The path as given, for messages.
     pub(crate) path: PathBuf,
@@ -275,7 +300,7 @@ pub(crate) struct CaCerts {
 }
 
 /// `--cert` and `--key`, read and checked when the configuration is resolved.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ClientCert {
     /// The certificate chain and the key, PEM, one after the other.
     pub(crate) pem: Vec<u8>,
@@ -329,14 +354,17 @@ pub(crate) struct CheckSpec {
     /// Values expanded from `${VAR}` in a config-file URL, with the text to
     /// show instead: secrets never reach the output.
     pub(crate) redactions: Vec<Redaction>,
+    /// How it connects: an index in `Config::clients`.
+    pub(crate) client: usize,
 }
 
 impl CheckSpec {
-    pub(crate) fn new(settings: CheckSettings, redactions: Vec<Redaction>) -> Self {
+    pub(crate) fn new(settings: CheckSettings, redactions: Vec<Redaction>, client: usize) -> Self {
         CheckSpec {
             headers: layer::header_map(settings.headers()),
             settings,
             redactions,
+            client,
         }
     }
 

@@ -30,7 +30,7 @@ pub(crate) const VARIABLES: [&str; 9] = [
 ];
 
 /// A proxy, and the flag or variable it came from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Proxy {
     pub(crate) url: Url,
     pub(crate) from: String,
@@ -38,7 +38,7 @@ pub(crate) struct Proxy {
 
 /// Where requests go: through which proxy for http:// and https:// URLs,
 /// and which hosts are reached directly.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Proxies {
     pub(crate) http: Option<Proxy>,
     pub(crate) https: Option<Proxy>,

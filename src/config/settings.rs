@@ -6,8 +6,9 @@
 //!
 //! `RunSettings` are for the whole run (flags and `[defaults]`);
 //! `CheckSettings` are for each URL (flags, `[defaults]` and `[[check]]`):
-//! what to send (method, headers), how long to give it (timeout,
-//! redirects) and what to expect.
+//! what to send (method, headers), how to connect (TLS trust, HTTP
+//! versions, proxy), how long to give it (timeout, redirects) and what to
+//! expect.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -102,16 +103,6 @@ layer! {
         #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Requests")]
         compressed: Option<bool> = false,
 
-        /// Accept invalid TLS certificates (expired, self-signed, wrong host).
-        #[arg(short = 'k', long, num_args = 0, default_missing_value = "true",
-              help_heading = "Requests")]
-        insecure: Option<bool> = false,
-
-        /// Also trust the certificates in this PEM file: CAs, or a server's
-        /// own (self-signed) certificate.
-        #[arg(long, value_name = "FILE", help_heading = "Requests")]
-        cacert: Option<PathBuf>,
-
         /// Client certificate (PEM) for servers that ask for one; its key goes in
         /// --key, or in the same file.
         #[arg(long, value_name = "FILE", help_heading = "Requests")]
@@ -120,11 +111,6 @@ layer! {
         /// The private key (PEM) of --cert.
         #[arg(long, value_name = "FILE", help_heading = "Requests")]
         key: Option<PathBuf>,
-
-        /// Send every request through this proxy (http:// or https://, with
-        /// user:password@ for a login); overrides the proxy variables.
-        #[arg(long, value_name = "URL", help_heading = "Requests")]
-        proxy: Option<ProxyUrl>,
 
         /// Hosts reached directly, not through a proxy: names, addresses or
         /// ranges, comma-separated; * for all. Overrides NO_PROXY.
@@ -162,17 +148,6 @@ layer! {
         /// a document's path under the current directory is its path here.
         #[arg(long, value_name = "URL", help_heading = "Sites")]
         base_url: Option<BaseUrl>,
-
-        /// Speak HTTP/1.1 only, also to servers that offer HTTP/2.
-        #[arg(long = "http1.1", num_args = 0, default_missing_value = "true",
-              help_heading = "Requests")]
-        http1_1: Option<bool> = false,
-
-        /// Speak HTTP/2 from the first byte, without negotiating: h2c on http://,
-        /// h2 on https://.
-        #[arg(long, num_args = 0, default_missing_value = "true", conflicts_with = "http1_1",
-              help_heading = "Requests")]
-        http2_prior_knowledge: Option<bool> = false,
 
         /// After Ctrl-C or SIGTERM, how long in-flight checks may still finish
         #[arg(long, value_name = "DURATION", value_parser = parse_duration,
@@ -258,6 +233,32 @@ layer! {
         #[arg(short = 'H', long = "header", value_name = "HEADER", help_heading = "Requests")]
         headers: Vec<Header>,
 
+        /// Accept invalid TLS certificates (expired, self-signed, wrong host).
+        #[arg(short = 'k', long, num_args = 0, default_missing_value = "true",
+              help_heading = "Requests")]
+        insecure: Option<bool> = false,
+
+        /// Also trust the certificates in this PEM file: CAs, or a server's
+        /// own (self-signed) certificate.
+        #[arg(long, value_name = "FILE", help_heading = "Requests")]
+        cacert: Option<PathBuf>,
+
+        /// Speak HTTP/1.1 only, also to servers that offer HTTP/2.
+        #[arg(long = "http1.1", num_args = 0, default_missing_value = "true",
+              help_heading = "Requests")]
+        http1_1: Option<bool> = false,
+
+        /// Speak HTTP/2 from the first byte, without negotiating: h2c on http://,
+        /// h2 on https://.
+        #[arg(long, num_args = 0, default_missing_value = "true", conflicts_with = "http1_1",
+              help_heading = "Requests")]
+        http2_prior_knowledge: Option<bool> = false,
+
+        /// Send every request through this proxy (http:// or https://, with
+        /// user:password@ for a login); overrides the proxy variables.
+        #[arg(long, value_name = "URL", help_heading = "Requests")]
+        proxy: Option<ProxyUrl>,
+
         /// Statuses that pass: codes, ranges and classes, e.g. 200-299,301,404 or
         /// 2xx
         #[arg(long, value_name = "LIST", help_heading = "Expectations")]
@@ -340,6 +341,11 @@ mod tests {
                 "timeout",
                 "max_redirects",
                 "headers",
+                "insecure",
+                "cacert",
+                "http1_1",
+                "http2_prior_knowledge",
+                "proxy",
                 "expect_status",
                 "expect_body",
                 "expect_body_regex",

@@ -79,7 +79,7 @@ fn selection(config: &Config) -> anyhow::Result<Selection> {
 }
 
 fn warn_if_insecure(config: &Config) {
-    if config.run.insecure() && config.summary {
+    if config.clients.iter().any(|c| c.insecure) && config.summary {
         diag::warning(format_args!(
             "--insecure: TLS certificates are not verified; any server can pose as these hosts"
         ));

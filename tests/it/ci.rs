@@ -730,3 +730,23 @@ fn a_check_sets_its_own_method_timeout_and_redirects() {
         "{methods:?}"
     );
 }
+
+/// A `[[check]]` sets its own proxy: its request goes to the proxy (in
+/// absolute form), while the same URL in another check, without one, is
+/// tried directly and refused.
+#[test]
+fn a_check_sets_its_own_proxy() {
+    let proxy = TestServer::http();
+    let url = "http://127.0.0.2:9/ok?through-the-proxy";
+    let direct = "http://127.0.0.2:9/ok?directly";
+    let (_dir, path) = toml_file(&format!(
+        "[[check]]\nurl = \"{url}\"\nproxy = \"http://{}\"\n\
+         [[check]]\nurl = \"{direct}\"\n",
+        proxy.addr
+    ));
+    let out = run(&["-f", "jsonl", "-c", &path], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(out.record(url)["ok"], true, "{out:?}");
+    assert_eq!(out.record(direct)["error_kind"], "connect", "{out:?}");
+    assert_eq!(proxy.counters.requests(), 1);
+}

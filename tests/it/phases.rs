@@ -232,3 +232,32 @@ fn a_request_that_waited_for_another_checks_handshake_has_none_in_its_ttfb() {
         "{records:?}"
     );
 }
+
+/// A `[[check]]` sets its own HTTP version: to a server that speaks only
+/// HTTP/2, a check with `http1_1 = true` cannot connect while the others do.
+#[test]
+fn a_check_sets_its_own_http_version() {
+    let server = h2_with_a_slow_handshake(Duration::ZERO);
+    let h2 = format!("https://{}/?h2", server.addr);
+    let h1 = format!("https://{}/?h1", server.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("urlcheck.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[defaults]\ninsecure = true\n\
+             [[check]]\nurl = \"{h2}\"\n\
+             [[check]]\nurl = \"{h1}\"\nhttp1_1 = true\n"
+        ),
+    )
+    .unwrap();
+    let out = run(&["-f", "jsonl", "-c", config.to_str().unwrap()], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let record = out.record(&h2);
+    assert_eq!(
+        (&record["ok"], &record["http_version"]),
+        (&true.into(), &"HTTP/2".into()),
+        "{record}"
+    );
+    assert_eq!(out.record(&h1)["ok"], false, "{out:?}");
+}

@@ -689,3 +689,66 @@ fn an_rsa_1024_server_key_is_named_as_too_small() {
     let days_left = record["cert_days_left"].as_i64();
     assert!(matches!(days_left, Some(1 | 2)), "{record}");
 }
+
+/// A `[[check]]` sets whom it trusts: its own `cacert`, or `insecure`; the
+/// checks without keep the flags' trust.
+#[test]
+fn a_check_sets_its_own_cacert_or_insecure() {
+    let ca = Ca::new();
+    let server = ca.server(&["127.0.0.1"], 2999);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let self_signed = serve_tls(cert.der().clone(), key);
+    let trusted = format!("https://{}/?trusted", server.addr);
+    let untrusted = format!("https://{}/?untrusted", server.addr);
+    let insecure = format!("https://{}/?insecure", self_signed.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_file(
+        &dir,
+        "urlcheck.toml",
+        &format!(
+            "[[check]]\nurl = \"{trusted}\"\ncacert = \"{}\"\n\
+             [[check]]\nurl = \"{untrusted}\"\n\
+             [[check]]\nurl = \"{insecure}\"\ninsecure = true\n",
+            ca.pem_file()
+        ),
+    );
+    let out = run(&["-f", "jsonl", "-c", &config], None);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(out.record(&trusted)["ok"], true, "{out:?}");
+    assert_eq!(out.record(&insecure)["ok"], true, "{out:?}");
+    let record = out.record(&untrusted);
+    assert_eq!(record["error_kind"], "tls", "{record}");
+    assert!(
+        record["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown authority"),
+        "{record}"
+    );
+}
+
+/// A `[[check]]` whose `cacert` cannot be read is a usage error that names
+/// the check, before any check.
+#[test]
+fn a_checks_unreadable_cacert_is_a_usage_error_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_file(
+        &dir,
+        "urlcheck.toml",
+        "[[check]]\nurl = \"https://127.0.0.1:9/\"\n\n[[check]]\nurl = \"https://127.0.0.1:9/x\"\n\
+         cacert = \"/nonexistent/ca.pem\"\n",
+    );
+    let out = run(&["-f", "jsonl", "-c", &config], None);
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert!(
+        out.stderr.contains("urlcheck.toml:5: in this [[check]]")
+            && out.stderr.contains("/nonexistent/ca.pem"),
+        "{}",
+        out.stderr
+    );
+}

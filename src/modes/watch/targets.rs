@@ -97,7 +97,7 @@ mod tests {
             source: Source::File("urls.txt".into()),
             line: Some(line),
         };
-        let spec = Arc::new(CheckSpec::new(settings, Vec::new()));
+        let spec = Arc::new(CheckSpec::new(settings, Vec::new(), 0));
         (Job::new(url, origin, spec), None)
     }
 
