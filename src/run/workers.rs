@@ -5,76 +5,54 @@
 //! Shutdown: when the queue closes, workers drain it and exit. On a stop
 //! (Ctrl-C, SIGTERM, closed stdout) workers start no new checks and record the
 //! queued jobs as not checked; in-flight checks get a grace period inside
-//! `tokio::time::timeout`, then the tasks are aborted. A registry of what each
-//! worker holds turns every aborted check into a record, so no line is lost
-//! and no result already known is replaced.
+//! `tokio::time::timeout`. Then the cut-off comes: each worker races its check
+//! against it, so a check still running ends there, and its worker, which
+//! holds the job, records it as cut off. No task is aborted, so no result
+//! already known is lost; a check that panics is recorded too.
 //!
 //! Under `--wait`, a URL that is not up yet goes back to the feeder with the
 //! time of its next check (`rechecks.rs`): a worker never sleeps for it.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
 use tokio::sync::{Mutex as AsyncMutex, mpsc};
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use super::lanes::Lanes;
 use super::rechecks::{Returned, Returns};
 use crate::check::{Check, LaneId, Outcome};
-use crate::input::{Awaited, Job};
+use crate::input::Job;
 use crate::links::PageLinks;
-use crate::results::{CheckResult, Failure, FailureKind, Found, Origin};
+use crate::results::{CheckResult, Failure, FailureKind};
 use crate::stop::Stop;
-
-/// What a worker holds right now. One per worker, so its size does not
-/// matter; boxing the result would cost an allocation per check.
-#[allow(clippy::large_enum_variant)]
-enum Slot {
-    Idle,
-    Checking {
-        url: String,
-        origin: Origin,
-        /// When the check started: one cut off reports how long it ran.
-        started: Instant,
-        /// `--wait`: what an earlier check found, the record if this one
-        /// is cut off.
-        known: Option<Box<Awaited>>,
-        /// Every place naming a found URL.
-        found: Option<Arc<Found>>,
-        /// Another shard's page: its record is dropped.
-        silent: bool,
-    },
-    /// Finished, waiting for room in the results channel.
-    Done(CheckResult),
-}
 
 struct Shared<C> {
     queue: AsyncMutex<mpsc::Receiver<Job>>,
     results: mpsc::Sender<CheckResult>,
     checker: Arc<C>,
     stop: Arc<Stop>,
-    slots: Mutex<Vec<Slot>>,
+    /// Cancelled when a stop's grace period is over: checks still running
+    /// end at once, each recorded with `cut_off_failure`.
+    cut_off: CancellationToken,
+    cut_off_failure: OnceLock<Failure>,
+    /// Checks cut off.
+    cut: AtomicUsize,
     /// `--wait`: where a job goes back to be checked again later, and
     /// where the feeder hears that a job is finished.
     returns: Option<Returns>,
 }
 
 impl<C> Shared<C> {
-    fn set_slot(&self, worker: usize, slot: Slot) -> Slot {
-        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        std::mem::replace(&mut slots[worker], slot)
-    }
-
-    /// Send the result that worker `id` holds in its slot. Reserve first,
-    /// then take the result and send it without an await in between: an
-    /// abort can never drop a finished result. False when the printer is
-    /// gone.
-    async fn send_held(&self, id: usize) -> bool {
-        let Ok(permit) = self.results.reserve().await else {
+    /// Send a finished record to the printer, then say so to the feeder.
+    /// False when the printer is gone.
+    async fn send(&self, result: CheckResult) -> bool {
+        if self.results.send(result).await.is_err() {
             return false;
-        };
-        if let Slot::Done(result) = self.set_slot(id, Slot::Idle) {
-            permit.send(result);
         }
         self.finished();
         true
@@ -110,6 +88,27 @@ impl<C> Shared<C> {
             },
         }
     }
+
+    /// The record of `job`, whose check ran from `started` until the
+    /// cut-off: what an earlier check under `--wait` found, or interrupted.
+    fn cut_off_record(&self, job: Job, started: Instant) -> CheckResult {
+        self.cut.fetch_add(1, Ordering::Relaxed);
+        if let Some(awaited) = job.awaited {
+            return awaited.into_record();
+        }
+        let failure = self
+            .cut_off_failure
+            .get()
+            .cloned()
+            .unwrap_or_else(|| self.stop.not_checked());
+        CheckResult {
+            elapsed: started.elapsed(),
+            spent: started.elapsed(),
+            found: job.found,
+            silent: job.silent,
+            ..CheckResult::unchecked(job.url, job.origin, failure)
+        }
+    }
 }
 
 /// The running workers.
@@ -121,7 +120,7 @@ pub(crate) struct Pool<C> {
 /// How a shutdown went.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct ShutdownReport {
-    /// Checks still running at the deadline, aborted and recorded as interrupted.
+    /// Checks still running at the deadline, cut off and recorded as interrupted.
     pub(crate) aborted: usize,
 }
 
@@ -142,13 +141,15 @@ impl<C: Check> Pool<C> {
             results,
             checker,
             stop,
-            slots: Mutex::new((0..workers).map(|_| Slot::Idle).collect()),
+            cut_off: CancellationToken::new(),
+            cut_off_failure: OnceLock::new(),
+            cut: AtomicUsize::new(0),
             returns,
         });
         let mut tasks = JoinSet::new();
         for id in 0..workers {
             let lane = id % lanes.len();
-            let worker = work(id, LaneId::new(lane), Arc::clone(&shared));
+            let worker = work(LaneId::new(lane), Arc::clone(&shared));
             match lanes.handle(lane) {
                 Some(lane) => tasks.spawn_on(worker, lane),
                 None => tasks.spawn(worker),
@@ -165,137 +166,103 @@ impl<C: Check> Pool<C> {
                 && e.is_panic()
             {
                 crate::diag::error(format_args!(
-                    "internal error: a worker panicked; its check is recorded"
+                    "internal error: a worker panicked outside a check; please report this"
                 ));
-                // Its job is recorded by `reclaim`: under --wait, the feeder
-                // must not wait for it to be finished.
-                self.shared.finished();
             }
         }
     }
 
-    /// Stop: give in-flight checks up to `grace` to finish, then abort them.
-    /// Everything still held or queued is sent on as a record.
+    /// Stop: give in-flight checks up to `grace` to finish, then cut them
+    /// off. Everything still held or queued is sent on as a record.
     pub(crate) async fn shutdown(mut self, grace: Duration) -> ShutdownReport {
-        let mut report = ShutdownReport::default();
         if tokio::time::timeout(grace, self.wait()).await.is_err() {
-            self.tasks.abort_all();
-            while self.tasks.join_next().await.is_some() {}
-            report.aborted = self.reclaim(self.shared.stop.cut_off(grace)).await;
-        }
-        self.reclaim(Failure::new(
-            FailureKind::Interrupted,
-            "internal error: the check's worker stopped; please report this",
-        ))
-        .await;
-        report
-    }
-
-    /// Send a record for every job a stopped worker still held, and for every
-    /// job left in the queue. Returns how many were cut off mid-check.
-    async fn reclaim(&self, cut_off: Failure) -> usize {
-        let held: Vec<Slot> = {
-            let mut slots = self
+            let _ = self
                 .shared
-                .slots
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            slots
-                .iter_mut()
-                .map(|s| std::mem::replace(s, Slot::Idle))
-                .collect()
-        };
-        let mut records = Vec::new();
-        let mut cut = 0;
-        for slot in held {
-            match slot {
-                Slot::Idle => {}
-                Slot::Done(result) => records.push(result),
-                Slot::Checking {
-                    url,
-                    origin,
-                    started,
-                    known,
-                    found,
-                    silent,
-                } => {
-                    cut += 1;
-                    // Aborted mid-check: it never said it ended.
-                    self.shared.stop.ledger.check_ended();
-                    records.push(match known {
-                        Some(awaited) => awaited.into_record(),
-                        None => CheckResult {
-                            elapsed: started.elapsed(),
-                            spent: started.elapsed(),
-                            found,
-                            silent,
-                            ..CheckResult::unchecked(url, origin, cut_off.clone())
-                        },
-                    });
-                }
-            }
+                .cut_off_failure
+                .set(self.shared.stop.cut_off(grace));
+            self.shared.cut_off.cancel();
+            // Each worker records its check and exits: at once, but for
+            // the time the printer takes to take their records.
+            self.wait().await;
         }
-        {
+        let left: Vec<Job> = {
             let mut queue = self.shared.queue.lock().await;
-            while let Ok(job) = queue.try_recv() {
-                records.push(job.into_unchecked(self.shared.stop.not_checked()));
-            }
-        }
-        for record in records {
+            std::iter::from_fn(|| queue.try_recv().ok()).collect()
+        };
+        for job in left {
             // Fails only when the printer is gone (stdout closed).
-            let _ = self.shared.results.send(record).await;
+            let _ = self
+                .shared
+                .results
+                .send(job.into_unchecked(self.shared.stop.not_checked()))
+                .await;
         }
-        cut
+        ShutdownReport {
+            aborted: self.shared.cut.load(Ordering::Relaxed),
+        }
     }
 }
 
 /// One worker: take a job, check it, hand the result on; until the queue
-/// closes. After a stop it records queued jobs without checking them.
-async fn work<C: Check>(id: usize, lane: LaneId, shared: Arc<Shared<C>>) {
+/// closes, or the cut-off. After a stop it records queued jobs without
+/// checking them.
+async fn work<C: Check>(lane: LaneId, shared: Arc<Shared<C>>) {
     loop {
-        let job = shared.queue.lock().await.recv().await;
+        let job = tokio::select! {
+            job = async { shared.queue.lock().await.recv().await } => job,
+            () = shared.cut_off.cancelled() => None,
+        };
         let Some(mut job) = job else { break };
         if shared.stop.is_stopped() {
-            // Held in the slot until sent, as a finished result is: an
-            // abort while the printer is behind cannot lose it.
-            shared.set_slot(
-                id,
-                Slot::Done(job.into_unchecked(shared.stop.not_checked())),
-            );
-            if !shared.send_held(id).await {
+            if !shared
+                .send(job.into_unchecked(shared.stop.not_checked()))
+                .await
+            {
                 break;
             }
             continue;
         }
-        shared.set_slot(
-            id,
-            Slot::Checking {
-                url: job.url.clone(),
-                origin: job.origin.clone(),
-                started: Instant::now(),
-                known: job.awaited.clone(),
-                found: job.found.clone(),
-                silent: job.silent,
-            },
-        );
+        let started = Instant::now();
         shared.stop.ledger.check_started();
-        let outcome = shared.checker.check(&job, lane).await;
+        let checked = tokio::select! {
+            biased;
+            outcome = AssertUnwindSafe(shared.checker.check(&job, lane)).catch_unwind() => Some(outcome),
+            () = shared.cut_off.cancelled() => None,
+        };
         shared.stop.ledger.check_ended();
-        let result = match outcome {
-            Outcome::Done(mut result) => {
+        let result = match checked {
+            None => shared.cut_off_record(job, started),
+            Some(Err(_panic)) => {
+                crate::diag::error(format_args!(
+                    "internal error: the check of {} panicked; it is recorded as interrupted; \
+                     please report this",
+                    job.url
+                ));
+                CheckResult {
+                    found: job.found.take(),
+                    silent: job.silent,
+                    ..CheckResult::unchecked(
+                        job.url.clone(),
+                        job.origin.clone(),
+                        Failure::new(
+                            FailureKind::Interrupted,
+                            "internal error: the check panicked; please report this",
+                        ),
+                    )
+                }
+            }
+            Some(Ok(Outcome::Done(mut result))) => {
                 result.found = job.found.take();
                 result.silent = job.silent;
                 result
             }
-            Outcome::Page(mut result, links) => {
+            Some(Ok(Outcome::Page(mut result, links))) => {
                 shared.found(links);
                 result.found = job.found.take();
                 result.silent = job.silent;
                 result
             }
-            Outcome::Again { awaited, due } => {
-                // Handed back without an await: an abort cannot lose it.
-                shared.set_slot(id, Slot::Idle);
+            Some(Ok(Outcome::Again { awaited, due })) => {
                 job.awaited = Some(awaited);
                 match shared.check_again(due, job) {
                     None => continue,
@@ -303,8 +270,7 @@ async fn work<C: Check>(id: usize, lane: LaneId, shared: Arc<Shared<C>>) {
                 }
             }
         };
-        shared.set_slot(id, Slot::Done(result));
-        if !shared.send_held(id).await {
+        if !shared.send(result).await {
             break;
         }
     }
@@ -313,7 +279,7 @@ async fn work<C: Check>(id: usize, lane: LaneId, shared: Arc<Shared<C>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::Source;
+    use crate::results::{Origin, Source};
     use crate::stop::StopReason;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -329,6 +295,9 @@ mod tests {
             let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             self.max_in_flight.fetch_max(now, Ordering::SeqCst);
             let url = job.target.as_ref().expect("valid test URL");
+            if url.path() == "/panic" {
+                panic!("a bug in a check");
+            }
             let ms: u64 = url.path().trim_start_matches('/').parse().unwrap_or(0);
             tokio::time::sleep(Duration::from_millis(ms)).await;
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -343,8 +312,12 @@ mod tests {
     }
 
     fn job(line: u64, delay_ms: u64) -> Job {
+        job_at(line, &delay_ms.to_string())
+    }
+
+    fn job_at(line: u64, path: &str) -> Job {
         Job::new(
-            &format!("http://a.test/{delay_ms}"),
+            &format!("http://a.test/{path}"),
             Origin {
                 source: Source::Stdin,
                 line: Some(line),
@@ -491,5 +464,32 @@ mod tests {
         let got = reader.await.unwrap();
         assert_eq!(got.len(), 2);
         assert!(got.iter().all(CheckResult::ok), "{got:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_check_that_panics_is_recorded_and_its_worker_goes_on() {
+        let mut run = start(1);
+        run.queue.send(job(1, 1)).await.unwrap();
+        run.queue.send(job_at(2, "panic")).await.unwrap();
+        run.queue.send(job(3, 1)).await.unwrap();
+        drop(run.queue);
+        run.pool.wait().await;
+        let results = collect(&mut run.results).await;
+        let kinds: Vec<_> = results
+            .iter()
+            .map(|r| (r.origin.line.unwrap(), r.failure.as_ref().map(|f| f.kind)))
+            .collect();
+        assert_eq!(
+            kinds,
+            [(1, None), (2, Some(FailureKind::Interrupted)), (3, None)]
+        );
+        assert!(
+            results[1]
+                .failure
+                .as_ref()
+                .unwrap()
+                .message
+                .contains("panicked")
+        );
     }
 }
