@@ -14,6 +14,8 @@ pub(crate) struct PageLinks {
     pub(crate) links: Vec<(String, Place)>,
     /// Links not checked, by scheme.
     pub(crate) skipped: Skipped,
+    /// `--crawl`: the depth of the page they are on.
+    pub(crate) depth: u32,
 }
 
 /// Links found and not checked, by why.

@@ -135,6 +135,8 @@ pub(crate) enum FailureKind {
     Sitemap,
     File,
     Fragment,
+    #[strum(serialize = "soft_404")]
+    Soft404,
     Interrupted,
 }
 
@@ -169,6 +171,9 @@ impl FailureKind {
             FailureKind::File => "A local file that a document links to does not exist.",
             FailureKind::Fragment => {
                 "The page or document has no anchor (id, name, heading) for the link's #fragment."
+            }
+            FailureKind::Soft404 => {
+                "The page answered 2xx but looks like its host's answer to a path that cannot exist."
             }
             FailureKind::Interrupted => "Not checked, or cut off, because the run was stopped.",
         }
@@ -571,10 +576,9 @@ mod tests {
             FailureKind::iter().map(FailureKind::as_str).collect();
         assert_eq!(names.len(), FailureKind::iter().count());
         assert_eq!(FailureKind::InvalidInput.to_string(), "invalid_input");
-        assert!(
-            names
-                .iter()
-                .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-        );
+        assert!(names.iter().all(|n| {
+            n.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        }));
     }
 }

@@ -20,6 +20,7 @@ pub(crate) mod links;
 mod phases;
 mod rejected;
 mod retry;
+mod soft404;
 pub(crate) mod throttle;
 mod tls;
 mod tls_words;
@@ -80,6 +81,8 @@ pub(crate) struct Checker {
     said_http_has_no_cert: AtomicBool,
     /// `--links`, `--check-fragments`.
     sites: Arc<Sites>,
+    /// `--soft-404`: each host's answer to a path that cannot exist.
+    soft_404: Option<soft404::SoftNotFound>,
 }
 
 /// One attempt's result, and what it says about trying again.
@@ -130,6 +133,7 @@ impl Checker {
             waiting,
             said_http_has_no_cert: AtomicBool::new(false),
             sites: config.sites.clone(),
+            soft_404: config.sites.soft_404.then(soft404::SoftNotFound::default),
         })
     }
 
@@ -153,7 +157,7 @@ impl Checker {
         // A page's body is read for its links, or for the anchor a link
         // to it names.
         let anchor = self.anchor_of(url);
-        let page = job.page || anchor.is_some();
+        let page = job.page || anchor.is_some() || self.soft_404.is_some();
         let fetched = tokio::time::timeout(
             timeout,
             self.fetcher.fetch(&job.spec, &mut hops, permit, page, lane),
@@ -174,6 +178,12 @@ impl Checker {
                     let read = self.read_page(job, &hops.url, anchor, &fetched);
                     failure = read.0;
                     links = read.1;
+                }
+                if failure.is_none() {
+                    failure = self.soft_404(job, &hops, &fetched, lane, timeout).await;
+                    if failure.is_some() {
+                        links = None;
+                    }
                 }
                 (failure, cause, fetched.cert)
             }
@@ -286,16 +296,40 @@ impl Checker {
         }
         let failure = anchor.and_then(|anchor| anchors::missing(&fetched.body, anchor));
         let links = match (job.page, self.sites.links) {
-            (true, Some(scope)) => Some(Box::new(links::page_links(
-                &fetched.body,
-                final_url,
-                &std::sync::Arc::from(job.url.as_str()),
-                scope,
-                self.sites.check_fragments,
-            ))),
+            (true, Some(scope)) => {
+                let mut links = links::page_links(
+                    &fetched.body,
+                    final_url,
+                    &std::sync::Arc::from(job.url.as_str()),
+                    scope,
+                    self.sites.check_fragments,
+                );
+                links.depth = job.depth;
+                Some(Box::new(links))
+            }
             _ => None,
         };
         (failure, links)
+    }
+
+    /// Under `--soft-404`: the failure of a 2xx HTML page that is its
+    /// host's "not found" page.
+    async fn soft_404(
+        &self,
+        job: &Job,
+        hops: &Hops,
+        fetched: &expect::Fetched,
+        lane: LaneId,
+        timeout: Duration,
+    ) -> Option<Failure> {
+        let soft_404 = self.soft_404.as_ref()?;
+        if !fetched.html || fetched.body.is_empty() || !(200..300).contains(&fetched.status) {
+            return None;
+        }
+        let client = &self.fetcher.clients.of(lane, job.spec.client).ok()?.client;
+        soft_404
+            .judge(client, &hops.url, &fetched.body, timeout)
+            .await
     }
 
     /// Sleep, unless the run stops first: then false.

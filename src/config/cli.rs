@@ -287,6 +287,13 @@ fn links_value_or_not(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std
         if args[i] == "--links" && !next_is_value {
             args[i] = "--links=all".into();
         }
+        let next_is_depth = args
+            .get(i + 1)
+            .and_then(|next| next.to_str())
+            .is_some_and(|next| next == "unlimited" || next.parse::<u32>().is_ok());
+        if args[i] == "--crawl" && !next_is_depth {
+            args[i] = "--crawl=unlimited".into();
+        }
     }
     args
 }
@@ -417,13 +424,22 @@ impl Cli {
             summary: !quiet,
             sites: Arc::new(Sites {
                 sitemaps: run.sitemap().clone(),
-                links: *run.links(),
+                // A crawl reads the links of every page, as --links does.
+                links: run
+                    .links()
+                    .or(run.crawl().map(|_| crate::config::LinkScope::All)),
                 include: run.include().clone(),
                 exclude: run.exclude().clone(),
                 check_fragments: run.check_fragments(),
                 base_url: run.base_url().clone().map(|b| b.0),
                 input_format: *run.input_format(),
                 dry_run: self.dry_run,
+                crawl: run.crawl().map(|depth| depth.0),
+                crawl_scope: run.crawl_scope().clone(),
+                ignore_robots: run.ignore_robots(),
+                soft_404: run
+                    .soft_404()
+                    .unwrap_or(run.crawl().is_some() || run.links().is_some()),
             }),
             watch: self.watch.map(|_| Watch {
                 down_after: run.down_after(),
@@ -576,7 +592,7 @@ mod tests {
                     let option = line.split("  ").next().unwrap_or_default();
                     line.starts_with('-')
                         && option
-                            .split([',', ' '])
+                            .split([',', ' ', '[', '='])
                             .any(|word| word == format!("--{name}"))
                 })
             };
@@ -721,6 +737,10 @@ mod tests {
             "exclude" => ("\"b\"", &[]),
             "check_fragments" => ("true", &[]),
             "base_url" => ("\"https://a.test/\"", &[]),
+            "crawl" => ("3", &[]),
+            "crawl_scope" => ("\"https://a.test/docs/\"", &["--crawl"]),
+            "ignore_robots" => ("true", &["--crawl"]),
+            "soft_404" => ("false", &["--crawl"]),
             "http1_1" => ("true", &[]),
             "http2_prior_knowledge" => ("true", &[]),
             "shutdown_timeout" => ("\"9s\"", &[]),

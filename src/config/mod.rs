@@ -97,6 +97,16 @@ pub(crate) struct Sites {
     pub(crate) input_format: Option<InputFormat>,
     /// `--dry-run`: list, check nothing.
     pub(crate) dry_run: bool,
+    /// `--crawl`: follow links to pages in scope, to this depth (`Some(None)`:
+    /// no limit).
+    pub(crate) crawl: Option<Option<u32>>,
+    /// `--crawl-scope`: URL prefixes a crawl follows; none: the start pages'
+    /// hosts.
+    pub(crate) crawl_scope: Vec<String>,
+    /// `--ignore-robots`.
+    pub(crate) ignore_robots: bool,
+    /// `--soft-404`, or its default: on with `--crawl` and `--links`.
+    pub(crate) soft_404: bool,
 }
 
 impl Sites {
@@ -187,6 +197,24 @@ impl Config {
             anyhow::bail!(
                 "--watch checks lists of URLs: list the site's URLs with --dry-run and watch that list"
             );
+        }
+        if sites.crawl.is_some() && self.shard.is_some() {
+            anyhow::bail!(
+                "--shard splits a list by its lines, and a crawl finds its pages as it goes: each \
+                 shard would crawl the whole site. Crawl in one run; to share the checking, crawl once \
+                 and shard the list of URLs its records (-f jsonl) name"
+            );
+        }
+        if !sites.crawl_scope.is_empty() && sites.crawl.is_none() {
+            anyhow::bail!("--crawl-scope narrows a crawl: give --crawl too");
+        }
+        for prefix in &sites.crawl_scope {
+            if reqwest::Url::parse(prefix).is_err() {
+                anyhow::bail!(
+                    "--crawl-scope {prefix}: not a URL prefix; write it as a URL, such as \
+                     https://example.com/docs/"
+                );
+            }
         }
         Ok(self)
     }

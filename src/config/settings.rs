@@ -19,9 +19,9 @@ use reqwest::header::HeaderValue;
 
 use super::layer::layer;
 use super::values::{
-    BaseUrl, ColorArg, Format, Header, HeaderRule, InputFormat, LinkScope, Listen, Lookahead,
-    Method, PerHost, ProxyUrl, Rate, Report, StatusSet, Streak, Threads, Workers, parse_duration,
-    parse_regex, parse_user_agent,
+    BaseUrl, ColorArg, CrawlDepth, Format, Header, HeaderRule, InputFormat, LinkScope, Listen,
+    Lookahead, Method, PerHost, ProxyUrl, Rate, Report, StatusSet, Streak, Threads, Workers,
+    parse_duration, parse_regex, parse_user_agent,
 };
 
 /// `--per-host` when a run checks a site (`--sitemap`, `--links`, documents)
@@ -143,6 +143,30 @@ layer! {
         /// no such anchor: an id, a name, or a Markdown heading.
         #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Sites")]
         check_fragments: Option<bool> = false,
+
+        /// Crawl the site: follow links from the given pages to pages within
+        /// --crawl-scope, to DEPTH links (none given: all), reading each page
+        /// once; every link found is checked, as with --links.
+        #[arg(long, value_name = "DEPTH", num_args = 0..=1, default_missing_value = "unlimited",
+              help_heading = "Sites")]
+        crawl: Option<CrawlDepth>,
+
+        /// With --crawl: follow only links that start with this URL prefix
+        /// (repeatable) [default: the start pages' hosts].
+        #[arg(long, value_name = "PREFIX", help_heading = "Sites")]
+        crawl_scope: Vec<String>,
+
+        /// With --crawl: crawl pages that robots.txt disallows (they are
+        /// otherwise checked once, not read for links).
+        #[arg(long, num_args = 0, default_missing_value = "true", help_heading = "Sites")]
+        ignore_robots: Option<bool> = false,
+
+        /// A 2xx page that looks like its host's answer to a path that cannot
+        /// exist fails (kind soft_404); =false turns it off [default: on with
+        /// --crawl and --links].
+        #[arg(long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
+              default_missing_value = "true", help_heading = "Sites")]
+        soft_404: Option<bool>,
 
         /// Relative links in local documents are this site's URLs, not files:
         /// a document's path under the current directory is its path here.

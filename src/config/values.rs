@@ -875,6 +875,30 @@ impl FileValue for LinkScope {
     }
 }
 
+/// `--crawl [DEPTH]`: how many links to follow from a start page; none
+/// given, as many as the site has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CrawlDepth(pub(crate) Option<u32>);
+
+impl FromStr for CrawlDepth {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "" | "unlimited" | "true" => Ok(CrawlDepth(None)),
+            n => n.parse::<u32>().map(|n| CrawlDepth(Some(n))).map_err(|_| {
+                format!("'{n}' is not a crawl depth: give a number of links to follow, or none")
+            }),
+        }
+    }
+}
+
+impl FileValue for CrawlDepth {
+    fn read(text: &TomlText<'_>, key: &str, value: &Value<'_>) -> anyhow::Result<Self> {
+        text.parsed(value, key, "a number of links to follow, or \"unlimited\"")
+    }
+}
+
 /// `--input-format`: how an INPUT file is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum InputFormat {

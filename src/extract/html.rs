@@ -41,6 +41,43 @@ pub(crate) fn extract(bytes: &[u8]) -> Extracted {
     }
 }
 
+/// The title and the visible text of an HTML page (no script or style),
+/// for telling pages apart (`check/soft404.rs`).
+pub(crate) fn title_and_text(bytes: &[u8]) -> (Option<String>, String) {
+    use html5gum::{DefaultEmitter, Token};
+    let mut emitter = DefaultEmitter::default();
+    emitter.naively_switch_states(true);
+    let mut title: Option<String> = None;
+    let mut text = String::new();
+    let (mut in_title, mut hidden) = (false, false);
+    for token in Tokenizer::new_with_emitter(bytes, emitter).flatten() {
+        match token {
+            Token::StartTag(tag) => match tag.name.as_slice() {
+                b"title" => in_title = true,
+                b"script" | b"style" | b"template" => hidden = true,
+                _ => {}
+            },
+            Token::EndTag(tag) => match tag.name.as_slice() {
+                b"title" => in_title = false,
+                b"script" | b"style" | b"template" => hidden = false,
+                _ => {}
+            },
+            Token::String(string) if in_title => title
+                .get_or_insert_default()
+                .push_str(&String::from_utf8_lossy(&string.value)),
+            Token::String(string) if !hidden => {
+                text.push_str(&String::from_utf8_lossy(&string.value));
+                text.push(' ');
+            }
+            _ => {}
+        }
+    }
+    let title = title
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| !t.is_empty());
+    (title, text)
+}
+
 /// A link before its byte offset becomes a line and a column.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct RawLink {

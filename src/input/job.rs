@@ -28,6 +28,9 @@ pub(crate) struct Job {
     pub(crate) awaited: Option<Box<Awaited>>,
     /// `--links`: a page whose links are checked too.
     pub(crate) page: bool,
+    /// `--crawl`: links followed from a start page to reach this one (0 for
+    /// the pages given).
+    pub(crate) depth: u32,
     /// A URL found in documents or on pages: every place naming it.
     pub(crate) found: Option<Arc<Found>>,
     /// `--shard` with `--links`: another shard's page, read for its links
@@ -119,6 +122,7 @@ impl Job {
             spec,
             awaited: None,
             page: false,
+            depth: 0,
             found: None,
             silent: false,
         }
@@ -147,6 +151,7 @@ impl Job {
                 spec,
                 awaited: None,
                 page: false,
+                depth: 0,
                 found: None,
                 silent: false,
             },
@@ -166,6 +171,7 @@ impl Job {
             spec,
             awaited: None,
             page: false,
+            depth: 0,
             found: None,
             silent: false,
         }

@@ -8,12 +8,13 @@
 //! (about 40 bytes each); the URLs themselves wait in memory up to
 //! `IN_MEMORY`, and beyond that in a temporary file, read back in order.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, Write};
+use std::collections::{HashMap, HashSet};
+use std::io;
 use std::sync::Arc;
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::spill::LineQueue;
 use crate::results::{Found, Place};
 
 /// Found URLs kept in memory before the rest goes to a temporary file:
@@ -21,17 +22,15 @@ use crate::results::{Found, Place};
 pub(crate) const IN_MEMORY: usize = 50_000;
 
 /// The URLs waiting, and every place of each.
-#[derive(Default)]
 pub(crate) struct Frontier {
     /// Every distinct URL found, by fingerprint: its places.
     places: HashMap<u64, Vec<Place>>,
     /// URLs that are checked anyway (pages): a link to one is not checked
     /// again.
     pages: HashSet<u64>,
-    /// The first `IN_MEMORY` URLs waiting, in the order found.
-    waiting: VecDeque<String>,
-    /// The rest, one per line, once `waiting` is full.
-    spilled: Option<Spill>,
+    /// The URLs waiting, in the order found: the first `IN_MEMORY` in
+    /// memory, the rest in a file.
+    waiting: LineQueue,
     /// Links that named a page checked anyway.
     pub(crate) to_pages: u64,
     /// Distinct URLs found, pages among them.
@@ -40,12 +39,17 @@ pub(crate) struct Frontier {
     pages_named: u64,
 }
 
-struct Spill {
-    writer: BufWriter<std::fs::File>,
-    /// Open for reading once writing is done.
-    reader: Option<BufReader<std::fs::File>>,
-    /// Lines written and not yet read back.
-    count: u64,
+impl Default for Frontier {
+    fn default() -> Self {
+        Frontier {
+            places: HashMap::new(),
+            pages: HashSet::new(),
+            waiting: LineQueue::new(IN_MEMORY),
+            to_pages: 0,
+            seen: 0,
+            pages_named: 0,
+        }
+    }
 }
 
 /// A URL taken from the frontier, with every place that names it.
@@ -58,6 +62,17 @@ impl Frontier {
     /// `url` is checked as a page: links to it are not checked again.
     pub(crate) fn page(&mut self, url: &str) {
         self.pages.insert(xxh3_64(url.as_bytes()));
+    }
+
+    /// Whether `url` is checked as a page.
+    pub(crate) fn is_page(&self, url: &str) -> bool {
+        self.pages.contains(&xxh3_64(url.as_bytes()))
+    }
+
+    /// `url` is not checked as a page after all (a crawl that robots.txt
+    /// turned away): links to it are checked.
+    pub(crate) fn unpage(&mut self, url: &str) {
+        self.pages.remove(&xxh3_64(url.as_bytes()));
     }
 
     /// `url` was found at `place`. An error only when the temporary file
@@ -74,23 +89,8 @@ impl Frontier {
         }
         self.places.insert(key, vec![place]);
         self.seen += 1;
-        if self.waiting.len() < IN_MEMORY && self.spilled.is_none() {
-            self.waiting.push_back(url);
-            return Ok(());
-        }
-        let spill = match &mut self.spilled {
-            Some(spill) => spill,
-            None => self.spilled.insert(Spill {
-                writer: BufWriter::new(tempfile::tempfile()?),
-                reader: None,
-                count: 0,
-            }),
-        };
         // A URL never holds a line break: the parser removes them.
-        spill.writer.write_all(url.as_bytes())?;
-        spill.writer.write_all(b"\n")?;
-        spill.count += 1;
-        Ok(())
+        self.waiting.push(url)
     }
 
     /// Distinct URLs found so far that are not pages checked anyway (those
@@ -103,7 +103,7 @@ impl Frontier {
     /// URLs waiting to be taken.
     #[cfg(test)]
     pub(crate) fn len(&self) -> u64 {
-        self.waiting.len() as u64 + self.spilled.as_ref().map_or(0, |s| s.count)
+        self.waiting.len()
     }
 
     /// The next URL to check, in the order found, with all its places. A
@@ -111,12 +111,8 @@ impl Frontier {
     /// left out now, when every page is known: the page has its record.
     pub(crate) fn next(&mut self) -> io::Result<Option<Next>> {
         loop {
-            let url = match self.waiting.pop_front() {
-                Some(url) => url,
-                None => match self.read_spilled()? {
-                    Some(url) => url,
-                    None => return Ok(None),
-                },
+            let Some(url) = self.waiting.pop()? else {
+                return Ok(None);
             };
             let key = xxh3_64(url.as_bytes());
             if self.pages.contains(&key) {
@@ -149,28 +145,6 @@ impl Frontier {
             url,
             found: Arc::new(found),
         }
-    }
-
-    fn read_spilled(&mut self) -> io::Result<Option<String>> {
-        let Some(spill) = &mut self.spilled else {
-            return Ok(None);
-        };
-        if spill.count == 0 {
-            return Ok(None);
-        }
-        if spill.reader.is_none() {
-            spill.writer.flush()?;
-            let mut file = spill.writer.get_ref().try_clone()?;
-            file.rewind()?;
-            spill.reader = Some(BufReader::new(file));
-        }
-        let mut line = String::new();
-        if let Some(reader) = &mut spill.reader {
-            reader.read_line(&mut line)?;
-        }
-        spill.count -= 1;
-        line.truncate(line.trim_end_matches('\n').len());
-        Ok(Some(line))
     }
 }
 
@@ -244,7 +218,7 @@ mod tests {
         for i in 0..total {
             frontier.add(format!("https://a.test/{i}"), at(1)).unwrap();
         }
-        assert_eq!(frontier.waiting.len(), IN_MEMORY);
+        assert_eq!(frontier.waiting.in_memory(), IN_MEMORY);
         assert_eq!(frontier.len(), total as u64);
         // Found again once spilled: one URL, two places.
         frontier

@@ -7,6 +7,7 @@
 //! `signals.rs` turns Ctrl-C and SIGTERM into a stop; `limits.rs` fits
 //! `--workers` to the open-file limit.
 
+mod crawl;
 pub(crate) mod engine;
 mod frontier;
 pub(crate) mod lanes;
@@ -14,6 +15,7 @@ mod limits;
 pub(crate) mod queue;
 mod rechecks;
 pub(crate) mod signals;
+mod spill;
 pub(crate) mod workers;
 
 use std::fs::{File, OpenOptions};
@@ -160,8 +162,7 @@ impl Pipeline {
                 .then_some((throttle, config.run.lookahead())),
             rechecks,
             sites: config.sites.clone(),
-            client: config
-                .reads_sitemaps()
+            client: (config.reads_sitemaps() || config.sites.crawl.is_some())
                 .then(|| crate::check::source_client(config))
                 .transpose()?,
             frontier: config.finds_links().then(Frontier::default),

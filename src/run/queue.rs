@@ -19,6 +19,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::crawl::{self, Crawl};
 use super::frontier::Frontier;
 use super::rechecks::{Rechecks, Turn};
 use crate::check::throttle::{Throttle, host_key};
@@ -26,7 +27,7 @@ use crate::config::{CheckSpec, Sites};
 use crate::input::sitemaps::{Item, Sitemaps};
 use crate::input::{Input, Job, Selection, job_from_line, line_key};
 use crate::links::{PageLinks, Skipped, link_key};
-use crate::results::{CheckResult, Origin, Source};
+use crate::results::{CheckResult, Found, Origin, Place, Source};
 use crate::stop::Stop;
 
 /// What the feeder did, for the summary and the exit code.
@@ -72,6 +73,8 @@ pub(crate) struct SiteReport {
     pub(crate) excluded: u64,
     /// Links not checked, by why.
     pub(crate) skipped: Skipped,
+    /// `--crawl`: pages found by following links, and what robots.txt said.
+    pub(crate) crawl: Option<crawl::CrawlReport>,
 }
 
 impl SiteReport {
@@ -109,6 +112,29 @@ impl SiteReport {
                 line += &format!(" ({} links to pages checked as pages)", self.to_pages);
             }
             lines.push(line);
+        }
+        if let Some(crawl) = &self.crawl {
+            let mut line = format!("crawl: {} pages found by following links", crawl.pages);
+            if crawl.disallowed > 0 {
+                line += &format!(
+                    "; {} not crawled, disallowed by robots.txt (checked once; \
+                     --ignore-robots crawls them)",
+                    crawl.disallowed
+                );
+            }
+            lines.push(line);
+            for (host, delay) in &crawl.delays {
+                lines.push(format!(
+                    "crawl: {host} asks for {} between pages (robots.txt Crawl-delay)",
+                    humantime::format_duration(*delay)
+                ));
+            }
+            for why in &crawl.unreadable {
+                lines.push(format!(
+                    "crawl: robots.txt of {why}: the host is not crawled (--ignore-robots \
+                     crawls it)"
+                ));
+            }
         }
         if let Some(skipped) = self.skipped.describe() {
             lines.push(format!("links not checked: {skipped}"));
@@ -172,6 +198,15 @@ pub(crate) async fn feed(
             holding: 0,
         })
     });
+    let crawl = match (sites.crawl, &client) {
+        (Some(depth), Some(client)) => Some(Crawl::new(
+            depth,
+            sites.crawl_scope.clone(),
+            sites.ignore_robots,
+            client.clone(),
+        )),
+        _ => None,
+    };
     let mut feeder = Feeder {
         queue,
         results,
@@ -182,6 +217,7 @@ pub(crate) async fn feed(
         rechecks,
         sites,
         frontier,
+        crawl,
     };
     for input in inputs {
         let more = match input {
@@ -279,7 +315,14 @@ pub(crate) async fn feed(
             break;
         }
     }
-    // Every page is checked, and its links found: then the links.
+    // Every page is checked, and its links found (under --crawl, the pages
+    // they lead to too): then the links.
+    if !feeder.report.stopped_early {
+        feeder.release_held().await;
+        if !feeder.crawl_until_done(&spec, &mut selection).await {
+            feeder.report.stopped_early = true;
+        }
+    }
     if !feeder.report.stopped_early {
         feeder.release_held().await;
         feeder.recheck_until_done().await;
@@ -291,8 +334,51 @@ pub(crate) async fn feed(
     feeder.recheck_until_done().await;
     feeder.record_held().await;
     feeder.record_awaited().await;
+    feeder.record_crawl().await;
     feeder.record_found().await;
+    if let Some(crawl) = feeder.crawl.take() {
+        feeder.report.sites.crawl = Some(crawl.report);
+    }
     feeder.report
+}
+
+/// Under `--crawl`, a link found on a page at `depth`: its page is to be
+/// read if the crawl follows it and it was not seen; else the link goes to
+/// the frontier, to be checked once. A link with a `#fragment` (kept under
+/// `--check-fragments`) goes there too, for its anchor.
+fn follow(
+    crawl: &mut Crawl,
+    frontier: &mut Frontier,
+    sites: &Sites,
+    url: String,
+    place: Place,
+    depth: u32,
+) -> std::io::Result<()> {
+    if let Ok(parsed) = reqwest::Url::parse(&url)
+        && crawl.follows(&parsed, depth)
+    {
+        let page = link_key(parsed, false);
+        if !frontier.is_page(&page) && sites.wants(&page) {
+            frontier.page(&page);
+            crawl.push(&crawl::Page {
+                url: page.clone(),
+                place: place.clone(),
+                depth: depth + 1,
+            })?;
+            if page == url {
+                return Ok(());
+            }
+        }
+    }
+    frontier.add(url, place)
+}
+
+/// The places of a page the crawl found: where it was first linked from.
+fn page_found(place: Place) -> Arc<Found> {
+    Arc::new(Found {
+        occurrences: 1,
+        places: vec![place],
+    })
 }
 
 /// What the feeder waits for while reading.
@@ -345,6 +431,7 @@ struct Feeder {
     rechecks: Option<Rechecks>,
     sites: Arc<Sites>,
     frontier: Option<Frontier>,
+    crawl: Option<Crawl>,
 }
 
 impl Feeder {
@@ -400,7 +487,8 @@ impl Feeder {
         self.results.send(record).await.is_ok()
     }
 
-    /// Links found in a document or on a page, into the frontier.
+    /// Links found in a document or on a page: under `--crawl`, those it
+    /// follows to pages to read; the others into the frontier.
     fn take_found(&mut self, found: PageLinks) {
         let Some(frontier) = &mut self.frontier else {
             return;
@@ -409,13 +497,111 @@ impl Feeder {
         sites.skipped.add(found.skipped);
         for (url, place) in found.links {
             sites.links += 1;
-            if let Err(e) = frontier.add(url, place) {
+            let kept = match &mut self.crawl {
+                Some(crawl) => follow(crawl, frontier, &self.sites, url, place, found.depth),
+                None => frontier.add(url, place),
+            };
+            if let Err(e) = kept {
                 self.report
                     .read_errors
                     .push(format!("cannot keep the links found: {e}"));
                 self.frontier = None;
+                self.crawl = None;
                 return;
             }
+        }
+    }
+
+    /// Under `--crawl`: queue the pages it finds as they come, each once
+    /// its host's robots.txt is known, until none is left and every page
+    /// queued is finished. False when the run is stopping.
+    async fn crawl_until_done(&mut self, spec: &Arc<CheckSpec>, selection: &mut Selection) -> bool {
+        loop {
+            let Some(crawl) = &mut self.crawl else {
+                return true;
+            };
+            let next = tokio::select! {
+                biased;
+                _ = self.stop_reading.cancelled() => return false,
+                next = crawl.next() => next,
+            };
+            match next {
+                Ok(Some(crawl::Next::Crawl { page, not_before })) => {
+                    if let Some(at) = not_before {
+                        tokio::select! {
+                            biased;
+                            _ = self.stop_reading.cancelled() => {
+                                self.record_page(page).await;
+                                return false;
+                            }
+                            () = tokio::time::sleep_until(at) => {}
+                        }
+                    }
+                    let mut job = Job::found(&page.url, page_found(page.place), spec.clone());
+                    job.page = true;
+                    job.depth = page.depth;
+                    // Its links come back while it is queued: the crawl
+                    // takes them in.
+                    if !self.offer(job, selection).await {
+                        return false;
+                    }
+                }
+                Ok(Some(crawl::Next::Disallowed(page))) => {
+                    // Checked once, as a link: not a page to read.
+                    if let Some(frontier) = &mut self.frontier {
+                        frontier.unpage(&page.url);
+                        if let Err(e) = frontier.add(page.url, page.place) {
+                            self.report
+                                .read_errors
+                                .push(format!("cannot keep the links found: {e}"));
+                        }
+                    }
+                }
+                Ok(None) => {
+                    // Nothing waits: done once every page queued is
+                    // finished; until then, what they find comes in.
+                    if self.rechecks.as_ref().is_none_or(Rechecks::is_idle) {
+                        return true;
+                    }
+                    let event = tokio::select! {
+                        biased;
+                        _ = self.stop_reading.cancelled() => Event::<()>::Stop,
+                        Some(host) = freed(&mut self.lookahead) => Event::Freed(host),
+                        turn = next_turn(&mut self.rechecks) => Event::Turn(turn),
+                    };
+                    let more = match event {
+                        Event::Freed(host) => self.queue_held(&host).await,
+                        Event::Turn(turn) => self.take_turn(turn).await,
+                        Event::Line(()) | Event::Stop => false,
+                    };
+                    if !more {
+                        return false;
+                    }
+                }
+                Err(e) => {
+                    self.report
+                        .read_errors
+                        .push(format!("cannot read back the pages to crawl: {e}"));
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// A page to crawl that is not checked: its record says why.
+    async fn record_page(&mut self, page: crawl::Page) {
+        let job = Job::found(&page.url, page_found(page.place), Arc::default());
+        self.report.urls_read += 1;
+        self.stop.ledger.read_one();
+        let record = job.into_unchecked(self.stop.not_checked());
+        let _ = self.results.send(record).await;
+    }
+
+    /// After a stop, every page the crawl found and did not read is
+    /// recorded once.
+    async fn record_crawl(&mut self) {
+        while let Some(Ok(Some(page))) = self.crawl.as_mut().map(Crawl::next_unread) {
+            self.record_page(page).await;
         }
     }
 
@@ -476,6 +662,9 @@ impl Feeder {
         {
             job.page = true;
             frontier.page(&link_key(url.clone(), false));
+            if let Some(crawl) = &mut self.crawl {
+                crawl.start(url);
+            }
         }
         match selection.wants(&job) {
             Ok(true) => self.push(job).await,

@@ -5,6 +5,7 @@
 mod bad_input;
 mod checks;
 mod ci;
+mod crawl;
 mod docs;
 mod generate;
 mod hostile;

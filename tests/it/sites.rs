@@ -16,55 +16,89 @@ use tokio::runtime::Runtime;
 use crate::support::run;
 
 /// A page: status, content type and body.
-type Pages = Arc<Mutex<HashMap<String, (u16, &'static str, Vec<u8>)>>>;
+type Page = (u16, &'static str, Vec<u8>);
+type Pages = Arc<Mutex<HashMap<String, Page>>>;
 
 /// A site served from a map of paths, filled after it starts (its pages
 /// name its own address). Stopped when dropped.
-struct Site {
-    addr: SocketAddr,
+pub(crate) struct Site {
+    pub(crate) addr: SocketAddr,
     pages: Pages,
     hits: Arc<Mutex<HashMap<String, usize>>>,
+    /// What a path not in `pages` gets: a plain 404 unless set.
+    otherwise: Arc<Mutex<Option<Page>>>,
+    /// Each request's path and when it came.
+    arrivals: Arc<Mutex<Vec<(String, std::time::Instant)>>>,
     runtime: Option<Runtime>,
 }
 
 impl Site {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let runtime = Runtime::new().unwrap();
         let pages: Pages = Arc::default();
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let otherwise: Arc<Mutex<Option<Page>>> = Arc::default();
+        let arrivals: Arc<Mutex<Vec<(String, std::time::Instant)>>> = Arc::default();
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = axum::Router::new()
-            .fallback(serve)
-            .with_state((pages.clone(), hits.clone()));
+        let app = axum::Router::new().fallback(serve).with_state(SiteState {
+            pages: pages.clone(),
+            hits: hits.clone(),
+            otherwise: otherwise.clone(),
+            arrivals: arrivals.clone(),
+        });
         runtime.spawn(async move { axum::serve(listener, app).await });
         Site {
             addr,
             pages,
             hits,
+            otherwise,
+            arrivals,
             runtime: Some(runtime),
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    fn put(&self, path: &str, status: u16, content_type: &'static str, body: impl Into<Vec<u8>>) {
+    pub(crate) fn put(
+        &self,
+        path: &str,
+        status: u16,
+        content_type: &'static str,
+        body: impl Into<Vec<u8>>,
+    ) {
         self.pages
             .lock()
             .unwrap()
             .insert(path.to_string(), (status, content_type, body.into()));
     }
 
-    fn html(&self, path: &str, body: &str) {
+    pub(crate) fn html(&self, path: &str, body: &str) {
         self.put(path, 200, "text/html; charset=utf-8", body);
     }
 
-    fn hits(&self, path: &str) -> usize {
+    /// Every path not put gets this HTML page with this status.
+    pub(crate) fn otherwise(&self, status: u16, body: &str) {
+        *self.otherwise.lock().unwrap() = Some((status, "text/html; charset=utf-8", body.into()));
+    }
+
+    pub(crate) fn hits(&self, path: &str) -> usize {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+
+    /// When each request for `path` came.
+    pub(crate) fn arrivals(&self, path: &str) -> Vec<std::time::Instant> {
+        self.arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, at)| *at)
+            .collect()
     }
 }
 
@@ -76,18 +110,29 @@ impl Drop for Site {
     }
 }
 
-type SiteState = (Pages, Arc<Mutex<HashMap<String, usize>>>);
+#[derive(Clone)]
+struct SiteState {
+    pages: Pages,
+    hits: Arc<Mutex<HashMap<String, usize>>>,
+    otherwise: Arc<Mutex<Option<Page>>>,
+    arrivals: Arc<Mutex<Vec<(String, std::time::Instant)>>>,
+}
 
-async fn serve(State((pages, hits)): State<SiteState>, request: Request) -> Response {
+async fn serve(State(site): State<SiteState>, request: Request) -> Response {
     let path = request.uri().path().to_string();
-    *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+    *site.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+    site.arrivals
+        .lock()
+        .unwrap()
+        .push((path.clone(), std::time::Instant::now()));
     if path.starts_with("/hang/") {
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
     }
     if path.starts_with("/slow/") {
         tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     }
-    let page = pages.lock().unwrap().get(&path).cloned();
+    let page = site.pages.lock().unwrap().get(&path).cloned();
+    let page = page.or_else(|| site.otherwise.lock().unwrap().clone());
     match page {
         Some((status, content_type, body)) => (
             StatusCode::from_u16(status).unwrap(),
@@ -135,7 +180,7 @@ fn index(urls: &[String]) -> String {
 }
 
 /// The records by URL; each URL must have exactly one.
-fn by_url(stdout: &str) -> HashMap<String, Value> {
+pub(crate) fn by_url(stdout: &str) -> HashMap<String, Value> {
     let mut records = HashMap::new();
     for line in stdout.lines() {
         let record: Value = serde_json::from_str(line).unwrap();

@@ -96,6 +96,7 @@ fn rule_name(kind: FailureKind) -> &'static str {
         FailureKind::Sitemap => "SitemapUnreadable",
         FailureKind::File => "LocalFileMissing",
         FailureKind::Fragment => "AnchorMissing",
+        FailureKind::Soft404 => "SoftNotFound",
         FailureKind::Interrupted => "NotChecked",
     }
 }
