@@ -295,3 +295,33 @@ fn a_crawl_cannot_be_sharded_and_its_scope_needs_it() {
     assert_eq!(out.code, Some(2));
     assert!(out.stderr.contains("give --crawl too"), "{}", out.stderr);
 }
+
+#[test]
+fn a_stop_records_every_page_found_and_not_read_once() {
+    let site = Site::start();
+    // One page links to 30 pages that hang, each of which would link on.
+    let pages: Vec<String> = (0..30).map(|i| format!("/hang/{i}")).collect();
+    site.html("/", &html_links(&pages));
+    let out = run(
+        &[
+            "-f",
+            "jsonl",
+            "-w",
+            "2",
+            "--crawl",
+            "--deadline",
+            "2s",
+            &site.url("/"),
+        ],
+        None,
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let records = by_url(&out.stdout);
+    assert_eq!(records[&site.url("/")]["ok"], true);
+    for page in &pages {
+        let record = &records[&site.url(page)];
+        assert_eq!(record["error_kind"], "interrupted", "{record}");
+        assert_eq!(record["source"], site.url("/"), "{record}");
+    }
+    assert_eq!(records.len(), 31, "{out:?}");
+}
