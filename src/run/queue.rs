@@ -563,18 +563,7 @@ impl Feeder {
                     if self.rechecks.as_ref().is_none_or(Rechecks::is_idle) {
                         return true;
                     }
-                    let event = tokio::select! {
-                        biased;
-                        _ = self.stop_reading.cancelled() => Event::<()>::Stop,
-                        Some(host) = freed(&mut self.lookahead) => Event::Freed(host),
-                        turn = next_turn(&mut self.rechecks) => Event::Turn(turn),
-                    };
-                    let more = match event {
-                        Event::Freed(host) => self.queue_held(&host).await,
-                        Event::Turn(turn) => self.take_turn(turn).await,
-                        Event::Line(()) | Event::Stop => false,
-                    };
-                    if !more {
+                    if !self.take_one_event().await {
                         return false;
                     }
                 }
@@ -787,20 +776,26 @@ impl Feeder {
     /// when it is due, until every job is finished or the run stops.
     async fn recheck_until_done(&mut self) {
         while self.rechecks.as_ref().is_some_and(|r| !r.is_idle()) {
-            let event = tokio::select! {
-                biased;
-                _ = self.stop_reading.cancelled() => Event::<()>::Stop,
-                Some(host) = freed(&mut self.lookahead) => Event::Freed(host),
-                turn = next_turn(&mut self.rechecks) => Event::Turn(turn),
-            };
-            let more = match event {
-                Event::Freed(host) => self.queue_held(&host).await,
-                Event::Turn(turn) => self.take_turn(turn).await,
-                Event::Line(()) | Event::Stop => false,
-            };
-            if !more {
+            if !self.take_one_event().await {
                 return;
             }
+        }
+    }
+
+    /// With no input left to read: wait for one event, a freed slot or a
+    /// turn of the re-checks (a URL due, a page's links), and act on it.
+    /// False when the run is stopping.
+    async fn take_one_event(&mut self) -> bool {
+        let event = tokio::select! {
+            biased;
+            _ = self.stop_reading.cancelled() => Event::<()>::Stop,
+            Some(host) = freed(&mut self.lookahead) => Event::Freed(host),
+            turn = next_turn(&mut self.rechecks) => Event::Turn(turn),
+        };
+        match event {
+            Event::Freed(host) => self.queue_held(&host).await,
+            Event::Turn(turn) => self.take_turn(turn).await,
+            Event::Line(()) | Event::Stop => false,
         }
     }
 

@@ -357,6 +357,14 @@ mod tests {
         }
     }
 
+    /// Each result's line and failure kind.
+    fn kinds(results: &[CheckResult]) -> Vec<(u64, Option<FailureKind>)> {
+        results
+            .iter()
+            .map(|r| (r.origin.line.unwrap(), r.failure.as_ref().map(|f| f.kind)))
+            .collect()
+    }
+
     async fn collect(results: &mut mpsc::Receiver<CheckResult>) -> Vec<CheckResult> {
         let mut out = Vec::new();
         while let Ok(r) = results.try_recv() {
@@ -398,10 +406,7 @@ mod tests {
         assert_eq!(report.aborted, 2);
         let mut results = collect(&mut run.results).await;
         results.sort_by_key(|r| r.origin.line);
-        let kinds: Vec<_> = results
-            .iter()
-            .map(|r| (r.origin.line.unwrap(), r.failure.as_ref().map(|f| f.kind)))
-            .collect();
+        let kinds = kinds(&results);
         assert_eq!(
             kinds,
             [
@@ -475,10 +480,7 @@ mod tests {
         drop(run.queue);
         run.pool.wait().await;
         let results = collect(&mut run.results).await;
-        let kinds: Vec<_> = results
-            .iter()
-            .map(|r| (r.origin.line.unwrap(), r.failure.as_ref().map(|f| f.kind)))
-            .collect();
+        let kinds = kinds(&results);
         assert_eq!(
             kinds,
             [(1, None), (2, Some(FailureKind::Interrupted)), (3, None)]
