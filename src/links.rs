@@ -16,6 +16,8 @@ pub(crate) struct PageLinks {
     pub(crate) skipped: Skipped,
     /// `--crawl`: the depth of the page they are on.
     pub(crate) depth: u32,
+    /// The page's final URL, after redirects: where a crawl has got to.
+    pub(crate) page: Option<Url>,
 }
 
 /// Links found and not checked, by why.

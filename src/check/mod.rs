@@ -305,6 +305,7 @@ impl Checker {
                     self.sites.check_fragments,
                 );
                 links.depth = job.depth;
+                links.page = Some(final_url.clone());
                 Some(Box::new(links))
             }
             _ => None,

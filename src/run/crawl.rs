@@ -77,6 +77,8 @@ pub(crate) struct CrawlReport {
     pub(crate) unreadable: Vec<String>,
     /// Hosts with a `Crawl-delay`, and the pause kept.
     pub(crate) delays: Vec<(String, Duration)>,
+    /// Pages that redirected out of scope: checked, their links not read.
+    pub(crate) left_scope: u64,
 }
 
 /// A host's robots.txt, as it applies.
@@ -172,6 +174,23 @@ impl Crawl {
     /// Whether a link found on a page at `depth` is followed.
     pub(crate) fn follows(&self, url: &Url, depth: u32) -> bool {
         self.scope.follows(url, depth)
+    }
+
+    /// A page read at `depth` ended, after its redirects, at `url`: whether
+    /// its links are the crawl's. A start page's final URL joins the scope
+    /// (`http://example.com/` answering from `https://www.example.com/`);
+    /// a crawled page that redirected out of scope is not the site's, and
+    /// its links are left alone.
+    pub(crate) fn reached(&mut self, url: &Url, depth: u32) -> bool {
+        if depth == 0 {
+            self.scope.start(url);
+            return true;
+        }
+        let in_scope = self.scope.follows(url, 0);
+        if !in_scope {
+            self.report.left_scope += 1;
+        }
+        in_scope
     }
 
     /// `page` is to be read. An error only when the temporary file cannot

@@ -115,6 +115,12 @@ impl SiteReport {
         }
         if let Some(crawl) = &self.crawl {
             let mut line = format!("crawl: {} pages found by following links", crawl.pages);
+            if crawl.left_scope > 0 {
+                line += &format!(
+                    "; {} redirected out of scope (checked, not read)",
+                    crawl.left_scope
+                );
+            }
             if crawl.disallowed > 0 {
                 line += &format!(
                     "; {} not crawled, disallowed by robots.txt (checked once; \
@@ -493,6 +499,11 @@ impl Feeder {
         let Some(frontier) = &mut self.frontier else {
             return;
         };
+        if let (Some(crawl), Some(page)) = (&mut self.crawl, &found.page)
+            && !crawl.reached(page, found.depth)
+        {
+            return;
+        }
         let sites = &mut self.report.sites;
         sites.skipped.add(found.skipped);
         for (url, place) in found.links {

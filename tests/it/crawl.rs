@@ -22,10 +22,20 @@ fn a_crawl_reads_each_page_once_to_its_depth_within_its_scope() {
     let site = Site::start();
     let other = Site::start();
     other.html("/", &html_links(&["/never-followed".into()]));
+    other.html("/landing", &html_links(&["/off-site".into()]));
     site.html(
         "/",
-        &html_links(&["/a".into(), "/b".into(), other.url("/"), "/missing".into()]),
+        &html_links(&[
+            "/a".into(),
+            "/b".into(),
+            other.url("/"),
+            "/missing".into(),
+            "/moved".into(),
+        ]),
     );
+    // A page of the site that redirects to another host: checked there,
+    // not read.
+    site.put("/moved", 301, "text/html", other.url("/landing"));
     // A cycle back to the start, and pages seen twice.
     site.html(
         "/a",
@@ -50,9 +60,23 @@ fn a_crawl_reads_each_page_once_to_its_depth_within_its_scope() {
     // Another host: checked, not crawled.
     assert_eq!(records[&other.url("/")]["ok"], true);
     assert_eq!(other.hits("/never-followed"), 0);
+    assert_eq!(
+        records[&site.url("/moved")]["final_url"],
+        other.url("/landing")
+    );
+    assert_eq!(
+        other.hits("/off-site"),
+        0,
+        "a page that left the scope is not read"
+    );
+    assert!(
+        out.stderr.contains("1 redirected out of scope"),
+        "{}",
+        out.stderr
+    );
     // Depth 2 is read, and what it links to checked, but no deeper.
     assert_eq!(site.hits("/a/deepest"), 0);
-    assert_eq!(records.len(), 8, "{out:?}");
+    assert_eq!(records.len(), 9, "{out:?}");
     // A page found by crawling names the page it was first found on.
     let deep = &records[&site.url("/a/deep")];
     assert_eq!(deep["source"], site.url("/a"));

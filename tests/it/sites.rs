@@ -134,6 +134,12 @@ async fn serve(State(site): State<SiteState>, request: Request) -> Response {
     let page = site.pages.lock().unwrap().get(&path).cloned();
     let page = page.or_else(|| site.otherwise.lock().unwrap().clone());
     match page {
+        // A redirect's body is where it goes.
+        Some((status, _, body)) if (300..400).contains(&status) => (
+            StatusCode::from_u16(status).unwrap(),
+            [(header::LOCATION, String::from_utf8(body).unwrap())],
+        )
+            .into_response(),
         Some((status, content_type, body)) => (
             StatusCode::from_u16(status).unwrap(),
             [(header::CONTENT_TYPE, content_type)],
