@@ -33,8 +33,9 @@ const DRAIN_LIMIT: u64 = 2 * 1024 * 1024;
 const DRAIN_TIME: Duration = Duration::from_secs(5);
 
 /// The rest of an HTTP/2 body past the cap, small enough to read to its end
-/// (`DRAIN_LIMIT`), so that its stream ends cleanly.
-pub(crate) struct Unread(reqwest::Response);
+/// (`DRAIN_LIMIT`), so that its stream ends cleanly. Boxed: the results
+/// that carry it, rarely, are moved on every check.
+pub(crate) struct Unread(Box<reqwest::Response>);
 
 impl Unread {
     /// The rest of `response` when worth reading: HTTP/2 (an HTTP/1.1
@@ -48,7 +49,7 @@ impl Unread {
         response
             .content_length()
             .is_none_or(|left| left > 0 && left <= DRAIN_LIMIT)
-            .then_some(Unread(response))
+            .then(|| Unread(Box::new(response)))
     }
 
     /// Read the rest and throw it away, for at most `DRAIN_LIMIT` bytes
