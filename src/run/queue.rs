@@ -528,6 +528,11 @@ impl Feeder {
     /// queued is finished. False when the run is stopping.
     async fn crawl_until_done(&mut self, spec: &Arc<CheckSpec>, selection: &mut Selection) -> bool {
         loop {
+            // The links pages found first: held in the channel from the
+            // workers, they would pile up while the feeder queues pages.
+            while let Some(links) = self.rechecks.as_mut().and_then(Rechecks::found_now) {
+                self.take_turn(Turn::Found(links)).await;
+            }
             let Some(crawl) = &mut self.crawl else {
                 return true;
             };

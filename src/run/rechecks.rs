@@ -106,26 +106,52 @@ impl Rechecks {
                 }
             };
             match returned {
-                Some(Returned::Again(at, job)) => {
-                    self.order += 1;
-                    self.due.push(Reverse(Due {
-                        at,
-                        order: self.order,
-                        job,
-                    }));
-                }
-                Some(Returned::Found(links)) => return Turn::Found(links),
-                Some(Returned::Finished) => {
-                    let was_full = self.is_full();
-                    self.outstanding = self.outstanding.saturating_sub(1);
-                    if self.is_idle() {
-                        return Turn::Idle;
-                    }
-                    if was_full && !self.is_full() {
-                        return Turn::Room;
+                Some(returned) => {
+                    if let Some(turn) = self.take(returned) {
+                        return turn;
                     }
                 }
                 None => return Turn::Gone,
+            }
+        }
+    }
+
+    /// What workers have said already, without waiting: the links of a page
+    /// found, if one is waiting. Under `--crawl` the feeder takes them in
+    /// before it queues more pages, so that they wait in the crawl's queue,
+    /// which spills to a file, and not in this channel, which does not.
+    pub(crate) fn found_now(&mut self) -> Option<Box<PageLinks>> {
+        while let Ok(returned) = self.returned.try_recv() {
+            if let Some(Turn::Found(links)) = self.take(returned) {
+                return Some(links);
+            }
+        }
+        None
+    }
+
+    /// Take in what a worker said: the turn it makes, if any.
+    fn take(&mut self, returned: Returned) -> Option<Turn> {
+        match returned {
+            Returned::Again(at, job) => {
+                self.order += 1;
+                self.due.push(Reverse(Due {
+                    at,
+                    order: self.order,
+                    job,
+                }));
+                None
+            }
+            Returned::Found(links) => Some(Turn::Found(links)),
+            Returned::Finished => {
+                let was_full = self.is_full();
+                self.outstanding = self.outstanding.saturating_sub(1);
+                if self.is_idle() {
+                    Some(Turn::Idle)
+                } else if was_full && !self.is_full() {
+                    Some(Turn::Room)
+                } else {
+                    None
+                }
             }
         }
     }
@@ -288,5 +314,26 @@ mod tests {
         lines.sort();
         assert_eq!(lines, [Some(1), Some(2)]);
         assert!(returns.send(Returned::Finished).is_err());
+    }
+
+    #[test]
+    fn links_said_already_are_taken_without_waiting_and_finishes_counted() {
+        let (returns, mut rechecks) = channel(10);
+        rechecks.queued();
+        rechecks.queued();
+        assert!(rechecks.found_now().is_none(), "nothing said yet");
+        returns.send(Returned::Finished).unwrap();
+        returns
+            .send(Returned::Found(Box::new(PageLinks {
+                depth: 3,
+                ..PageLinks::default()
+            })))
+            .unwrap();
+        let found = rechecks.found_now().map(|links| links.depth);
+        assert_eq!(found, Some(3));
+        assert!(!rechecks.is_idle(), "one job is still out");
+        returns.send(Returned::Finished).unwrap();
+        assert!(rechecks.found_now().is_none());
+        assert!(rechecks.is_idle(), "its finish was counted");
     }
 }
