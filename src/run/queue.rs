@@ -102,8 +102,13 @@ impl SiteReport {
             if self.pages > 0 {
                 read.push(format!("{} pages", self.pages));
             }
+            let besides = if self.crawl.is_some() {
+                " besides those followed"
+            } else {
+                ""
+            };
             let mut line = format!(
-                "links: {} found in {}, {} distinct URLs",
+                "links: {} found in {}, {} distinct URLs{besides}",
                 self.links,
                 read.join(" and "),
                 self.distinct
@@ -114,7 +119,10 @@ impl SiteReport {
             lines.push(line);
         }
         if let Some(crawl) = &self.crawl {
-            let mut line = format!("crawl: {} pages found by following links", crawl.pages);
+            let mut line = format!(
+                "crawl: {} URLs in scope followed (each checked once, read if HTML)",
+                crawl.pages
+            );
             if crawl.left_scope > 0 {
                 line += &format!(
                     "; {} redirected out of scope (checked, not read)",
