@@ -289,9 +289,8 @@ impl Fetcher {
     }
 }
 
-/// Where a redirect points, resolved against the current URL.
 /// Whether a response says it is HTML (`text/html`, XHTML).
-fn is_html(response: &Response) -> bool {
+pub(super) fn is_html(response: &Response) -> bool {
     response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
@@ -306,6 +305,7 @@ fn is_html(response: &Response) -> bool {
         .is_some_and(|t| t == "text/html" || t == "application/xhtml+xml")
 }
 
+/// Where a redirect points, resolved against the current URL.
 fn redirect_target(current: &Url, location: &HeaderValue) -> Result<Url, Classified> {
     let location = location_text(location);
     let next = current.join(&location).map_err(|e| {

@@ -19,12 +19,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, LOCATION};
+use reqwest::header::LOCATION;
 use reqwest::{Client, StatusCode, Url};
 use tokio::sync::OnceCell;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::body::BODY_READ_LIMIT;
+use super::fetch::is_html;
 use crate::extract::html::title_and_text;
 use crate::results::{Failure, FailureKind};
 
@@ -200,12 +201,7 @@ async fn html_page(client: &Client, mut url: Url, timeout: Duration) -> Option<V
                 url = url.join(location).ok()?;
                 continue;
             }
-            let html = response
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.to_ascii_lowercase().contains("html"));
-            if !status.is_success() || status == StatusCode::NO_CONTENT || !html {
+            if !status.is_success() || status == StatusCode::NO_CONTENT || !is_html(&response) {
                 return None;
             }
             let mut body = Vec::new();
