@@ -28,6 +28,12 @@ use crate::text::{escape_control, format_elapsed, format_status};
 /// Failure rows in the table; a summary page is for reading, not for scrolling.
 const TABLE_LIMIT: usize = 50;
 
+/// Bytes of a cell's text before it is cut with "…": a URL may be 16 KiB,
+/// and GitHub refuses a job summary over 1 MiB. With this, a row is at most
+/// about 4 KB escaped, and the whole summary (two tables of `TABLE_LIMIT`
+/// rows, the fixed URLs) stays under 500 KB.
+const CELL_BYTES: usize = 500;
+
 /// Counts every result, keeps the first failures, and writes the summary at
 /// `finish`.
 pub(crate) struct Markdown<W> {
@@ -188,7 +194,8 @@ fn where_found(result: &CheckResult) -> String {
 /// character Markdown could read as markup (emphasis, links, HTML, code,
 /// strikethrough, entities, a cell boundary) is backslash-escaped.
 fn text_cell(text: &str) -> String {
-    let safe = escape_control(text);
+    let escaped = escape_control(text);
+    let (safe, cut) = cut_to_cell(&escaped);
     let mut cell = String::with_capacity(safe.len() + 8);
     for c in safe.chars() {
         if matches!(
@@ -199,14 +206,30 @@ fn text_cell(text: &str) -> String {
         }
         cell.push(c);
     }
+    cell.push_str(cut);
     cell
+}
+
+/// A cell's text cut to `CELL_BYTES` (on a character's boundary), and the
+/// mark to put after it: "…" when it was cut.
+fn cut_to_cell(text: &str) -> (&str, &'static str) {
+    if text.len() <= CELL_BYTES {
+        return (text, "");
+    }
+    let end = (0..=CELL_BYTES)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    (&text[..end], "…")
 }
 
 /// Untrusted text for a table cell as a code span: literal, never a link or
 /// markup. The fence is longer than any run of backticks inside, and `|`
 /// is escaped, which GitHub's tables require even inside code.
 fn code_cell(text: &str) -> String {
-    let safe = escape_control(text).replace('|', "\\|");
+    let escaped = escape_control(text);
+    let (safe, cut) = cut_to_cell(&escaped);
+    let safe = safe.replace('|', "\\|");
     if safe.is_empty() {
         return String::new();
     }
@@ -219,7 +242,7 @@ fn code_cell(text: &str) -> String {
     } else {
         ""
     };
-    format!("{fence}{pad}{safe}{pad}{fence}")
+    format!("{fence}{pad}{safe}{pad}{fence}{cut}")
 }
 
 #[cfg(test)]
@@ -362,6 +385,32 @@ mod tests {
         assert_eq!(boundaries, 6);
         assert!(!text.contains('\u{1b}') && !text.contains('\r'));
         assert_eq!(text.lines().filter(|l| l.starts_with('|')).count(), 3);
+    }
+
+    #[test]
+    fn the_longest_urls_and_messages_keep_the_summary_under_githubs_limit() {
+        // 16 KiB URLs (the longest a line may be) of backticks and pipes, and
+        // messages of 4-byte characters: each cell is cut, on a character's
+        // boundary, and marked.
+        let url = format!("https://a.test/{}", "`|".repeat(8 * 1024));
+        let message = "𝄞<".repeat(4 * 1024);
+        let results: Vec<CheckResult> = (0..200)
+            .map(|_| failed(&url, Some(404), FailureKind::Status, &message))
+            .collect();
+        let text = render(&results, Duration::from_secs(1));
+        assert!(text.len() < 500 * 1024, "{} bytes", text.len());
+        let row = text.lines().find(|l| l.starts_with("| 404 |")).unwrap();
+        assert_eq!(row.matches('…').count(), 2, "{row}");
+        assert!(row.contains("𝄞\\<"));
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("| 404 |")).count(),
+            TABLE_LIMIT
+        );
+        assert_eq!(
+            code_cell(&"x".repeat(600)),
+            format!("`{}`…", "x".repeat(500))
+        );
+        assert_eq!(text_cell(&"é".repeat(300)), format!("{}…", "é".repeat(250)));
     }
 
     #[test]
