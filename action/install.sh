@@ -41,6 +41,7 @@ mkdir -p "$dest/bin"
 from_source() { # from_source REASON
   log "building urlcheck $version with cargo: $1"
   command -v cargo >/dev/null || {
+    rm -rf "$dest"
     log "cannot build: cargo is not on this runner (install Rust first, for example with rustup)"
     exit 1
   }
@@ -91,15 +92,24 @@ from_release() {
       fi
       ;;
     *) tar -xzf "$work/$archive" -C "$work" ;;
-  esac
-  mv "$work/$name/$exe" "$dest/bin/$exe"
+  esac || unpacked=false
+  if [ "${unpacked:-true}" = false ] || ! mv "$work/$name/$exe" "$dest/bin/$exe"; then
+    rm -rf "$dest"
+    log "cannot unpack $exe from $archive (its checksum matched): not installed"
+    exit 1
+  fi
   rm -rf "$work"
   log "installed urlcheck $version ($target), its SHA-256 checksum verified"
 }
 
+# The action's repository: from where the runner checked it out
+# (.../_actions/OWNER/NAME/REF), which holds even inside another composite
+# action; else from github.action_repository.
+repository=$(printf '%s\n' "${action//\\//}" | sed -n 's|.*/_actions/\([^/]*\)/\([^/]*\)/[^/]*/*$|\1/\2|p')
+repository=${repository:-${ACTION_REPOSITORY:-}}
 releases=${URLCHECK_RELEASES:-}
-if [ -z "$releases" ] && [ -n "${ACTION_REPOSITORY:-}" ]; then
-  releases=https://github.com/$ACTION_REPOSITORY/releases/download
+if [ -z "$releases" ] && [ -n "$repository" ]; then
+  releases=https://github.com/$repository/releases/download
 fi
 if [ -z "$target" ]; then
   from_source "no release binary for ${RUNNER_OS:-?}/${RUNNER_ARCH:-?}"

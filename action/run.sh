@@ -46,7 +46,8 @@ else
   fi
 fi
 
-urlcheck "${args[@]}"
+# ${args[@]+...}: an empty array under set -u in bash 3.2 (macOS).
+urlcheck ${args[@]+"${args[@]}"}
 code=$?
 printf 'exit_code=%s\n' "$code" >> "${GITHUB_OUTPUT:?}"
 case "$code" in
