@@ -47,10 +47,20 @@ expect_in() { grep -Eq -- "$2" "$1" || {
 # host's own target (so that build scripts and proc-macros stay dynamic).
 # One target directory for every build below, so dependencies build once.
 export CARGO_TARGET_DIR=$root/target/static
-export CARGO_BUILD_TARGET=x86_64-unknown-linux-gnu
+CARGO_BUILD_TARGET=$(uname -m)-unknown-linux-gnu
+export CARGO_BUILD_TARGET
 export RUSTFLAGS="-C target-feature=+crt-static"
 release=$CARGO_TARGET_DIR/$CARGO_BUILD_TARGET/release
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+
+# wait_for URL [CURL_FLAG]: a server we started answers, or the test stops.
+wait_for() {
+  for _ in $(seq 1 100); do
+    curl -s ${2:+"$2"} -o /dev/null "$1" && return 0
+    sleep 0.1
+  done
+  fail "nothing answers at $1 after 10 s (is the port taken?)"
+}
 
 need_debian() { # need_debian COMMAND PACKAGE...
   command -v "$1" >/dev/null && return
@@ -60,6 +70,13 @@ need_debian() { # need_debian COMMAND PACKAGE...
 }
 
 # --- tools -------------------------------------------------------------------
+need_debian curl curl
+need_debian git git
+python3 -c 'import ensurepip, venv' 2>/dev/null || {
+  log "installing python3-venv (Debian)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+}
 if ! "$tools/bin/zizmor" --version 2>/dev/null | grep -q "$ZIZMOR_VERSION" \
   || ! "$tools/bin/actionlint" -version 2>/dev/null | grep -q "$ACTIONLINT_VERSION" \
   || ! "$tools/bin/pre-commit" --version 2>/dev/null | grep -q "$PRE_COMMIT_VERSION"; then
@@ -82,6 +99,38 @@ actionlint .github/workflows/*.yml docs/workflows/*.yml
 log "zizmor --persona pedantic on the workflows and action.yml"
 zizmor --offline --persona pedantic --config .github/zizmor.yml --no-progress \
   .github/workflows/*.yml docs/workflows/*.yml action.yml
+log "the README's workflow steps are the example workflows' own"
+python3 - <<'PY' || fail "README.md shows a workflow step that docs/workflows does not have"
+import glob, re, sys
+readme = open("README.md").read()
+block = readme.split("Three workflows to copy", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+workflows = "".join(open(f).read() for f in glob.glob("docs/workflows/*.yml"))
+steps = [l.strip().removeprefix("- ") for l in block.splitlines() if l.strip() and not l.strip().startswith("#")]
+missing = [l for l in steps if l not in workflows]
+for l in missing:
+    print(f"README.md: not in docs/workflows: {l}", file=sys.stderr)
+sys.exit(1 if missing or len(steps) < 10 else 0)
+PY
+log "docs/ci.md names every input and output of action.yml, with its default"
+"$tools/bin/python" - <<'PY' || fail "docs/ci.md and action.yml disagree"
+import re, sys, yaml  # PyYAML: pre-commit's own dependency
+action = yaml.safe_load(open("action.yml"))
+doc = open("docs/ci.md").read().split("## The GitHub Action", 1)[1].split("\n## ", 1)[0]
+rows = {m[0]: m[1] for m in re.findall(r"^\| `([a-z_]+)` \| ([^|]*) \|", doc, re.M)}
+bad = []
+for name in sorted(set(action["inputs"]) | set(action["outputs"]) | set(rows)):
+    if name not in rows:
+        bad.append(f"{name}: in action.yml, not in docs/ci.md")
+    elif name not in action["inputs"] and name not in action["outputs"]:
+        bad.append(f"{name}: in docs/ci.md, not in action.yml")
+    elif name in action["inputs"]:
+        default = action["inputs"][name].get("default", "")
+        if default and rows[name] != f"`{default}`":
+            bad.append(f"{name}: default {default!r} in action.yml, {rows[name]!r} in docs/ci.md")
+for line in bad:
+    print(line, file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
 log "shellcheck on the action's and the release's scripts"
 shellcheck action/*.sh .github/scripts/*.sh tests/e2e/ship.sh
 
@@ -141,10 +190,8 @@ openssl s_server -quiet -www -accept "127.0.0.1:$TLS_PORT" -cert "$tls/leaf.pem"
 pids+=($!)
 http=http://127.0.0.1:$HTTP_PORT
 https=https://127.0.0.1:$TLS_PORT
-for _ in $(seq 1 100); do
-  curl -s -o /dev/null "$http/" && curl -sk -o /dev/null "$https/" && break
-  sleep 0.1
-done
+wait_for "$http/"
+wait_for "$https/" -k
 
 log "the static binary checks the site"
 code=0
@@ -163,7 +210,13 @@ expect_in "$work/tls-unknown.jsonl" '"error_kind":"tls"' "an unknown CA is not a
 
 # --- 4. the release archive, and the action in a simulated runner --------------
 log "the release archive (.github/scripts/archive.sh) and SHA256SUMS"
-target=x86_64-unknown-linux-musl # the name the action asks for on Linux/X64
+# The name the action asks for on this runner, for the static-pie stand-in.
+case $(uname -m) in
+  x86_64) arch=X64 ;;
+  aarch64) arch=ARM64 ;;
+  *) fail "no release target for $(uname -m)" ;;
+esac
+target=$(uname -m)-unknown-linux-musl
 releases=$work/releases/v$version
 archive=$(bash .github/scripts/archive.sh "$version" "$target" "$bin" "$releases")
 tar -tzf "$archive" > "$work/archive-files.txt"
@@ -173,10 +226,29 @@ for member in urlcheck README.md LICENSE-MIT LICENSE-APACHE CHANGELOG.md \
   grep -qx "urlcheck-v$version-$target/$member" "$work/archive-files.txt" \
     || fail "the archive has no $member"
 done
+log "cargo binstall's metadata names this archive and the binary in it"
+python3 - "$version" "$target" "$(basename "$archive")" "$work/archive-files.txt" <<'PY' \
+  || fail "Cargo.toml's [package.metadata.binstall] does not match the release archive"
+import sys, tomllib
+version, target, archive, members = sys.argv[1:]
+package = tomllib.load(open("Cargo.toml", "rb"))["package"]
+meta = package["metadata"]["binstall"]
+def render(template):
+    for key, value in {"repo": package["repository"], "version": version, "target": target,
+                       "bin": "urlcheck", "binary-ext": ""}.items():
+        template = template.replace("{ %s }" % key, value)
+    return template
+url = render(meta["pkg-url"])
+want = f"{package['repository']}/releases/download/v{version}/{archive}"
+binary = render(meta["bin-dir"])
+ok = url == want and binary in open(members).read().split() and meta["pkg-fmt"] == "tgz"
+print(f"binstall: {url}\nbinstall: {binary}", file=sys.stderr)
+sys.exit(0 if ok else 1)
+PY
 (cd "$releases" && sha256sum "$(basename "$archive")" > SHA256SUMS)
 python3 -m http.server "$RELEASES_PORT" --bind 127.0.0.1 --directory "$work/releases" >/dev/null 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$RELEASES_PORT/" && break; sleep 0.1; done
+wait_for "http://127.0.0.1:$RELEASES_PORT/"
 
 # A runner: the files GitHub gives a step, and the environment it sets.
 # runner NAME OS ARCH: sets up $run, a fresh runner's directory.
@@ -203,8 +275,8 @@ step() {
     PATH="$(paste -sd: "$run/path"):$PATH" "$@" bash "$root/action/$script")
 }
 
-log "the action on Linux/X64: downloads the release, verifies it, runs urlcheck"
-runner linux Linux X64
+log "the action on Linux/$arch: downloads the release, verifies it, runs urlcheck"
+runner linux Linux "$arch"
 step install.sh VERSION= > "$run/install.log" 2>&1 || fail "install failed: $(cat "$run/install.log")"
 expect_in "$run/install.log" "checksum verified" "the install did not verify the checksum"
 [ "$(cat "$run/path")" = "$run/temp/urlcheck-$version/bin" ] || fail "GITHUB_PATH is '$(cat "$run/path")'"
@@ -249,7 +321,7 @@ step run.sh ARGS="$http/" FAIL=true SUMMARY=true ANNOTATIONS=false > /dev/null 2
 expect_in "$run/summary" "urlcheck: 1 URL" "the summary does not count the run"
 
 log "a release whose checksum does not match is refused, and nothing is installed"
-runner tampered Linux X64
+runner tampered Linux "$arch"
 cp -r "$work/releases" "$work/releases-ok"
 printf 'tampered' >> "$archive"
 code=0
@@ -267,15 +339,31 @@ expect_in "$run/install.log" "building urlcheck $version with cargo: no release 
   "the fallback did not say why it built"
 "$(cat "$run/path")/urlcheck" --version | grep -qx "urlcheck $version" || fail "the built urlcheck is not $version"
 
-log "a version with no release archive, on a runner without cargo: said, and the step fails"
-runner missing Linux X64
+log "an archive that matches its checksum but holds no binary: refused, nothing installed"
+runner empty Linux "$arch"
+mkdir -p "$work/releases/v0.0.0-empty/urlcheck-v0.0.0-empty-$target"
+(cd "$work/releases/v0.0.0-empty" && tar -czf "urlcheck-v0.0.0-empty-$target.tar.gz" "urlcheck-v0.0.0-empty-$target" \
+  && sha256sum "urlcheck-v0.0.0-empty-$target.tar.gz" > SHA256SUMS)
 code=0
-step install.sh VERSION=0.0.0-missing PATH=/usr/bin:/bin > "$run/install.log" 2>&1 || code=$?
+step install.sh VERSION=0.0.0-empty > "$run/install.log" 2>&1 || code=$?
+[ "$code" = 1 ] || fail "an archive without a binary exited $code, not 1: $(cat "$run/install.log")"
+expect_in "$run/install.log" "cannot unpack urlcheck from" "an archive without a binary was not said"
+if [ -s "$run/path" ] || [ -e "$run/temp/urlcheck-0.0.0-empty" ]; then fail "a failed unpack left an install"; fi
+
+log "a version with no release archive, on a runner without cargo: said, and the step fails"
+runner missing Linux "$arch"
+# A PATH with what the step needs, and no cargo.
+mkdir -p "$work/no-cargo"
+for tool in bash sed awk head cut mkdir rm curl sha256sum tar mv cat; do
+  ln -sf "$(command -v "$tool")" "$work/no-cargo/$tool"
+done
+code=0
+step install.sh VERSION=0.0.0-missing PATH="$work/no-cargo" > "$run/install.log" 2>&1 || code=$?
 [ "$code" = 1 ] || fail "an install with nothing to install exited $code, not 1"
 expect_in "$run/install.log" "version 0.0.0-missing has no release archive for $target" \
   "a missing release was not said"
 expect_in "$run/install.log" "cargo is not on this runner" "a runner without cargo was not said"
-[ ! -s "$run/path" ] || fail "a failed install added to GITHUB_PATH"
+if [ -s "$run/path" ] || [ -e "$run/temp/urlcheck-0.0.0-missing" ]; then fail "a failed install left an install"; fi
 
 # --- 5. the container image ------------------------------------------------------
 container_checks() {
